@@ -1,0 +1,54 @@
+# Two commands do all the set-up:  `make run`  and  `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+TORCH   ?= torch==2.13.0
+ARCHIVE ?=
+INDEX   ?= index
+HOST    ?= 127.0.0.1
+PORT    ?= 7860
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup run test test-fast lint bench-multihop chromium clean-index
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch's CPU build first, so nothing pulls the CUDA wheels
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+## Serve the chat page on http://$(HOST):$(PORT), indexing ARCHIVE (default: the bundled sample) when no index exists
+run: setup
+	$(BIN)/qa --index $(INDEX) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
+
+## The whole suite: logic, real-model and browser tests
+test: setup chromium
+	$(BIN)/python -m pytest -q
+
+## Logic tests only (no model, no browser): seconds
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not model and not browser and not slow"
+
+lint: setup
+	$(BIN)/ruff check qa tests eval app.py
+	$(BIN)/mypy qa
+
+## Index MultiHop-RAG and score retrieval on its dev queries (needs ../shared/bench/multihop)
+bench-multihop: setup
+	$(BIN)/python eval/bench_retrieval.py --corpus ../shared/bench/multihop/corpus.json \
+	  --queries ../shared/bench/multihop/queries_dev.json --index .cache/multihop-index
+
+clean-index:
+	rm -rf $(INDEX)/build-* $(INDEX)/CURRENT $(INDEX)/.lock

@@ -1,0 +1,60 @@
+"""Pure citation helpers: `[n]` markers in answer text ↔ numbered sources, and their renderings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from qa.dates import format_date
+from qa.types import Citation, Hit
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def markers(text: str) -> list[int]:
+    """`markers('A [1]. B [3][1].')` -> `[1, 3, 1]`"""
+    return [int(m) for m in MARKER.findall(text)]
+
+
+def markers_valid(text: str, citations: Sequence[Citation]) -> bool:
+    """Every `[n]` in the text names one of the citations."""
+    numbers = {c.n for c in citations}
+    return all(n in numbers for n in markers(text))
+
+
+def hit_record(hit: Hit) -> dict[str, Any]:
+    c = hit.chunk
+    return {"rank": hit.rank, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title,
+            "kind": c.kind, "author": c.author, "published_at": c.published_at,
+            "source": hit.source, "url": hit.url, "text": c.text, "score": round(hit.score, 6)}
+
+
+def citation_record(citation: Citation) -> dict[str, Any]:
+    hit, c = citation.hit, citation.hit.chunk
+    return {"n": citation.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title,
+            "kind": c.kind, "author": c.author, "published_at": c.published_at,
+            "source": hit.url or hit.path or hit.source, "quote": c.text,
+            "score": round(hit.score, 6), "used": bool(citation.used_sentences)}
+
+
+def describe(citation: Citation) -> str:
+    """One line: `[2] Reader comment by AndyFMF on “Title” · 12 Jan 2015 · file.txt`."""
+    hit = citation.hit
+    where = hit.url or hit.path or hit.source
+    parts = [f"[{citation.n}] {citation.label}", format_date(hit.chunk.published_at)]
+    if hit.source and hit.source != where:
+        parts.append(hit.source)
+    if where:
+        parts.append(where)
+    return " · ".join(parts)
+
+
+def render_references(citations: Sequence[Citation], quote_chars: int = 300) -> str:
+    """Plain-text reference list with a trimmed quote under each source."""
+    lines = []
+    for c in citations:
+        quote = " ".join(c.hit.chunk.text.split())
+        if len(quote) > quote_chars:
+            quote = quote[: quote_chars - 1].rsplit(" ", 1)[0] + " …"
+        lines += [describe(c), f"    “{quote}”"]
+    return "\n".join(lines)

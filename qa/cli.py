@@ -1,0 +1,189 @@
+"""The `qa` command: each sub-command parses input, calls one library function and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from qa.errors import QAError
+
+
+def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
+    from qa.config import load_settings
+
+    return load_settings({**ctx.obj, **overrides})
+
+
+def _questions(path: Path) -> Iterator[str]:
+    """One question per line, or JSON Lines with a "question" field."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                yield str(json.loads(line)["question"])
+            except (ValueError, KeyError, TypeError):
+                raise QAError(f"{path}:{n}: a JSON line needs a \"question\" field.") from None
+        else:
+            yield line.strip()
+
+
+class _Group(click.Group):
+    """Turns library errors into one clean line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QAError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group)
+@click.option("--index", type=click.Path(path_type=Path), envvar="QA_INDEX",
+              help="Index folder (default: ./index, or $QA_INDEX).")
+@click.option("--model", envvar="QA_MODEL", help="Embedding model: the packaged default, a folder, or a name.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="TOML settings file (default: ./qa.toml, or $QA_CONFIG).")
+@click.version_option(package_name="archive-qa")
+@click.pass_context
+def cli(ctx: click.Context, index: Path | None, model: str | None, config_file: Path | None) -> None:
+    """Ask a news archive questions and get answers with cited passages."""
+    ctx.obj = {"index": index, "model": model}
+    if config_file is not None:
+        import os
+
+        os.environ["QA_CONFIG"] = str(config_file)
+
+
+@cli.group(cls=_Group)
+def index() -> None:
+    """Build and inspect the index."""
+
+
+@index.command("build")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, quiet: bool) -> None:
+    """Index archive files and folders (.txt pages, .json, .jsonl), replacing the index."""
+    from qa.build import build_index
+
+    report = build_index(list(paths), _settings(ctx, index=index_dir), progress=not quiet)
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped}", err=True)
+    click.echo(report.summary())
+
+
+@index.command("stats")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_context
+def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
+    """Show what the index holds and how it was built."""
+    from qa.store import read_manifest
+
+    settings = _settings(ctx, index=index_dir)
+    build, manifest = read_manifest(settings.index)
+    if as_json:
+        click.echo(json.dumps({"path": str(build), **manifest}, indent=2))
+        return
+    c = manifest["counts"]
+    click.echo(f"{build}\n{c['documents']:,} documents, {c['comments']:,} comments, {c['chunks']:,} chunks "
+               f"({c['article_chunks']:,} article, {c['comment_chunks']:,} comment)\n"
+               f"model {manifest['model']['id']} ({manifest['model']['dim']}-d), "
+               f"built {manifest['created_at']} by archive-qa {manifest['package_version']}")
+
+
+def _ask_options(f: Any) -> Any:
+    f = click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")(f)
+    f = click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="File of questions: one per line, or JSONL with a question field.")(f)
+    f = click.option("--kind", type=click.Choice(["article", "comment", "all"]), default="all",
+                     show_default=True, help="Search articles, reader comments, or both.")(f)
+    f = click.option("-k", type=click.IntRange(1, 100), help="Passages to return (default 5).")(f)
+    return click.argument("question", required=False)(f)
+
+
+def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
+         index_dir: Path | None, one: Any) -> None:
+    from qa.pipeline import Pipeline, clean_question
+    from qa.retrieve import Filters
+
+    if (question is None) == (batch is None):
+        raise QAError("Give a QUESTION or --batch FILE (one of the two).")
+    settings = _settings(ctx, index=index_dir)
+    if question is not None:
+        clean_question(question, settings.max_question_chars)  # refuse bad input before loading anything
+    filters = Filters(kinds=("article", "comment") if kind == "all" else (kind,))
+    pipeline = Pipeline.open(settings)
+    for q in ([question] if batch is None else _questions(batch)):
+        one(pipeline, q, k, filters, batch is not None)
+
+
+@cli.command()
+@_ask_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (batch output is always JSON Lines).")
+@click.pass_context
+def search(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
+           index_dir: Path | None, as_json: bool) -> None:
+    """Find the passages that best match a question."""
+    from qa.cite import hit_record
+
+    def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
+        hits = pipeline.search(q, k, filters)
+        if as_json or batch:
+            click.echo(json.dumps({"question": q, "hits": [hit_record(h) for h in hits]}, ensure_ascii=False))
+        else:
+            for h in hits:
+                label = f"comment by {h.chunk.author}" if h.chunk.kind == "comment" else "article"
+                click.echo(f"{h.rank}. [{h.score:.3f}] {h.chunk.title} ({label})\n   "
+                           + " ".join(h.chunk.text.split())[:300])
+    _run(ctx, question, batch, k, kind, index_dir, one)
+
+
+@cli.command()
+@_ask_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (batch output is always JSON Lines).")
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
+        index_dir: Path | None, as_json: bool) -> None:
+    """Answer a question with numbered, cited passages."""
+    from qa.cite import citation_record, render_references
+
+    def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
+        a = pipeline.ask(q, k, filters)
+        if as_json or batch:
+            click.echo(json.dumps({"question": q, "answer": a.text, "abstained": a.abstained,
+                                   "citations": [citation_record(c) for c in a.citations]}, ensure_ascii=False))
+        else:
+            click.echo(f"{a.text}\n\n{render_references(a.citations)}")
+    _run(ctx, question, batch, k, kind, index_dir, one)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=7860, show_default=True, help="Port to listen on.")
+@click.option("--archive", type=click.Path(exists=True, path_type=Path),
+              help="Archive to index when no index exists (default: the bundled sample archive).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> None:
+    """Serve the chat page (builds the index first when there is none)."""
+    from qa.web import serve as run_server
+
+    run_server(_settings(ctx), host=host, port=port, archive=archive)
+
+
+def main() -> None:
+    cli(prog_name="qa")
+
+
+if __name__ == "__main__":
+    main()

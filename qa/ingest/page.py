@@ -1,0 +1,109 @@
+"""Archive text pages: title line, optional date line, body, author bio, boilerplate, comments, navigation.
+
+Only the body and the comments are content. The bio gives the author; the donation appeal after
+it, the "Tags:" line, the "N Comments" counter and the trailing navigation words are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.dates import parse_date
+from qa.types import Comment, Document
+
+MAX_TITLE_CHARS = 500
+_COMMENT = re.compile(r"^\s*[•·*\-–]?\s*(?P<name>\S.{0,80}?)\s+says:\s*$")
+_TAGS = re.compile(r"^\s*Tags:")
+_COUNTER = re.compile(r"^\s*\d+\s+Comments?\s*$", re.IGNORECASE)
+_NAME = r"[A-Z][\w'’.\-]+(?:\s+(?:[A-Z][\w'’.\-]+|de|al|bin|van|von|der|da))*"
+_BIO = re.compile(
+    rf"^(?P<name>{_NAME}) (?:is|was|serves as|has been) (?:a|an|the)\b", re.UNICODE
+)
+_APPEAL = re.compile(r"\b(donat\w*|support our|subscribe|become a member)\b", re.IGNORECASE)
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Group lines into paragraphs at blank lines; lines inside a paragraph keep their breaks."""
+    paras: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paras[-1].append(line.strip())
+        elif paras[-1]:
+            paras.append([])
+    return ["\n".join(p) for p in paras if p]
+
+
+def _is_navigation(line: str) -> bool:
+    """Site navigation words: a few words, no sentence punctuation."""
+    words = line.split()
+    return 0 < len(words) <= 4 and not re.search(r"[.!?:;,\"“”]$", line.strip())
+
+
+def _split_head(paras: list[str]) -> tuple[list[str], str | None]:
+    """Body paragraphs and author: the bio is the last "NAME is a ..." paragraph near the end;
+    what follows it is boilerplate. Without a bio, trailing appeal paragraphs are dropped."""
+    for i in range(len(paras) - 1, max(-1, len(paras) - 4), -1):
+        if m := _BIO.match(paras[i]):
+            return paras[:i], m["name"]
+    while paras and (_APPEAL.search(paras[-1]) or _is_navigation(paras[-1])):
+        paras = paras[:-1]
+    return paras, None
+
+
+def _comments(lines: list[str]) -> list[Comment]:
+    """Split at "NAME says:" lines. Comment paragraphs are indented on the site; the first
+    unindented line after the last comment starts the navigation words."""
+    indented = any(line[:1].isspace() and line.strip() for line in lines
+                   if not _COMMENT.match(line))
+    comments: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if m := _COMMENT.match(line):
+            comments.append((m["name"].strip(), []))
+        elif comments:
+            if indented and line.strip() and not line[:1].isspace():
+                break  # navigation words: the page's content is over
+            comments[-1][1].append(line)
+    result = []
+    for n, (author, body) in enumerate(comments):
+        paras = _paragraphs(body)
+        if not indented and n == len(comments) - 1:
+            while paras and _is_navigation(paras[-1]):
+                paras.pop()
+        text = "\n\n".join(paras)
+        if text:
+            result.append(Comment(author=author, text=text))
+    return result
+
+
+def parse_page(text: str, doc_id: str, path: str | None = None) -> Document:
+    """Read one archive page. Raises ValueError with a reason when it is not a page."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        raise ValueError("empty page")
+    title = lines[start].strip()
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValueError(f"first line is {len(title):,} characters long, not a title")
+    rest = lines[start + 1:]
+    first_comment = next((i for i, line in enumerate(rest) if _COMMENT.match(line)), len(rest))
+    head_end = next(
+        (i for i, line in enumerate(rest[:first_comment]) if _TAGS.match(line) or _COUNTER.match(line)),
+        first_comment,
+    )
+    paras = _paragraphs(rest[:head_end])
+    published = parse_date(paras[0]) if paras else None
+    if published:
+        paras = paras[1:]
+    body_paras, author = _split_head(paras)
+    comments = _comments(rest[first_comment:])
+    if not body_paras and not comments:
+        raise ValueError("page has a title but no article text or comments")
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        body="\n\n".join(body_paras),
+        author=author,
+        published_at=published,
+        path=path,
+        comments=tuple(comments),
+    )

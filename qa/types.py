@@ -1,0 +1,100 @@
+"""The data that flows through the pipeline: Document → Chunk → Hit → Answer(Citation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["article", "comment"]
+KINDS: tuple[Kind, ...] = ("article", "comment")
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A reader comment under an article: opinion, not reporting."""
+
+    author: str
+    text: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One archive item: an article body and the reader comments under it."""
+
+    doc_id: str
+    title: str
+    body: str
+    source: str | None = None  # outlet name
+    url: str | None = None
+    author: str | None = None
+    published_at: str | None = None  # ISO date (YYYY-MM-DD...) when known
+    category: str | None = None
+    path: str | None = None  # file it was read from
+    comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document's body or of one comment.
+
+    `start`/`end` are character offsets into the body (kind="article") or into the text of
+    comment number `comment_index` (kind="comment"); `text` is exactly that slice.
+    `header` is prepended for embedding and lexical indexing only, never shown as the passage.
+    """
+
+    chunk_id: str
+    doc_id: str
+    kind: Kind
+    text: str
+    header: str
+    start: int
+    end: int
+    title: str
+    author: str | None = None  # article author, or the commenter for comments
+    published_at: str | None = None
+    comment_index: int | None = None
+
+    @property
+    def indexed_text(self) -> str:
+        return f"{self.header}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the scores it was fused from."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source behind an answer: `[n]` in the answer text points here."""
+
+    n: int
+    hit: Hit
+    used_sentences: tuple[tuple[int, int], ...] = ()  # char spans within hit.chunk.text
+
+    @property
+    def label(self) -> str:
+        c = self.hit.chunk
+        if c.kind == "comment":
+            return f"Reader comment by {c.author or 'anonymous'} on “{c.title}”"
+        return f"Article “{c.title}”" + (f" by {c.author}" if c.author else "")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool = False
+    query: str | None = None  # the standalone query searched, when it differs from the question
+    notes: tuple[str, ...] = field(default_factory=tuple)
