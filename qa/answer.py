@@ -7,8 +7,9 @@ question, and abstains when none is close enough. Reader comments are quoted as 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 

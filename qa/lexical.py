@@ -10,8 +10,9 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class BM25Index:
         self.vocab, self.indptr, self.rows, self.weights, self.n_docs = vocab, indptr, rows, weights, n_docs
 
     @classmethod
-    def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+    def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
         vocab: dict[str, int] = {}
         postings: list[list[tuple[int, int]]] = []
         lengths = []
@@ -80,11 +81,11 @@ class BM25Index:
         weights = np.empty(indptr[-1], dtype=np.float32)
         for tid, plist in enumerate(postings):
             r = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
-            tf = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
+            freq = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
             idf = np.log(1.0 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
-            norm = tf + k1 * (1.0 - b + b * dl[r] / avgdl)
+            norm = freq + k1 * (1.0 - b + b * dl[r] / avgdl)
             rows[indptr[tid]:indptr[tid + 1]] = r
-            weights[indptr[tid]:indptr[tid + 1]] = idf * tf * (k1 + 1.0) / norm
+            weights[indptr[tid]:indptr[tid + 1]] = idf * freq * (k1 + 1.0) / norm
         return cls(vocab, indptr, rows, weights, n)
 
     def scores(self, query: str) -> np.ndarray:
@@ -117,7 +118,7 @@ class BM25Index:
                      n_docs=np.asarray([self.n_docs]))
 
     @classmethod
-    def load(cls, path: Path) -> "BM25Index":
+    def load(cls, path: Path) -> BM25Index:
         with np.load(path, allow_pickle=False) as z:
             terms: Sequence[str] = json.loads(z["vocab"].tobytes().decode("utf-8"))
             index = cls({t: i for i, t in enumerate(terms)}, z["indptr"], z["rows"], z["weights"],

@@ -38,7 +38,7 @@ class Pipeline:
     answerer: Answerer
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> "Pipeline":
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
         return cls(settings, embedder, index, Retriever(index, embedder, settings), ExtractiveAnswerer(embedder))

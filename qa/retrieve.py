@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -18,7 +19,10 @@ Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+Ranked = tuple[np.ndarray, np.ndarray]  # rows, scores; best first
+
+
+def rrf(rankings: Sequence[Sequence[int] | np.ndarray], k: int = RRF_K) -> dict[int, float]:
     """Reciprocal-rank fusion: `rrf([[7, 3], [3]])` -> `{7: 1/61, 3: 1/62 + 1/61}`."""
     fused: dict[int, float] = {}
     for ranking in rankings:
@@ -27,7 +31,8 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def weighted(results: Sequence[tuple[Sequence[int], Sequence[float]]], weights: Sequence[float]) -> dict[int, float]:
+def weighted(results: Sequence[Ranked | tuple[Sequence[int], Sequence[float]]],
+             weights: Sequence[float]) -> dict[int, float]:
     """Weighted sum of per-list min-max normalised scores; a row missing from a list adds 0.
 
     `weighted([([1, 2], [0.9, 0.5]), ([2], [7.0])], [0.5, 0.5])` -> `{1: 0.5, 2: 0.5}`
@@ -44,7 +49,7 @@ def weighted(results: Sequence[tuple[Sequence[int], Sequence[float]]], weights: 
     return fused
 
 
-def cap_per_document(rows: Sequence[int], doc_of: np.ndarray, cap: int) -> list[int]:
+def cap_per_document(rows: Sequence[int] | np.ndarray, doc_of: np.ndarray, cap: int) -> list[int]:
     """Keep rows in order, at most `cap` from any one document."""
     taken: dict[int, int] = {}
     kept = []
@@ -83,13 +88,14 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
 
-    def _dense(self, query: str, depth: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, query: str, depth: int, mask: np.ndarray | None) -> Ranked:
         import faiss
 
         vector = self.embedder.embed_query(query).reshape(1, -1)
         params = None
         if mask is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
+            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, rows = self.index.vectors.search(vector, min(depth, len(self.index)), params=params)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
@@ -102,15 +108,16 @@ class Retriever:
         mask = filters.mask(self.index)
         if mask is not None and not mask.any():
             return []
-        dense = self._dense(query, s.depth, mask) if mode != "lexical" else (np.zeros(0, int), np.zeros(0))
-        lexical = self.index.lexical.search(query, s.depth, mask) if mode != "dense" else (np.zeros(0, int), np.zeros(0))
+        none: Ranked = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        dense = self._dense(query, s.depth, mask) if mode != "lexical" else none
+        lexical = self.index.lexical.search(query, s.depth, mask) if mode != "dense" else none
         if mode == "hybrid" and s.fusion == "rrf":
             fused = rrf([dense[0], lexical[0]])
         elif mode == "hybrid":
             fused = weighted([dense, lexical], [s.dense_weight, 1.0 - s.dense_weight])
         else:
-            rows, scores = dense if mode == "dense" else lexical
-            fused = {int(r): float(v) for r, v in zip(rows, scores)}
+            single = dense if mode == "dense" else lexical
+            fused = {int(r): float(v) for r, v in zip(*single)}
         ordered = sorted(fused, key=lambda r: (-fused[r], r))
         rows = cap_per_document(ordered, self.index.doc_rows, s.per_doc)[:k]
         dense_of = dict(zip(dense[0].tolist(), dense[1].tolist()))

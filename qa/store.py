@@ -17,11 +17,12 @@ import socket
 import sqlite3
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ _CHUNK_COLS = 'chunk_id, doc_id, kind, text, header, start, "end", title, author
 
 def content_hash(model_id: str, chunk: Chunk) -> str:
     """What a vector depends on: the model and the exact text embedded."""
-    return hashlib.sha1(f"{model_id}\x1f{chunk.indexed_text}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{model_id}\x1f{chunk.indexed_text}".encode()).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -143,6 +144,7 @@ def _vector_index(vectors: np.ndarray) -> Any:
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if len(vectors) > HNSW_ABOVE:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -164,7 +166,7 @@ def write_index(
 
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"build-{stamp}"
     tmp = index_dir / f"build-{stamp}.tmp"
     tmp.mkdir(parents=True)
@@ -176,7 +178,7 @@ def write_index(
     n_comment_chunks = sum(c.kind == "comment" for c in chunks)
     full = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **manifest,
         "vector_index": type(vindex).__name__,
         "counts": {
@@ -279,7 +281,8 @@ class Index:
         by_doc: dict[str, list[Comment]] = {}
         for doc_id, author, text, day in comments:
             by_doc.setdefault(doc_id, []).append(Comment(author, text, day))
-        return {d[0]: Document(*d, comments=tuple(by_doc.get(d[0], ()))) for d in docs}
+        names = ("doc_id", "title", "body", "source", "url", "author", "published_at", "category", "path")
+        return {d[0]: Document(**dict(zip(names, d)), comments=tuple(by_doc.get(d[0], ()))) for d in docs}
 
     def stored_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already computed for these content hashes (for skipping re-embedding)."""

@@ -6,9 +6,9 @@ A file or record that cannot be read is reported (path, line, reason) and skippe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from qa.errors import IngestError
 from qa.ingest.page import parse_page
@@ -59,7 +59,8 @@ def _decode(path: Path) -> str:
     limit = MAX_FILE_BYTES.get(path.suffix.lower(), DEFAULT_MAX_FILE_BYTES)
     size = path.stat().st_size
     if size > limit:
-        raise ValueError(f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB limit for {path.suffix} files")
+        raise ValueError(f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB limit "
+                         f"for {path.suffix} files")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (contains NUL bytes)")

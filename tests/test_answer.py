@@ -1,0 +1,61 @@
+"""The extractive answerer and citation helpers, on hand-made hits (hash embedder, no model)."""
+
+from __future__ import annotations
+
+from qa.answer import ExtractiveAnswerer, candidate_sentences
+from qa.cite import citation_record, markers, markers_valid, render_references
+from qa.embed import HashEmbedder
+from qa.types import Chunk, Citation, Hit
+
+
+def hit(rank: int, text: str, kind: str = "article", author: str | None = None, comment_index: int | None = None,
+        doc: str = "d1") -> Hit:
+    chunk = Chunk(chunk_id=f"c{rank}", doc_id=doc, kind=kind, text=text, header="T", start=0, end=len(text),  # type: ignore[arg-type]
+                  title="Border report", author=author, published_at="2024-03-09", comment_index=comment_index)
+    return Hit(chunk=chunk, score=1.0 / rank, rank=rank, path="page.txt")
+
+
+HITS = [
+    hit(1, "The weather was fine. The Grey Hand militia now controls the Tal Ossa crossing after a raid."),
+    hit(2, "“The hotel will make a fine command post.” Does it have a pool?", "comment", "joker", 3),
+    hit(3, "Trucks queue at the border. The hotel will make a fine command post.", "comment", "insider", 1),
+]
+
+
+def test_answer_quotes_the_best_sentence_with_a_valid_marker() -> None:
+    answer = ExtractiveAnswerer(HashEmbedder()).answer("Who controls the Tal Ossa crossing?", HITS)
+    assert not answer.abstained
+    assert "Grey Hand militia now controls the Tal Ossa crossing" in answer.text
+    assert markers(answer.text) == [1] and markers_valid(answer.text, answer.citations)
+    assert [c.n for c in answer.citations] == [1, 2, 3]
+    used = answer.citations[0].used_sentences
+    assert used and HITS[0].chunk.text[used[0][0]:used[0][1]].startswith("The Grey Hand")
+    assert answer.citations[1].used_sentences == ()
+
+
+def test_a_quoted_sentence_is_credited_to_its_original_author() -> None:
+    sentences = candidate_sentences(HITS, passages=3)
+    owners = [HITS[s.hit].chunk.author for s in sentences if "command post" in s.text]
+    assert owners == ["insider"]
+    question = "Which commenter said the hotel will make a fine command post?"
+    answer = ExtractiveAnswerer(HashEmbedder()).answer(question, HITS)
+    assert answer.text.startswith("Reader comment by insider:") and markers(answer.text) == [3]
+
+
+def test_abstains_when_nothing_relevant_and_still_lists_passages() -> None:
+    answer = ExtractiveAnswerer(HashEmbedder()).answer("What is the price of saffron in Lisbon?", HITS)
+    assert answer.abstained and answer.text.startswith("The archive does not say")
+    assert len(answer.citations) == 3 and markers(answer.text) == []
+    empty = ExtractiveAnswerer(HashEmbedder()).answer("Anything?", [])
+    assert empty.abstained and empty.citations == ()
+
+
+def test_marker_helpers() -> None:
+    cites = [Citation(1, HITS[0]), Citation(2, HITS[1])]
+    assert markers("A [1]. B [2][1].") == [1, 2, 1]
+    assert markers_valid("A [1] B [2]", cites) and not markers_valid("A [3]", cites)
+    record = citation_record(cites[1])
+    assert record["kind"] == "comment" and record["author"] == "joker" and record["source"] == "page.txt"
+    text = render_references(cites)
+    assert "[2] Reader comment by joker on “Border report” · 9 Mar 2024" in text
+    assert "[1] Article “Border report”" in text

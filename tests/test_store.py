@@ -1,0 +1,83 @@
+"""The index folder: round trip, refused mismatches, the atomic swap."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qa.build import build_index
+from qa.config import Settings
+from qa.embed import HashEmbedder
+from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.store import live_build, open_index, read_manifest
+from tests.conftest import SAMPLE
+
+
+def test_round_trip(sample_index: Settings) -> None:
+    build, manifest = read_manifest(sample_index.index)
+    index = open_index(sample_index.index, "hash:256", 256)
+    assert len(index) == manifest["counts"]["chunks"] > 12
+    assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
+    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz"}
+    stored = {c.chunk_id: c for c, _ in index.all_chunks()}
+    rows = [0, len(index) - 1]
+    for chunk in index.chunks(rows):
+        assert stored[chunk.chunk_id] == chunk
+        doc = index.documents([chunk.doc_id])[chunk.doc_id]
+        source = doc.body if chunk.kind == "article" else doc.comments[chunk.comment_index or 0].text
+        assert source[chunk.start:chunk.end] == chunk.text
+    assert index.vectors.ntotal == len(index) and index.lexical.n_docs == len(index)
+
+
+def test_mismatches_are_refused_with_what_to_run(sample_index: Settings) -> None:
+    with pytest.raises(IndexMismatch, match="built with model 'hash:256'.*qa index build"):
+        open_index(sample_index.index, "sentence-transformers/all-MiniLM-L6-v2", 384)
+    with pytest.raises(IndexMismatch, match="256-d vectors; the model makes 384-d"):
+        open_index(sample_index.index, None, 384)
+    with pytest.raises(IndexNotFound, match="qa index build"):
+        open_index(sample_index.index.parent / "elsewhere")
+
+
+def test_format_version_and_damaged_files(hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    build = live_build(hash_settings.index)
+    assert build is not None
+    manifest_path = build / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format_version": 99}))
+    with pytest.raises(IndexMismatch, match="format 99"):
+        open_index(hash_settings.index)
+    manifest_path.write_text(json.dumps(manifest))
+    faiss_file = build / "vectors.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="vectors.faiss is damaged"):
+        open_index(hash_settings.index)
+
+
+def test_failed_build_leaves_previous_index_live(hash_settings: Settings, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    build_index([SAMPLE], hash_settings)
+    before = live_build(hash_settings.index)
+
+    class Boom(HashEmbedder):
+        def embed_documents(self, texts, progress=False):  # type: ignore[no-untyped-def]
+            raise RuntimeError("power cut")
+
+    (tmp_path / "new.jsonl").write_text('{"title": "New", "body": "Fresh text."}\n')
+    with pytest.raises(RuntimeError):
+        build_index([tmp_path / "new.jsonl"], hash_settings, embedder=Boom())
+    assert live_build(hash_settings.index) == before
+    assert open_index(hash_settings.index).manifest["counts"]["documents"] == 12
+
+
+def test_rebuild_reuses_unchanged_vectors(hash_settings: Settings, tmp_path: Path) -> None:
+    first = build_index([SAMPLE], hash_settings)
+    again = build_index([SAMPLE], hash_settings)
+    assert first.embedded == first.chunks and again.embedded == 0 and again.reused == first.chunks
+    bigger = replace(hash_settings, chunk_tokens=120)
+    changed = build_index([SAMPLE], bigger)
+    assert changed.embedded > 0
+    assert len(list(hash_settings.index.glob("build-*"))) == 2  # the live build and the one before
