@@ -13,9 +13,9 @@ from tqdm import tqdm
 from qa.chunk import chunk_document
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import IngestError, QAError
+from qa.errors import IngestError
 from qa.ingest import Skipped, iter_documents
-from qa.store import content_hash, open_index, remove_stale_builds, write_index, writer_lock
+from qa.store import content_hash, remove_stale_builds, stored_vectors, write_index, writer_lock
 from qa.types import Chunk, Document
 
 
@@ -35,17 +35,6 @@ class BuildReport:
         return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
                 f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; "
                 f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
-
-
-def _previous_vectors(settings: Settings, embedder: Embedder, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-    try:
-        old = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
-    except QAError:
-        return {}  # no usable previous build: embed everything
-    try:
-        return old.stored_vectors(hashes)
-    finally:
-        old.close()
 
 
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
@@ -71,7 +60,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
-        known = _previous_vectors(settings, embedder, hashes)
+        known = stored_vectors(settings.index, embedder.model_id, embedder.fingerprint, hashes)
         todo = [i for i, h in enumerate(hashes) if h not in known]
         fresh = embedder.embed_documents([chunks[i].indexed_text for i in todo], progress=progress)
         vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)

@@ -26,6 +26,19 @@ STOPWORDS = frozenset(
     why will with would you your yours yourself yourselves s t said says""".split()
 )
 _WORD = re.compile(r"\w+")
+PROPER_SHARE = 0.6  # a term written capitalised at least this often is taken for a name
+VARIANT_WEIGHT = 0.7  # a name's other spellings count this much when the asked one exists too
+ALIAS_WEIGHT = 0.5  # aliases ("Daesh" for "Islamic State") count this much
+
+
+def _json_bytes(value: object) -> np.ndarray:
+    return np.frombuffer(json.dumps(value).encode("utf-8"), dtype=np.uint8)
+
+
+def skeleton(term: str) -> str:
+    """First letter, then consonants without repeats: `waleed` and `walid` -> `wld`."""
+    rest = re.sub(r"[aeiouy]", "", term[1:])
+    return term[0] + re.sub(r"(.)\1+", r"\1", rest)
 
 
 def fold(text: str) -> str:
@@ -55,15 +68,23 @@ class LexicalIndex(Protocol):
 class BM25Index:
     """Okapi BM25 with weights precomputed per (term, chunk): a query is a few array additions."""
 
-    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray,
-                 weights: np.ndarray, n_docs: int) -> None:
+    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, weights: np.ndarray,
+                 n_docs: int, proper: np.ndarray | None = None, aliases: dict[str, list[str]] | None = None) -> None:
         self.vocab, self.indptr, self.rows, self.weights, self.n_docs = vocab, indptr, rows, weights, n_docs
+        self.proper = proper if proper is not None else np.zeros(len(vocab), dtype=np.float32)
+        self.aliases = aliases or {}
+        self._skeletons: dict[str, list[str]] | None = None
 
     @classmethod
     def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        from qa.aliases import build_aliases
+
+        texts = list(texts)
         vocab: dict[str, int] = {}
         postings: list[list[tuple[int, int]]] = []
         lengths = []
+        capitalised: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
         for row, text in enumerate(texts):
             terms = analyze(text)
             lengths.append(len(terms))
@@ -72,6 +93,10 @@ class BM25Index:
                 if tid == len(postings):
                     postings.append([])
                 postings[tid].append((row, tf))
+            for word in _WORD.findall(text):
+                term = stem(fold(word))
+                seen[term] += 1
+                capitalised[term] += word[0].isupper()
         n = len(lengths)
         dl = np.asarray(lengths, dtype=np.float32)
         avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
@@ -86,16 +111,56 @@ class BM25Index:
             norm = freq + k1 * (1.0 - b + b * dl[r] / avgdl)
             rows[indptr[tid]:indptr[tid + 1]] = r
             weights[indptr[tid]:indptr[tid + 1]] = idf * freq * (k1 + 1.0) / norm
-        return cls(vocab, indptr, rows, weights, n)
+        proper = np.zeros(len(vocab), dtype=np.float32)
+        for term, tid in vocab.items():
+            proper[tid] = capitalised[term] / seen[term] if seen[term] else 0.0
+        return cls(vocab, indptr, rows, weights, n, proper, build_aliases(texts))
+
+    def df(self, term: str) -> int:
+        tid = self.vocab.get(term)
+        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
+
+    def variants(self, term: str, capitalised: bool = False) -> list[str]:
+        """Other spellings of a name in the index: same consonant skeleton, mostly capitalised
+        (`walid` -> `waleed`). A term the index lacks counts as a name when the question
+        capitalised it."""
+        if len(term) < 4 or not term.isalpha():
+            return []
+        if self._skeletons is None:
+            self._skeletons = {}
+            for t, i in self.vocab.items():
+                if len(t) >= 4 and t.isalpha() and self.proper[i] >= PROPER_SHARE:
+                    self._skeletons.setdefault(skeleton(t), []).append(t)
+        known = self.vocab.get(term)
+        if (self.proper[known] < PROPER_SHARE) if known is not None else not capitalised:
+            return []
+        return [v for v in self._skeletons.get(skeleton(term), []) if v != term]
+
+    def query_terms(self, query: str) -> dict[str, float]:
+        """Weighted terms: the query's own, other spellings of its names, and aliases of the names
+        it uses (`Daesh` -> `Islamic State`), the last two at a discount."""
+        from qa.aliases import expand
+
+        weights: dict[str, float] = {}
+        for term in analyze(query):
+            weights[term] = weights.get(term, 0.0) + 1.0
+        names = {stem(fold(w)) for w in _WORD.findall(query) if w[0].isupper()}
+        for term in list(weights):
+            for v in self.variants(term, term in names):
+                weights.setdefault(v, VARIANT_WEIGHT if term in self.vocab else 1.0)
+        for phrase in expand(query, self.aliases):
+            for term in analyze(phrase):
+                weights.setdefault(term, ALIAS_WEIGHT)
+        return weights
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (a repeated query term counts once per use)."""
         out = np.zeros(self.n_docs, dtype=np.float32)
-        for term in analyze(query):
+        for term, weight in self.query_terms(query).items():
             tid = self.vocab.get(term)
             if tid is not None:
                 s, e = self.indptr[tid], self.indptr[tid + 1]
-                out[self.rows[s:e]] += self.weights[s:e]
+                out[self.rows[s:e]] += weight * self.weights[s:e]
         return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -113,16 +178,21 @@ class BM25Index:
     def save(self, path: Path) -> None:
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
         with open(path, "wb") as f:
-            np.savez(f, vocab=np.frombuffer(json.dumps(terms).encode("utf-8"), dtype=np.uint8),
+            np.savez(f, vocab=_json_bytes(terms), aliases=_json_bytes(self.aliases), proper=self.proper,
                      indptr=self.indptr, rows=self.rows, weights=self.weights,
                      n_docs=np.asarray([self.n_docs]))
 
     @classmethod
     def load(cls, path: Path) -> BM25Index:
+        """Raises ValueError for a file that is not a complete BM25 index of this version."""
         with np.load(path, allow_pickle=False) as z:
+            missing = {"vocab", "aliases", "proper", "indptr", "rows", "weights", "n_docs"} - set(z.files)
+            if missing:
+                raise ValueError(f"lexical index lacks {', '.join(sorted(missing))}")
             terms: Sequence[str] = json.loads(z["vocab"].tobytes().decode("utf-8"))
             index = cls({t: i for i, t in enumerate(terms)}, z["indptr"], z["rows"], z["weights"],
-                        int(z["n_docs"][0]))
-        if len(index.indptr) != len(terms) + 1 or index.indptr[-1] != len(index.rows):
+                        int(z["n_docs"][0]), z["proper"], json.loads(z["aliases"].tobytes().decode("utf-8")))
+        if (len(index.indptr) != len(terms) + 1 or index.indptr[-1] != len(index.rows)
+                or len(index.proper) != len(terms)):
             raise ValueError("postings do not match the vocabulary")
         return index

@@ -28,7 +28,7 @@ import numpy as np
 
 from qa import __version__
 from qa.dates import ordinal
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
+from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, QAError
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
@@ -284,19 +284,6 @@ class Index:
         names = ("doc_id", "title", "body", "source", "url", "author", "published_at", "category", "path")
         return {d[0]: Document(**dict(zip(names, d)), comments=tuple(by_doc.get(d[0], ()))) for d in docs}
 
-    def stored_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Vectors already computed for these content hashes (for skipping re-embedding)."""
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
-            for i in range(0, len(hashes), 900):
-                part = hashes[i:i + 900]
-                for h, row in self._con.execute(
-                    f"SELECT content_hash, row FROM chunks WHERE content_hash IN ({','.join('?' * len(part))})",
-                    part,
-                ):
-                    found[h] = self.vectors.reconstruct(int(row))
-        return found
-
     def all_chunks(self) -> Iterator[tuple[Chunk, str]]:
         with self._lock:
             rows = self._con.execute(f"SELECT {_CHUNK_COLS}, content_hash FROM chunks ORDER BY row").fetchall()
@@ -305,6 +292,35 @@ class Index:
 
     def close(self) -> None:
         self._con.close()
+
+
+def stored_vectors(index_dir: Path, model_id: str, fingerprint: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    """Vectors the live build already holds for these content hashes, so a rebuild can skip
+    re-embedding them. Reads only SQLite and FAISS; any problem means "none": embed everything."""
+    import faiss
+
+    try:
+        build, manifest = read_manifest(index_dir)
+        if (manifest["model"]["id"], manifest["model"].get("fingerprint", "")) != (model_id, fingerprint):
+            return {}
+        _check_files(build, manifest, index_dir)
+        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True)
+    except (QAError, RuntimeError, OSError, sqlite3.DatabaseError):
+        return {}
+    found: dict[str, np.ndarray] = {}
+    try:
+        for i in range(0, len(hashes), 900):
+            part = list(hashes[i:i + 900])
+            for h, row in con.execute(
+                f"SELECT content_hash, row FROM chunks WHERE content_hash IN ({','.join('?' * len(part))})", part
+            ):
+                found[h] = np.asarray(vectors.reconstruct(int(row)), dtype=np.float32)
+    except sqlite3.DatabaseError:
+        return {}
+    finally:
+        con.close()
+    return found
 
 
 def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = None,
