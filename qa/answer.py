@@ -14,7 +14,9 @@ from typing import Protocol
 import numpy as np
 
 from qa.chunk import split_sentences
+from qa.dates import format_date, ordinal
 from qa.embed import Embedder
+from qa.intent import Intent, read_intent
 from qa.lexical import analyze, fold
 from qa.types import Answer, Citation, Hit
 
@@ -69,7 +71,7 @@ class ExtractiveAnswerer:
         self.max_sentences, self.passages = max_sentences, passages
         self.min_relevance, self.margin = min_relevance, margin
 
-    def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+    def relevance(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """Per sentence: meaning (cosine) and wording (term overlap), nudged by passage rank."""
         if not sentences:
             return np.zeros(0)
@@ -82,13 +84,28 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         sentences = candidate_sentences(hits, self.passages)
-        scores = self.score(question, sentences)
-        best = float(scores.max()) if len(scores) else 0.0
-        if best < self.min_relevance:
+        relevance = self.relevance(question, sentences)
+        if not len(relevance) or float(relevance.max()) < self.min_relevance:
             return abstention(question, hits)
+        intent = read_intent(question)
+        scores = relevance + preference(intent, [hits[s.hit] for s in sentences])
+        best = float(scores.max())
         chosen = [i for i in np.argsort(-scores) if scores[i] >= best - self.margin][: self.max_sentences]
         picked = sorted((sentences[i] for i in chosen), key=lambda s: (s.hit, s.start))
-        return compose(question, hits, picked)
+        return compose(question, hits, picked, intent)
+
+
+def preference(intent: Intent, hits: Sequence[Hit]) -> np.ndarray:
+    """Score nudges from what the question asks: comments when it asks about readers (reporting
+    otherwise), and the latest dated passages when it asks how things stand now."""
+    comment = np.array([h.chunk.kind == "comment" for h in hits], dtype=np.float64)
+    nudge = 0.12 * comment if intent.comments else -0.05 * comment
+    days = np.array([ordinal(h.chunk.published_at) for h in hits], dtype=np.float64)
+    dated = days >= 0
+    if intent.recent and dated.sum() > 1 and np.ptp(days[dated]) > 0:
+        lo, span = days[dated].min(), np.ptp(days[dated])
+        nudge = nudge + np.where(dated, 0.15 * (days - lo) / span, 0.0)
+    return nudge
 
 
 def abstention(question: str, hits: Sequence[Hit]) -> Answer:
@@ -97,17 +114,28 @@ def abstention(question: str, hits: Sequence[Hit]) -> Answer:
     return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
-def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence]) -> Answer:
-    """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`."""
-    parts = []
+def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
+            intent: Intent = Intent()) -> Answer:
+    """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`.
+    Dated reporting says "As of DATE", newest first; comments are quoted as comments."""
     spans: dict[int, list[tuple[int, int]]] = {}
     for s in picked:
         spans.setdefault(s.hit, []).append((s.start, s.end))
-    for i, used in spans.items():
+    order = sorted(spans, key=lambda i: (-ordinal(hits[i].chunk.published_at), i))
+    dated = {hits[i].chunk.published_at for i in order if hits[i].chunk.kind == "article"} - {None}
+    parts = []
+    if intent.author:
+        article = next((i for i in order if hits[i].chunk.kind == "article" and hits[i].chunk.author), None)
+        if article is not None:
+            chunk = hits[article].chunk
+            parts.append(f"“{chunk.title}” was written by {chunk.author} [{article + 1}].")
+    for i in order:
         chunk = hits[i].chunk
-        quote = " ".join(" ".join(chunk.text[a:b].split()) for a, b in used)
+        quote = " ".join(" ".join(chunk.text[a:b].split()) for a, b in spans[i])
         if chunk.kind == "comment":
             parts.append(f"Reader comment by {chunk.author}: “{quote.strip(_OPEN_QUOTES + '”’')}” [{i + 1}]")
+        elif chunk.published_at and (len(dated) > 1 or intent.recent):
+            parts.append(f"As of {format_date(chunk.published_at)}: {quote} [{i + 1}]")
         else:
             parts.append(f"{quote} [{i + 1}]")
     citations = tuple(Citation(i + 1, h, tuple(spans.get(i, ()))) for i, h in enumerate(hits))

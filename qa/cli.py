@@ -16,7 +16,7 @@ from qa.errors import QAError
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
     from qa.config import load_settings
 
-    return load_settings({**ctx.obj, **overrides})
+    return load_settings({**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def _questions(path: Path) -> Iterator[str]:

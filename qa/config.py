@@ -24,9 +24,10 @@ class Settings:
     overlap_tokens: int = 30  # carried over from the previous chunk, in whole sentences
     k: int = 5  # passages returned / cited
     depth: int = 50  # candidates taken from each retriever before fusion
-    per_doc: int = 2  # most chunks from one document in a result list
+    per_doc: int = 3  # most chunks from one document in a result list
+    split_sources: bool = True  # also search each outlet the question names, and interleave
     fusion: str = "weighted"
-    dense_weight: float = 0.5  # for weighted fusion; lexical gets 1 - dense_weight
+    dense_weight: float = 0.3  # for weighted fusion; lexical gets 1 - dense_weight
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:
@@ -50,6 +51,14 @@ def _coerce(name: str, raw: Any) -> Any:
     try:
         if kind == "Path":
             return Path(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
         if kind == "int":
             return int(raw)
         if kind == "float":

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,7 @@ from qa.config import PACKAGED_MODEL
 from qa.errors import ConfigError
 
 EMBED_BATCH = 256  # texts per progress-bar step
+_THREADS = threading.Lock()  # torch's thread count is process-wide
 
 
 class Embedder(Protocol):
@@ -188,7 +190,17 @@ class SentenceTransformerEmbedder:
         return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        """One short text: a single thread is as fast on a quiet machine and several times
+        faster on a busy one, where torch's worker threads wait on each other."""
+        import torch
+
+        with _THREADS:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return self._encode([text])[0]
+            finally:
+                torch.set_num_threads(before)
 
 
 def load_embedder(name: str, batch_size: int = 32) -> Embedder:

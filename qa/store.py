@@ -254,6 +254,8 @@ class Index:
     kinds: np.ndarray  # uint8 per row: position in KINDS
     doc_rows: np.ndarray  # int32 per row: document number, for per-document caps
     days: np.ndarray  # int32 per row: date ordinal, -1 when undated
+    sources: np.ndarray  # int32 per row: position in source_names, -1 when the outlet is unknown
+    source_names: list[str]
     _con: sqlite3.Connection
     _lock: threading.Lock
 
@@ -346,18 +348,23 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         lexical = BM25Index.load(build / "lexical.npz")
         con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        meta = con.execute("SELECT kind, doc_id, published_at FROM chunks ORDER BY row").fetchall()
+        meta = con.execute("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
+                           "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row").fetchall()
     except (RuntimeError, ValueError, OSError, sqlite3.DatabaseError) as exc:
         raise IndexCorrupt(f"{build} cannot be read ({exc}). {_rebuild_hint(index_dir)}") from None
     n = manifest["counts"]["chunks"]
     if vectors.ntotal != n or lexical.n_docs != n or len(meta) != n or vectors.d != model["dim"]:
         raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number. {_rebuild_hint(index_dir)}")
     doc_numbers: dict[str, int] = {}
+    source_names = sorted({m[3] for m in meta if m[3]})
+    source_of = {name: i for i, name in enumerate(source_names)}
     return Index(
         index_dir=index_dir, build=build, manifest=manifest, vectors=vectors, lexical=lexical,
-        kinds=np.fromiter((KINDS.index(k) for k, _, _ in meta), dtype=np.uint8, count=n),
-        doc_rows=np.fromiter((doc_numbers.setdefault(d, len(doc_numbers)) for _, d, _ in meta),
+        kinds=np.fromiter((KINDS.index(m[0]) for m in meta), dtype=np.uint8, count=n),
+        doc_rows=np.fromiter((doc_numbers.setdefault(m[1], len(doc_numbers)) for m in meta),
                              dtype=np.int32, count=n),
-        days=np.fromiter((ordinal(p) for _, _, p in meta), dtype=np.int32, count=n),
+        days=np.fromiter((ordinal(m[2]) for m in meta), dtype=np.int32, count=n),
+        sources=np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32, count=n),
+        source_names=source_names,
         _con=con, _lock=threading.Lock(),
     )
