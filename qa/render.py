@@ -157,7 +157,7 @@ CSS = """
 .qa-pending { font-style: italic; opacity: 0.8; }
 .qa-pending::after { content: " ⏳"; }
 .qa-answer { white-space: normal; }
-a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; }
+a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; color: var(--link-text-color, #2563eb); }
 .qa-notice { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); color: inherit;
   border-radius: 6px; padding: 0.5em 0.75em; margin: 0.25em 0; }
 .qa-evidence { max-height: 78vh; overflow-y: auto; padding-right: 4px; }

@@ -271,3 +271,27 @@ def test_the_page_without_an_index_shows_how_to_build_one(tmp_path: Path) -> Non
         assert "No index at" in notice and "qa index build" in notice
     finally:
         page.close()
+
+
+@pytest.mark.slow
+def test_a_login_is_required_when_credentials_are_set(sample_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
+
+    from qa.web import serve
+
+    monkeypatch.setenv("QA_USERNAME", "analyst")
+    monkeypatch.setenv("QA_PASSWORD", "s3cret-for-tests")
+    port = _free_port()
+    page = serve(sample_index, port=port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
+            Client(url, verbose=False)
+        with pytest.raises(ValueError, match="login"):
+            Client(url, auth=("analyst", "wrong"), verbose=False)
+        chat_value, *_ = Client(url, auth=("analyst", "s3cret-for-tests"), verbose=False).predict(
+            "Who controls the Tal Varesh crossing?", True, 5, "", "", api_name="/ask")
+        assert len(chat_value) == 2
+    finally:
+        page.close()
