@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,28 @@ from qa.pipeline import Pipeline
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
-EXAMPLES = ["Who controls the Tal Varesh crossing?", "and who held it before that?", "What did readers say about it?"]
 
 
-def build_ui(pipeline: Pipeline | None, missing: str = "") -> Any:
-    """The page. With no pipeline (no index yet) it shows `missing`, which says how to build one."""
+def warm_up(pipeline: Pipeline) -> threading.Event:
+    """Load the model's weights in the background, once; the event is set when it can answer.
+    The page opens meanwhile; a question asked before then waits for it."""
+    ready = threading.Event()
+
+    def load() -> None:
+        start = time.perf_counter()
+        try:
+            pipeline.embedder.embed_query("warm up")
+            print(f"Model {pipeline.embedder.model_id} ready ({time.perf_counter() - start:.1f} s).", flush=True)
+        finally:
+            ready.set()  # on failure the first question raises the model's own error
+
+    threading.Thread(target=load, name="warm-up", daemon=True).start()
+    return ready
+
+
+def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Event | None = None) -> Any:
+    """The page. With no pipeline (no index yet) it shows `missing`, which says how to build one.
+    `ready`, when given, is waited for before the first search (see `warm_up`)."""
     import gradio as gr
 
     span = render.date_span(pipeline.index.days) if pipeline else None
@@ -44,6 +63,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "") -> Any:
         pending = (planned.rewrite.question, planned.query, planned.scope)
         yield render.messages(turns, pending), gr.skip(), "", "", gr.skip()
         try:
+            if ready is not None:
+                ready.wait()
             turn = chat.answer(pipeline, planned, options.k)
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
@@ -65,7 +86,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "") -> Any:
                                      placeholder="Ask about the archive. Follow-up questions keep the subject.")
                 notice = gr.HTML("", elem_id="qa-notice")
                 with gr.Row(equal_height=True):
-                    question = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. " + EXAMPLES[0],
+                    question = gr.Textbox(show_label=False, placeholder="Ask a question about the archive",
                                           scale=6, elem_id="qa-question", autofocus=True, submit_btn=False)
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     new_button = gr.Button("New conversation", scale=1, elem_id="qa-new")
@@ -123,22 +144,22 @@ def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive: Path | None = None,
           default_index: bool = False, block: bool = True) -> Any:
-    """Open the index and the model once, warm the model, and serve the page. With `block` False it
-    returns the running page (`page.close()` stops it)."""
+    """Open the index and the model once and serve the page; the model's weights load while the page
+    starts. With `block` False it returns the running page (`page.close()` stops it)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     auth = credentials()
     missing = ensure_index(settings, archive, default_index)
-    pipeline = None
+    pipeline, ready = None, None
     if missing:
         print(f"Warning: {missing}", file=sys.stderr, flush=True)
     else:
         pipeline = Pipeline.open(settings)
-        pipeline.embedder.embed_query("warm up")  # load the weights now, not on the first question
+        ready = warm_up(pipeline)
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print(f"Warning: serving on {host} without a login; set QA_USERNAME and QA_PASSWORD to require one.",
               file=sys.stderr, flush=True)
-    page = build_ui(pipeline, missing)
+    page = build_ui(pipeline, missing, ready)
     page.queue(default_concurrency_limit=1)
     print(f"Archive QA: serving {settings.index} on http://{host}:{port}", flush=True)
     page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
