@@ -123,7 +123,7 @@ def ensure_index(settings: Settings, archive: Path | None, default_index: bool) 
         return ""
     except IndexNotFound as exc:
         if archive is None and not default_index:
-            return (f"{exc} Or start the page with --archive PATH to index an archive first "
+            return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
                     f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
     from qa.build import build_index
 
