@@ -14,6 +14,7 @@ Login: QA_USERNAME / QA_PASSWORD from the environment, as the page reads them.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -73,7 +74,10 @@ def run_client(url: str, number: int, questions: int, turns: int, k: int, result
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile: `percentile([1, 2, 3, 4], 50)` -> 2."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * q // 100) - 1))] if ordered else float("nan")
+    if not ordered:
+        return float("nan")
+    rank = math.ceil(len(ordered) * q / 100)  # 1-based
+    return ordered[min(len(ordered), max(rank, 1)) - 1]
 
 
 def main(argv: list[str] | None = None) -> int:
