@@ -1,7 +1,7 @@
-"""Serve the Archive QA chat page: `python app.py [--host H] [--port P] [--index DIR] [--archive DIR]`.
+"""Serve the Archive QA chat page: `python app.py [--host H] [--port P] [--index DIR] [--model M] [--archive DIR]`.
 
-The same as `qa serve`. With no index yet, it first indexes the archive given (default: the
-bundled sample archive in qa/data/sample_archive).
+The same as `qa serve` (options are parsed in `qa.web.main`). With no index yet, it first indexes the
+archive given; with neither, the bundled sample archive is indexed into ./index.
 """
 
 from qa.web import main

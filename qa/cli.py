@@ -176,10 +176,13 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
               help="Archive to index when no index exists (default: the bundled sample archive).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> None:
-    """Serve the chat page (builds the index first when there is none)."""
+    """Serve the chat page. With no index: --archive builds one; the default ./index gets the sample archive.
+
+    Set QA_USERNAME and QA_PASSWORD in the environment to require a login.
+    """
     from qa.web import serve as run_server
 
-    run_server(_settings(ctx), host=host, port=port, archive=archive)
+    run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None)
 
 
 def main() -> None:

@@ -1,102 +1,175 @@
-"""The Gradio chat page: the pipeline is built once; handlers call the library and escape all text."""
+"""The Gradio chat page: the pipeline is opened once; handlers call `qa.chat` and show `qa.render` HTML.
+
+`python app.py` and `qa serve` both end in `serve`. The page binds 127.0.0.1 unless told otherwise,
+and asks for a password when QA_USERNAME and QA_PASSWORD are set in the environment.
+"""
 
 from __future__ import annotations
 
-import html
 import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.cite import describe
+from qa import chat, render
 from qa.config import Settings
-from qa.errors import IndexNotFound, QAError
+from qa.errors import ConfigError, IndexNotFound, QAError
 from qa.pipeline import Pipeline
-from qa.retrieve import Filters
-from qa.types import Answer
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
+MAX_PASSAGES = 10
 
 
-def evidence_html(answer: Answer) -> str:
-    """Numbered source cards; every piece of archive text is escaped, so markup shows as text."""
-    cards = []
-    for c in answer.citations:
-        chunk = c.hit.chunk
-        badge = "Reader comment" if chunk.kind == "comment" else "Article"
-        text = chunk.text
-        marked, last = [], 0
-        for a, b in c.used_sentences:
-            marked += [html.escape(text[last:a]), f"<mark>{html.escape(text[a:b])}</mark>"]
-            last = b
-        marked.append(html.escape(text[last:]))
-        cards.append(
-            f'<div class="source {chunk.kind}" id="source-{c.n}"><div class="meta">'
-            f'<span class="badge {chunk.kind}">{badge}</span> {html.escape(describe(c))} '
-            f'· score {c.hit.score:.3f}</div><p>{"".join(marked)}</p></div>'
-        )
-    return "\n".join(cards) or "<p>No passages.</p>"
+def warm_up(pipeline: Pipeline) -> threading.Event:
+    """Load the model's weights in the background, once; the event is set when it can answer.
+    The page opens meanwhile; a question asked before then waits for it."""
+    ready = threading.Event()
+
+    def load() -> None:
+        start = time.perf_counter()
+        try:
+            pipeline.embedder.embed_query("warm up")
+            print(f"Model {pipeline.embedder.model_id} ready ({time.perf_counter() - start:.1f} s).", flush=True)
+        finally:
+            ready.set()  # on failure the first question raises the model's own error
+
+    threading.Thread(target=load, name="warm-up", daemon=True).start()
+    return ready
 
 
-def status_line(pipeline: Pipeline) -> str:
-    m = pipeline.index.manifest
-    c = m["counts"]
-    return (f"**Index:** {c['documents']:,} documents · {c['comments']:,} comments · {c['chunks']:,} chunks · "
-            f"built {m['created_at'][:16].replace('T', ' ')} · model `{m['model']['id']}`")
-
-
-def build_ui(pipeline: Pipeline) -> Any:
+def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Event | None = None) -> Any:
+    """The page. With no pipeline (no index yet) it shows `missing`, which says how to build one.
+    `ready`, when given, is waited for before the first search (see `warm_up`)."""
     import gradio as gr
 
-    def respond(question: str, history: list[dict[str, str]], include_comments: bool) -> tuple[Any, ...]:
+    span = render.date_span(pipeline.index.days) if pipeline else None
+    k_default = pipeline.settings.k if pipeline else 5
+
+    def respond(question: str, turns: list[chat.Turn], include_comments: bool, k: float,
+                date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
+        """Yields twice: the question with a progress line at once, then the answer and its sources."""
+        if pipeline is None:
+            yield gr.skip(), gr.skip(), render.notice_html(missing), gr.skip(), gr.skip()
+            return
+        options = chat.Options(bool(include_comments), int(k or k_default), date_from or None, date_to or None)
         try:
-            kinds = ("article", "comment") if include_comments else ("article",)
-            answer = pipeline.ask(question, filters=Filters(kinds=kinds))
+            planned = chat.plan(question, turns, options, pipeline.settings.max_question_chars)
+        except QAError as exc:  # empty, too long, a bad date: said on the page, the question stays to fix
+            yield gr.skip(), gr.skip(), render.notice_html(str(exc)), gr.skip(), gr.skip()
+            return
+        pending = (planned.rewrite.question, planned.query, planned.scope)
+        yield render.messages(turns, pending), gr.skip(), "", "", gr.skip()
+        try:
+            if ready is not None:
+                ready.wait()
+            turn = chat.answer(pipeline, planned, options.k)
         except QAError as exc:
-            raise gr.Error(str(exc)) from None
-        history = [*history, {"role": "user", "content": html.escape(question)},
-                   {"role": "assistant", "content": html.escape(answer.text)}]
-        return history, evidence_html(answer), ""
+            yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
+            return
+        turns = [*turns, turn]
+        yield render.messages(turns), render.evidence_html(turns), "", "", turns
+
+    def reset() -> tuple[Any, ...]:
+        return [], render.evidence_html([]), "", "", []
 
     with gr.Blocks(title="Archive QA") as page:
-        gr.Markdown("## Archive QA\n" + status_line(pipeline))
-        with gr.Row():
+        with gr.Row(equal_height=False):
+            gr.HTML("<h2 style='margin:0'>Archive QA</h2>", padding=False)
+            status = gr.HTML(render.notice_html(missing) if missing else "", elem_id="qa-status")
+        with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=420, render_markdown=False)
-                question = gr.Textbox(label="Question", placeholder="Who controls the crossing?")
-                include = gr.Checkbox(value=True, label="Include reader comments")
+                chatbot = gr.Chatbot(label="Conversation", height=520, render_markdown=False, sanitize_html=True,
+                                     elem_id="qa-chat", feedback_options=None, buttons=["copy"],
+                                     placeholder="Ask about the archive. Follow-up questions keep the subject.")
+                notice = gr.HTML("", elem_id="qa-notice")
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(show_label=False, placeholder="Ask a question about the archive",
+                                          scale=6, elem_id="qa-question", autofocus=True, submit_btn=False)
+                    ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                    new_button = gr.Button("New conversation", scale=1, elem_id="qa-new")
+                with gr.Row(equal_height=True):
+                    include = gr.Checkbox(value=True, label="Include reader comments (opinion, labelled)",
+                                          elem_id="qa-comments")
+                    k = gr.Slider(1, MAX_PASSAGES, value=k_default, step=1, label="Passages", elem_id="qa-k")
+                    date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder=span[0] if span else "",
+                                           visible=span is not None, elem_id="qa-from")
+                    date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder=span[1] if span else "",
+                                         visible=span is not None, elem_id="qa-to")
             with gr.Column(scale=2):
-                evidence = gr.HTML(label="Sources")
-        question.submit(respond, [question, chat, include], [chat, evidence, question])
+                evidence = gr.HTML(render.evidence_html([]), elem_id="qa-evidence")
+        turns = gr.State([])
+
+        gr.on([question.submit, ask_button.click], respond,
+              [question, turns, include, k, date_from, date_to], [chatbot, evidence, notice, question, turns],
+              api_name="ask", show_progress="minimal")
+        cleared = [chatbot, evidence, notice, question, turns]
+        new_button.click(reset, None, cleared, api_name="new_conversation")
+        chatbot.clear(reset, None, cleared, api_visibility="private")  # the chat's own bin icon
+        if pipeline is not None:
+            page.load(lambda: render.status_html(pipeline.index.manifest), None, status, api_visibility="private")
     return page
 
 
-def ensure_index(settings: Settings, archive: Path | None = None) -> None:
-    """Build the index from `archive` (default: the bundled sample) when none exists."""
+def ensure_index(settings: Settings, archive: Path | None, default_index: bool) -> str:
+    """Build the index from `archive` when there is none; with no archive, the bundled sample is built
+    into the default folder only. Returns "" when an index is there, else what to run to make one."""
     from qa.store import read_manifest
 
     try:
         read_manifest(settings.index)
-    except IndexNotFound:
-        from qa.build import build_index
+        return ""
+    except IndexNotFound as exc:
+        if archive is None and not default_index:
+            return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
+                    f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
+    from qa.build import build_index
 
-        source = archive or SAMPLE_ARCHIVE
-        print(f"No index at {settings.index}; building one from {source} …", flush=True)
-        print(build_index([source], settings, progress=True).summary(), flush=True)
+    source = archive or SAMPLE_ARCHIVE
+    print(f"No index at {settings.index}; building one from {source} …", flush=True)
+    print(build_index([source], settings, progress=True).summary(), flush=True)
+    return ""
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive: Path | None = None) -> None:
+def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(user, password) from QA_USERNAME and QA_PASSWORD, both or neither."""
+    env = dict(os.environ) if env is None else env
+    user, password = env.get("QA_USERNAME", ""), env.get("QA_PASSWORD", "")
+    if bool(user) != bool(password):
+        raise ConfigError("Set both QA_USERNAME and QA_PASSWORD to ask for a login, or neither.")
+    return (user, password) if user else None
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive: Path | None = None,
+          default_index: bool = False, block: bool = True) -> Any:
+    """Open the index and the model once and serve the page; the model's weights load while the page
+    starts. With `block` False it returns the running page (`page.close()` stops it)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    ensure_index(settings, archive)
-    pipeline = Pipeline.open(settings)
-    page = build_ui(pipeline)
-    print(f"Serving Archive QA on http://{host}:{port}", flush=True)
-    page.launch(server_name=host, server_port=port, show_error=True, footer_links=[])
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    auth = credentials()
+    missing = ensure_index(settings, archive, default_index)
+    pipeline, ready = None, None
+    if missing:
+        print(f"Warning: {missing}", file=sys.stderr, flush=True)
+    else:
+        pipeline = Pipeline.open(settings)
+        ready = warm_up(pipeline)
+    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(f"Warning: serving on {host} without a login; set QA_USERNAME and QA_PASSWORD to require one.",
+              file=sys.stderr, flush=True)
+    page = build_ui(pipeline, missing, ready)
+    page.queue(default_concurrency_limit=1)
+    print(f"Archive QA: serving {settings.index} on http://{host}:{port}", flush=True)
+    page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
+                css=render.CSS, head=render.HEAD, prevent_thread_lock=not block, quiet=True)
+    return page
 
 
 def main(argv: list[str] | None = None) -> None:
     """`python app.py`: the same options as `qa serve`."""
     import argparse
-    import sys
 
     from qa.config import load_settings
 
@@ -104,10 +177,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--index", type=Path, help="index folder (default ./index or $QA_INDEX)")
+    parser.add_argument("--model", help="embedding model the index was built with (default: packaged MiniLM)")
     parser.add_argument("--archive", type=Path, help="archive to index when there is no index yet")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings({"index": args.index or os.environ.get("QA_INDEX")})
-        serve(settings, args.host, args.port, args.archive)
+        settings = load_settings({"index": args.index, "model": args.model})
+        default_index = args.index is None and "QA_INDEX" not in os.environ
+        serve(settings, args.host, args.port, args.archive, default_index)
     except QAError as exc:
         sys.exit(f"Error: {exc}")

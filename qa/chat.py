@@ -1,0 +1,89 @@
+"""A conversation with the archive: each turn is a question, the standalone query searched, and the answer.
+
+The page keeps the turns; `plan` checks a new question and works out what to search, `ask` runs it.
+Both raise `QAError`s whose messages the page shows inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.dates import format_date, parse_date
+from qa.errors import BadQuestion
+from qa.pipeline import Pipeline, clean_question
+from qa.retrieve import Filters
+from qa.rewrite import Rewrite, rewrite
+from qa.types import KINDS, Answer, Kind
+
+
+@dataclass(frozen=True)
+class Options:
+    """The page's settings for one question."""
+
+    include_comments: bool = True
+    k: int = 5
+    date_from: str | None = None  # ISO dates, inclusive; None or "" for open
+    date_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    rewrite: Rewrite
+    filters: Filters
+
+    @property
+    def query(self) -> str:
+        return self.rewrite.query
+
+    @property
+    def scope(self) -> str:
+        """What was searched, in words: `reader comments only · from 1 May 2024`."""
+        kinds = set(self.filters.kinds)
+        parts = ["articles and reader comments" if kinds == set(KINDS)
+                 else "reader comments only" if kinds == {"comment"} else "articles only"]
+        if self.filters.date_from:
+            parts.append(f"from {format_date(self.filters.date_from)}")
+        if self.filters.date_to:
+            parts.append(f"to {format_date(self.filters.date_to)}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    plan: Plan
+    answer: Answer
+
+
+def _date(text: str | None, name: str) -> str | None:
+    if not text or not text.strip():
+        return None
+    iso = parse_date(text.strip())
+    if iso is None:
+        raise BadQuestion(f"The {name} date {text.strip()!r} is not a date; write it as YYYY-MM-DD.")
+    return iso
+
+
+def plan(question: str, previous: Sequence[Turn], options: Options, max_chars: int) -> Plan:
+    """Check the question and the settings; rewrite a follow-up against the earlier turns.
+
+    A question about what readers said searches reader comments only, whatever the comments switch says.
+    """
+    text = clean_question(question, max_chars)
+    date_from, date_to = _date(options.date_from, "start"), _date(options.date_to, "end")
+    if date_from and date_to and date_from > date_to:
+        raise BadQuestion(f"The date range is empty: {date_from} is after {date_to}.")
+    rw = rewrite(text, [t.plan.query for t in previous])
+    kinds: tuple[Kind, ...] = rw.kinds or (KINDS if options.include_comments else ("article",))
+    return Plan(rw, Filters(kinds=kinds, date_from=date_from, date_to=date_to))
+
+
+def answer(pipeline: Pipeline, planned: Plan, k: int) -> Turn:
+    """Search and answer a planned question."""
+    return Turn(planned.rewrite.question, planned, pipeline.ask(planned.query, k=k, filters=planned.filters))
+
+
+def ask(pipeline: Pipeline, question: str, previous: Sequence[Turn], options: Options) -> Turn:
+    """Answer one question of the conversation: `plan`, then `answer`."""
+    return answer(pipeline, plan(question, previous, options, pipeline.settings.max_question_chars), options.k)

@@ -1,0 +1,198 @@
+"""HTML for the chat page: answers with clickable `[n]` markers, numbered source cards, the index status.
+
+Everything that comes from the archive or the user goes through `html.escape` here and nowhere
+else is it put into markup, so a comment holding `<script>` or `<img onerror=...>` shows as text.
+Pure functions of their arguments; the page (`qa.web`) puts the strings on screen.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import date
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from qa.chat import Turn
+from qa.cite import MARKER
+from qa.dates import format_date
+from qa.types import Answer, Citation
+
+BADGES = {"article": "Article", "comment": "Reader comment · opinion"}
+EARLIER_TURNS = 9  # sources of this many earlier answers stay in the panel, folded
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def card_id(turn: int, n: int) -> str:
+    return f"src-{turn}-{n}"
+
+
+def status_html(manifest: dict[str, Any]) -> str:
+    """`12 documents · 44 comments · 75 chunks · built 2025-05-01 09:30 UTC · model all-MiniLM-L6-v2`"""
+    c = manifest.get("counts", {})
+    built = str(manifest.get("created_at", "?"))[:16].replace("T", " ")
+    model = manifest.get("model", {}).get("id", "?")
+    parts = [f"{c.get('documents', 0):,} documents", f"{c.get('comments', 0):,} comments",
+             f"{c.get('chunks', 0):,} chunks", f"built {built} UTC", f"model {model}"]
+    return '<div class="qa-status">' + " · ".join(esc(p) for p in parts) + "</div>"
+
+
+def date_span(days: np.ndarray) -> tuple[str, str] | None:
+    """Earliest and latest ISO date among day ordinals (-1 = undated); None when nothing is dated."""
+    dated = days[days >= 0]
+    if not len(dated):
+        return None
+    return date.fromordinal(int(dated.min())).isoformat(), date.fromordinal(int(dated.max())).isoformat()
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Escaped text with the spans in `<mark>`. `highlight("a <b> c", [(2, 5)])` -> `'a <mark>&lt;b&gt;</mark> c'`"""
+    out, last = [], 0
+    for a, b in sorted(spans):
+        a, b = max(a, last), min(b, len(text))
+        if a >= b:
+            continue
+        out += [esc(text[last:a]), f"<mark>{esc(text[a:b])}</mark>"]
+        last = b
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is http(s), else None: a `javascript:` link in an archive must not become a link."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def source_card(citation: Citation, turn: int) -> str:
+    hit, chunk = citation.hit, citation.hit.chunk
+    url = safe_url(hit.url)
+    title = esc(chunk.title)
+    if url:
+        title = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+    meta = [f"{'comment by' if chunk.kind == 'comment' else 'by'} {chunk.author}" if chunk.author else
+            ("comment by anonymous" if chunk.kind == "comment" else ""),
+            format_date(chunk.published_at), hit.source or (PurePath(hit.path).name if hit.path else ""),
+            f"score {hit.score:.3f}"]
+    used = '<span class="qa-used">quoted in the answer</span>' if citation.used_sentences else ""
+    badge = esc(BADGES.get(chunk.kind, chunk.kind))
+    return (
+        f'<article class="qa-card qa-{esc(chunk.kind)}" id="{card_id(turn, citation.n)}">'
+        f'<div class="qa-card-head"><span class="qa-num">[{citation.n}]</span> '
+        f'<span class="qa-badge qa-badge-{esc(chunk.kind)}">{badge}</span>{used}</div>'
+        f'<div class="qa-title">{title}</div>'
+        f'<div class="qa-meta">{" · ".join(esc(m) for m in meta if m)}</div>'
+        f'<p class="qa-passage">{highlight(chunk.text, citation.used_sentences)}</p></article>'
+    )
+
+
+def turn_sources(turn: Turn, number: int) -> str:
+    a = turn.answer
+    note = "Nearest passages (none answers the question)" if a.abstained else "Sources"
+    cards = "".join(source_card(c, number) for c in a.citations) or '<p class="qa-empty">No passages found.</p>'
+    return (f'<div class="qa-turn-title">{note} for Q{number}: {esc(turn.question)}</div>'
+            f'<div class="qa-cards">{cards}</div>')
+
+
+def evidence_html(turns: Sequence[Turn]) -> str:
+    """The sources of the latest answer, then those of up to `EARLIER_TURNS` earlier answers, folded."""
+    if not turns:
+        return '<div class="qa-evidence"><p class="qa-empty">Numbered sources appear here with each answer.</p></div>'
+    parts = [f'<section class="qa-turn" id="turn-{len(turns)}">{turn_sources(turns[-1], len(turns))}</section>']
+    for number in range(len(turns) - 1, max(0, len(turns) - 1 - EARLIER_TURNS), -1):
+        parts.append(f'<details class="qa-turn" id="turn-{number}"><summary>Q{number}: '
+                     f'{esc(turns[number - 1].question)}</summary>{turn_sources(turns[number - 1], number)}</details>')
+    return '<div class="qa-evidence">' + "".join(parts) + "</div>"
+
+
+def answer_html(answer: Answer, number: int) -> str:
+    """Escaped answer text whose `[n]` markers link to the cards of this turn."""
+    cited = {c.n for c in answer.citations}
+
+    def link(m: Any) -> str:
+        n = int(m[1])
+        return f'<a class="qa-cite" href="#{card_id(number, n)}">[{n}]</a>' if n in cited else m[0]
+
+    return MARKER.sub(link, esc(answer.text)).replace("\n", "<br>")
+
+
+def searched_html(query: str, scope: str) -> str:
+    return f'<div class="qa-searched">Searched {esc(scope)}: <q>{esc(query)}</q></div>'
+
+
+def messages(turns: Sequence[Turn], pending: tuple[str, str, str] | None = None) -> list[dict[str, str]]:
+    """Chat messages for the turns; `pending` = (question, query, scope) of one being answered."""
+    out = []
+    for number, t in enumerate(turns, start=1):
+        out += [{"role": "user", "content": esc(t.question)},
+                {"role": "assistant", "content": searched_html(t.plan.query, t.plan.scope)
+                 + f'<div class="qa-answer">{answer_html(t.answer, number)}</div>'}]
+    if pending:
+        question, query, scope = pending
+        out += [{"role": "user", "content": esc(question)},
+                {"role": "assistant", "content": searched_html(query, scope)
+                 + '<div class="qa-pending">Searching the archive and reading the passages…</div>'}]
+    return out
+
+
+def notice_html(message: str) -> str:
+    return f'<div class="qa-notice" role="alert">{esc(message)}</div>' if message else ""
+
+
+CSS = """
+.qa-status { font-size: 0.85em; opacity: 0.8; }
+.qa-searched { font-size: 0.8em; opacity: 0.75; margin-bottom: 0.3em; }
+.qa-searched q { font-style: italic; }
+.qa-pending { font-style: italic; opacity: 0.8; }
+.qa-pending::after { content: " ⏳"; }
+.qa-answer { white-space: normal; }
+a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; color: var(--link-text-color, #2563eb); }
+.qa-notice { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); color: inherit;
+  border-radius: 6px; padding: 0.5em 0.75em; margin: 0.25em 0; }
+.qa-evidence { max-height: 78vh; overflow-y: auto; padding-right: 4px; }
+.qa-turn-title { font-weight: 600; margin: 0.2em 0 0.5em; }
+details.qa-turn { margin-top: 0.8em; }
+details.qa-turn summary { cursor: pointer; opacity: 0.85; }
+.qa-card { border: 1px solid rgba(127, 127, 127, 0.35); border-left: 5px solid #2563eb; border-radius: 6px;
+  padding: 0.5em 0.7em; margin: 0 0 0.6em; scroll-margin: 12px; }
+.qa-card.qa-comment { border-left-color: #d97706; }
+.qa-card.qa-flash { outline: 3px solid #f59e0b; transition: outline 0.2s; }
+.qa-card-head { display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }
+.qa-num { font-weight: 700; }
+.qa-badge { font-size: 0.75em; font-weight: 600; border-radius: 999px; padding: 0.1em 0.6em; }
+.qa-badge-article { background: #dbeafe; color: #1e3a8a; }
+.qa-badge-comment { background: #fef3c7; color: #78350f; }
+.qa-used { font-size: 0.75em; opacity: 0.75; }
+.qa-title { font-weight: 600; margin-top: 0.25em; }
+.qa-meta { font-size: 0.8em; opacity: 0.75; }
+.qa-passage { white-space: pre-line; margin: 0.4em 0 0; font-size: 0.9em; }
+.qa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; }
+.qa-empty { opacity: 0.7; }
+"""
+
+# Clicking `[n]` opens the turn's sources if folded, scrolls the card into view and flashes it.
+HEAD = """<script>
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("a.qa-cite") : null;
+  if (!link) return;
+  event.preventDefault();
+  var card = document.getElementById((link.getAttribute("href") || "").slice(1));
+  if (!card) return;
+  var folded = card.closest("details");
+  if (folded) folded.open = true;
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.classList.remove("qa-flash"); void card.offsetWidth; card.classList.add("qa-flash");
+  setTimeout(function () { card.classList.remove("qa-flash"); }, 1600);
+}, true);
+</script>"""
