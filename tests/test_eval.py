@@ -482,6 +482,7 @@ def test_eval_run_script_reports_errors_cleanly(tmp_path: Path):
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_archive_questions_on_the_real_model(archive_index, tmp_path: Path):  # type: ignore[no-untyped-def]
     run = run_eval(QUESTIONS, archive_index, k=10, json_path=tmp_path / "run.json", progress=False)
     overall = run.scores[0]
@@ -489,5 +490,8 @@ def test_archive_questions_on_the_real_model(archive_index, tmp_path: Path):  # 
     assert overall.recall is not None and overall.recall >= 0.9
     assert overall.mrr is not None and overall.mrr >= 0.6
     assert overall.markers_valid == 1.0
-    assert overall.accuracy is not None and overall.accuracy >= 0.3
-    assert overall.citation_precision is not None and overall.citation_precision >= 0.5
+    # measured at 0.855 / 0.917 / 0.018 with the extractive answerer: these floors catch a broken pipeline
+    assert overall.accuracy is not None and overall.accuracy >= 0.6
+    assert overall.citation_precision is not None and overall.citation_precision >= 0.7
+    assert overall.false_abstention is not None and overall.false_abstention <= 0.2
+    assert {s.group for s in run.scores} >= {"type: comment", "type: unanswerable", "kind: comment"}
