@@ -45,10 +45,12 @@ lint: setup
 	$(BIN)/ruff check qa tests eval app.py
 	$(BIN)/mypy qa
 
-## Index MultiHop-RAG and score retrieval on its dev queries (needs ../shared/bench/multihop)
+## Index MultiHop-RAG and score retrieval and answers on its dev queries (needs ../shared/bench/multihop)
 bench-multihop: setup
-	$(BIN)/python eval/bench_retrieval.py --corpus ../shared/bench/multihop/corpus.json \
-	  --queries ../shared/bench/multihop/queries_dev.json --index .cache/multihop-index
+	$(BIN)/qa index build ../shared/bench/multihop/corpus.json --index .cache/multihop-index
+	$(BIN)/python eval/convert_multihop.py ../shared/bench/multihop/queries_dev.json -o eval/runs/multihop_dev.jsonl
+	$(BIN)/python eval/run.py eval/runs/multihop_dev.jsonl --index .cache/multihop-index \
+	  --report eval/runs/multihop_dev.md
 
 clean-index:
 	rm -rf $(INDEX)/build-* $(INDEX)/CURRENT $(INDEX)/.lock

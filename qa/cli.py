@@ -185,6 +185,28 @@ def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> Non
     run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None)
 
 
+@cli.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--k", type=click.IntRange(1, 100), default=10, show_default=True, help="Passages scored per question.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Retrieval scored: fused, dense only or lexical only (answers always use the default).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the tables here.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Outcome of every question (default: eval/runs/NAME-MODE.json).")
+@click.option("--no-answers", is_flag=True, help="Score retrieval only.")
+@click.pass_context
+def eval_(ctx: click.Context, questions: Path, index_dir: Path | None, k: int, mode: str, report: Path | None,
+          json_path: Path | None, no_answers: bool) -> None:
+    """Score retrieval, answers and citations on a question set (JSON Lines, see eval/README.md)."""
+    from qa.eval import run_eval
+
+    run = run_eval(questions, _settings(ctx, index=index_dir), k=k, mode=mode, answers=not no_answers,
+                   report=report, json_path=json_path)
+    click.echo(run.markdown)
+    click.echo(f"outcomes: {run.json_path}" + (f"; report: {report}" if report else ""), err=True)
+
+
 def main() -> None:
     cli(prog_name="qa")
 

@@ -1,0 +1,103 @@
+"""Run questions through an assistant (retrieval, then answering) and record what happened to each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from qa.cite import markers, markers_valid
+from qa.errors import QAError
+from qa.eval.metrics import answer_correct, cited_numbers, evidence_ranks, passage_supports
+from qa.eval.questions import Question
+from qa.types import Answer, Hit
+
+
+class Assistant(Protocol):
+    """What evaluation needs of `qa.pipeline.Pipeline`."""
+
+    def search(self, question: str, k: int | None = None, *, mode: Any = "hybrid") -> list[Hit]: ...
+    def ask(self, question: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    rank: int
+    chunk_id: str
+    doc_id: str
+    kind: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question's result. Answer fields are None when answering was skipped."""
+
+    id: str
+    type: str
+    kind: str | None
+    question: str
+    answerable: bool
+    evidence_ranks: tuple[int | None, ...]  # per evidence quote: rank of the first passage holding it
+    retrieved: tuple[Retrieved, ...]
+    retrieval_ms: float
+    answer: str | None = None
+    abstained: bool | None = None
+    correct: bool | None = None  # None for unanswerable questions
+    cited: tuple[int, ...] = ()  # distinct [n] of the answer that name a real citation
+    cited_support: tuple[bool, ...] = ()  # per cited passage: holds a gold quote or answer
+    markers_valid: bool | None = None
+    answer_ms: float | None = None
+
+
+def judge_answer(question: Question, answer: Answer) -> dict[str, Any]:
+    """The answer fields of an Outcome. An abstention is never a correct answer."""
+    known = {c.n: c for c in answer.citations}
+    cited = cited_numbers(markers(answer.text), list(known))
+    correct = answer_correct(question.answers, answer.text)
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "correct": None if correct is None else correct and not answer.abstained,
+        "cited": tuple(cited),
+        "cited_support": tuple(
+            passage_supports(known[n].hit.chunk.text, question.quotes, question.answers) for n in cited
+        ),
+        "markers_valid": markers_valid(answer.text, answer.citations),
+    }
+
+
+def evaluate_question(assistant: Assistant, question: Question, k: int = 10, mode: str = "hybrid",
+                      answers: bool = True) -> Outcome:
+    """Search the top k (timed), then, unless `answers` is off, ask the assistant (timed) and judge it."""
+    try:
+        start = time.perf_counter()
+        hits = assistant.search(question.question, k, mode=mode)
+        retrieval_ms = (time.perf_counter() - start) * 1000
+        judged: dict[str, Any] = {}
+        if answers:
+            start = time.perf_counter()
+            answer = assistant.ask(question.question)
+            judged = {**judge_answer(question, answer), "answer_ms": (time.perf_counter() - start) * 1000}
+    except QAError as exc:
+        raise QAError(f"Question {question.id}: {exc}") from None
+    return Outcome(
+        id=question.id, type=question.type, kind=question.kind, question=question.question,
+        answerable=question.answerable,
+        evidence_ranks=tuple(evidence_ranks(question.quotes, [h.chunk.text for h in hits])),
+        retrieved=tuple(Retrieved(h.rank, h.chunk.chunk_id, h.chunk.doc_id, h.chunk.kind, round(h.score, 6))
+                        for h in hits),
+        retrieval_ms=round(retrieval_ms, 3),
+        **{key: round(v, 3) if key == "answer_ms" else v for key, v in judged.items()},
+    )
+
+
+def evaluate(assistant: Assistant, questions: Sequence[Question], k: int = 10, mode: str = "hybrid",
+             answers: bool = True, progress: bool = True) -> list[Outcome]:
+    """Every question in order, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    bar: Iterable[Question] = tqdm(questions, desc="Evaluating", unit="q", disable=not progress,
+                                   dynamic_ncols=True)
+    return [evaluate_question(assistant, q, k, mode, answers) for q in bar]

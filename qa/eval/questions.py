@@ -1,0 +1,179 @@
+"""Question sets: the JSON Lines format, its loader, and the MultiHop-RAG converter.
+
+One question per line:
+`{"id": "q01", "question": "...", "answers": ["..."], "evidence": [{"doc": "...", "quote": "..."}],
+"type": "factual", "kind": "article"}`. Empty `answers` marks a question the archive cannot answer;
+such a question has no evidence. `kind` (`article`/`comment`) is optional.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+from qa.types import KINDS, Kind
+
+FIELDS = ("id", "question", "answers", "evidence", "type", "kind")
+MULTIHOP_NULL = "null_query"
+
+
+class QuestionSetError(QAError):
+    """A question set cannot be read: the message names the file, the line and the field."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A verbatim quote that supports the answer, and the document (id or title) it comes from."""
+
+    doc: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]  # acceptable answers; empty: the archive cannot answer it
+    evidence: tuple[Evidence, ...]
+    type: str
+    kind: Kind | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def quotes(self) -> tuple[str, ...]:
+        return tuple(e.quote for e in self.evidence)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON object of one line; `kind` only when set."""
+        out = asdict(self)
+        out["answers"], out["evidence"] = list(self.answers), [asdict(e) for e in self.evidence]
+        if self.kind is None:
+            del out["kind"]
+        return out
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be non-empty text, got {json.dumps(value, ensure_ascii=False)}")
+    return value.strip()
+
+
+def parse_question(record: Any) -> Question:
+    """Validate one decoded line. Raises ValueError saying which field is wrong and how."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    unknown = sorted(set(record) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}; the fields are {', '.join(FIELDS)}")
+    missing = [f for f in FIELDS[:5] if f not in record]
+    if missing:
+        raise ValueError(f"missing field {missing[0]!r}")
+    answers, evidence = record["answers"], record["evidence"]
+    if not isinstance(answers, list):
+        raise ValueError("'answers' must be a list of strings (empty when the archive cannot answer)")
+    if not isinstance(evidence, list):
+        raise ValueError("'evidence' must be a list of {\"doc\": ..., \"quote\": ...} objects")
+    items = []
+    for i, item in enumerate(evidence, start=1):
+        if not isinstance(item, dict) or set(item) != {"doc", "quote"}:
+            raise ValueError(f"evidence {i} must be an object with exactly 'doc' and 'quote'")
+        items.append(Evidence(_text(item["doc"], f"evidence {i} 'doc'"), _text(item["quote"], f"evidence {i} 'quote'")))
+    if items and not answers:
+        raise ValueError("a question with no answers (unanswerable) cannot have evidence")
+    kind = record.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    return Question(
+        id=_text(record["id"], "'id'"),
+        question=_text(record["question"], "'question'"),
+        answers=tuple(_text(a, f"answer {i}") for i, a in enumerate(answers, start=1)),
+        evidence=tuple(items),
+        type=_text(record["type"], "'type'"),
+        kind=kind,
+    )
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a question set; a bad line is a QuestionSetError naming `FILE:LINE` and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise QuestionSetError(f"No question set at {path}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"Cannot read question set {path}: {exc}") from None
+    questions: list[Question] = []
+    first_line: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            question = parse_question(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise QuestionSetError(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
+        except ValueError as exc:
+            raise QuestionSetError(f"{path}:{n}: {exc}.") from None
+        if question.id in first_line:
+            raise QuestionSetError(f"{path}:{n}: id {question.id!r} is already used on line {first_line[question.id]}.")
+        first_line[question.id] = n
+        questions.append(question)
+    if not questions:
+        raise QuestionSetError(f"{path} holds no questions; write one JSON object per line (see eval/README.md).")
+    return questions
+
+
+def write_questions(questions: Iterable[Question], path: Path) -> int:
+    """Write a question set as JSON Lines; returns the number written."""
+    lines = [json.dumps(q.record(), ensure_ascii=False) for q in questions]
+    Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return len(lines)
+
+
+def multihop_question(item: Any, number: int) -> Question:
+    """One MultiHop-RAG query in our format: the facts become evidence quotes, the titles their docs.
+    A null query ("Insufficient information.") becomes an unanswerable question with no evidence."""
+    if not isinstance(item, dict):
+        raise ValueError(f"expected an object, got {type(item).__name__}")
+    try:
+        qtype = _text(item["question_type"], "'question_type'")
+        evidence = item["evidence_list"]
+        if not isinstance(evidence, list):
+            raise ValueError("'evidence_list' must be a list")
+        null = qtype == MULTIHOP_NULL
+        return Question(
+            id=f"mh-{number:04d}",
+            question=_text(item["query"], "'query'"),
+            answers=() if null else (_text(item["answer"], "'answer'"),),
+            evidence=() if null else tuple(
+                Evidence(_text(e["title"], "evidence 'title'"), _text(e["fact"], "evidence 'fact'")) for e in evidence
+            ),
+            type=qtype,
+            kind=None if null else "article",
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"missing or malformed field {exc}") from None
+
+
+def multihop_questions(path: Path) -> list[Question]:
+    """`queries_dev.json` (a JSON array) → questions `mh-0001`, `mh-0002`, … in file order."""
+    try:
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QuestionSetError(f"No MultiHop-RAG queries at {path}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise QuestionSetError(f"Cannot read {path} as JSON: {exc}") from None
+    if not isinstance(items, list) or not items:
+        raise QuestionSetError(f"{path}: expected a non-empty JSON array of MultiHop-RAG queries.")
+    questions = []
+    for number, item in enumerate(items, start=1):
+        try:
+            questions.append(multihop_question(item, number))
+        except ValueError as exc:
+            raise QuestionSetError(f"{path}: query {number}: {exc}.") from None
+    return questions

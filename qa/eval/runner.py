@@ -1,0 +1,72 @@
+"""One evaluation run: open the index, run a question set through it, score it, write the files."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings
+from qa.eval.outcomes import Outcome, evaluate
+from qa.eval.questions import load_questions
+from qa.eval.report import Scores, render_markdown, run_record, save_run, summarise
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    info: dict[str, Any]
+    scores: list[Scores]
+    outcomes: list[Outcome]
+    json_path: Path
+
+    @property
+    def markdown(self) -> str:
+        i = self.info
+        title = (f"Evaluation of {i['questions']} ({i['count']} questions) on {i['index']}: mode {i['mode']}, "
+                 f"top {i['k']}, answers {'on' if i['answers'] else 'off'}; {i['seconds']:.1f} s "
+                 f"({i['count'] / max(i['seconds'], 1e-9):.1f} questions/s).\n")
+        return render_markdown(self.scores, i["k"], title)
+
+
+def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
+    """`eval/runs/questions-hybrid.json`, or `…-hybrid-retrieval.json` without answers."""
+    return Path("eval") / "runs" / f"{Path(questions).stem}-{mode}{'' if answers else '-retrieval'}.json"
+
+
+def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
+             report: Path | None = None, json_path: Path | None = None, progress: bool = True) -> EvalRun:
+    """Load the questions (refusing a bad set before loading any model), evaluate them on the index of
+    `settings`, write the Markdown report (when asked) and the outcome JSON."""
+    from qa import __version__
+    from qa.errors import QAError
+    from qa.pipeline import Pipeline
+
+    if mode not in MODES:
+        raise QAError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
+    if k < 1:
+        raise QAError(f"k must be at least 1, got {k}.")
+    items = load_questions(questions)
+    pipeline = Pipeline.open(settings)
+    try:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        start = time.perf_counter()
+        outcomes = evaluate(pipeline, items, k=k, mode=mode, answers=answers, progress=progress)
+        seconds = time.perf_counter() - start
+    finally:
+        pipeline.close()
+    info = {
+        "questions": str(questions), "count": len(items), "index": str(settings.index), "mode": mode, "k": k,
+        "answers": answers, "started_at": started, "seconds": round(seconds, 3),
+        "package_version": __version__, "model": pipeline.embedder.model_id,
+        "settings": {key: str(v) if isinstance(v, Path) else v for key, v in asdict(settings).items()},
+    }
+    run = EvalRun(info, summarise(outcomes, k), outcomes, json_path or default_json_path(questions, mode, answers))
+    save_run(run_record(info, run.scores, outcomes), run.json_path)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(run.markdown, encoding="utf-8")
+    return run
