@@ -21,6 +21,7 @@ from qa.lexical import analyze, fold
 from qa.types import Answer, Citation, Hit
 
 _OPEN_QUOTES = "“\"‘'«"
+SHORTLIST = 12  # sentences embedded per question
 
 
 class Answerer(Protocol):
@@ -55,6 +56,41 @@ def candidate_sentences(hits: Sequence[Hit], passages: int) -> list[Sentence]:
     return sorted(found.values(), key=lambda c: (c.hit, c.start))
 
 
+def shortlist(question: str, sentences: Sequence[Sentence], n: int) -> list[Sentence]:
+    """The `n` sentences sharing most terms with the question, in their original order: only
+    these are embedded, which keeps answering fast on long passages."""
+    if len(sentences) <= n:
+        return list(sentences)
+    terms = set(analyze(question))
+    best = sorted(range(len(sentences)), key=lambda i: (-term_overlap(terms, sentences[i].text), i))[:n]
+    return [sentences[i] for i in sorted(best)]
+
+
+def with_context(question: str, hits: Sequence[Hit], picked: Sequence[Sentence], limit: int) -> list[Sentence]:
+    """Add the neighbours a picked sentence needs: the line that introduces it ("From Reuters:"),
+    and an adjacent sentence holding question terms the picked ones lack ("Map created by …")."""
+    terms = set(analyze(question))
+    covered = terms & set().union(*(set(analyze(s.text)) for s in picked))
+    out = list(picked)
+    have = {(s.hit, s.start) for s in picked}
+    for s in picked:
+        text = hits[s.hit].chunk.text
+        spans = split_sentences(text)
+        if (s.start, s.end) not in spans:
+            continue
+        i = spans.index((s.start, s.end))
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(spans) or (s.hit, spans[j][0]) in have or len(out) >= limit:
+                continue
+            neighbour = text[spans[j][0]:spans[j][1]]
+            new = (terms & set(analyze(neighbour))) - covered
+            if new or (j == i - 1 and neighbour.endswith(":")):
+                out.append(Sentence(s.hit, spans[j][0], spans[j][1], neighbour, False))
+                have.add((s.hit, spans[j][0]))
+                covered |= new
+    return out
+
+
 def term_overlap(question_terms: set[str], sentence: str) -> float:
     """Share of the question's content terms that the sentence contains."""
     if not question_terms:
@@ -83,7 +119,7 @@ class ExtractiveAnswerer:
         return 0.55 * cos + 0.45 * overlap - 0.02 * rank
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        sentences = candidate_sentences(hits, self.passages)
+        sentences = shortlist(question, candidate_sentences(hits, self.passages), SHORTLIST)
         relevance = self.relevance(question, sentences)
         if not len(relevance) or float(relevance.max()) < self.min_relevance:
             return abstention(question, hits)
@@ -91,8 +127,8 @@ class ExtractiveAnswerer:
         scores = relevance + preference(intent, [hits[s.hit] for s in sentences])
         best = float(scores.max())
         chosen = [i for i in np.argsort(-scores) if scores[i] >= best - self.margin][: self.max_sentences]
-        picked = sorted((sentences[i] for i in chosen), key=lambda s: (s.hit, s.start))
-        return compose(question, hits, picked, intent)
+        picked = with_context(question, hits, [sentences[i] for i in chosen], self.max_sentences + 1)
+        return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent)
 
 
 def preference(intent: Intent, hits: Sequence[Hit]) -> np.ndarray:

@@ -22,6 +22,7 @@ from qa.config import PACKAGED_MODEL
 from qa.errors import ConfigError
 
 EMBED_BATCH = 256  # texts per progress-bar step
+SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
 
@@ -174,14 +175,16 @@ class SentenceTransformerEmbedder:
         tok = self.model.tokenizer
         return [len(ids) for ids in tok(list(texts), add_special_tokens=False)["input_ids"]]
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            list(texts), batch_size=batch_size or self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if len(texts) <= SMALL_BATCH:
+            return self._encode_single_thread(texts)
         parts = []
         with _progress(len(texts), progress, "Embedding") as bar:
             for batch in _batches(texts, EMBED_BATCH):
@@ -189,18 +192,21 @@ class SentenceTransformerEmbedder:
                 bar.update(len(batch))
         return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """One short text: a single thread is as fast on a quiet machine and several times
-        faster on a busy one, where torch's worker threads wait on each other."""
+    def _encode_single_thread(self, texts: Sequence[str]) -> np.ndarray:
+        """A few short texts (a query, an answer's sentences): one thread is as fast on a quiet
+        machine and several times faster on a busy one, where torch's threads wait on each other."""
         import torch
 
         with _THREADS:
             before = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                return self._encode([text])[0]
+                return self._encode(texts, batch_size=8)  # sorted by length: less padding
             finally:
                 torch.set_num_threads(before)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode_single_thread([text])[0]
 
 
 def load_embedder(name: str, batch_size: int = 32) -> Embedder:
