@@ -27,7 +27,7 @@ class Settings:
     per_doc: int = 3  # most chunks from one document in a result list
     split_sources: bool = True  # also search each outlet the question names, and interleave
     fusion: str = "weighted"
-    dense_weight: float = 0.3  # for weighted fusion; lexical gets 1 - dense_weight
+    dense_weight: float = 0.15  # for weighted fusion; lexical gets 1 - dense_weight
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:
