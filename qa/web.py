@@ -48,6 +48,7 @@ def build_ui(pipeline: Pipeline) -> Any:
     import gradio as gr
 
     def respond(question: str, history: list[dict[str, str]], include_comments: bool) -> tuple[Any, ...]:
+        pipeline.refresh()
         try:
             kinds = ("article", "comment") if include_comments else ("article",)
             answer = pipeline.ask(question, filters=Filters(kinds=kinds))
