@@ -116,7 +116,8 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
                 "Wait for it to finish, or stop it, then run this again."
             ) from None
         info = f"pid {os.getpid()} on {socket.gethostname()} since " \
-               f"{datetime.now().isoformat(timespec='seconds')}: {' '.join(sys.argv[:4])}"
+               f"{datetime.now().isoformat(timespec='seconds')}: " \
+               f"{' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])[:300]}".replace("\n", " ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
         yield
@@ -249,8 +250,21 @@ def rebuild_command(index_dir: Path, manifest: dict[str, Any] | None = None, mod
     return " ".join(w if w == "PATH..." else shlex.quote(w) for w in words)
 
 
+def _newest_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the newest finished build that has a readable one: for the sources and
+    model to name in a repair command when the live build's own manifest cannot tell."""
+    for build in sorted(index_dir.glob("build-*"), reverse=True):
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if _valid_manifest(manifest) and not build.name.endswith(".tmp"):
+            return manifest
+    return None
+
+
 def _rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> str:
-    return f"Rebuild it: {rebuild_command(index_dir, manifest)}"
+    return f"Rebuild it: {rebuild_command(index_dir, manifest or _newest_manifest(index_dir))}"
 
 
 def _valid_manifest(manifest: Any) -> bool:
