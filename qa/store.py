@@ -258,7 +258,9 @@ def _newest_manifest(index_dir: Path) -> dict[str, Any] | None:
             manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             continue
-        if _valid_manifest(manifest) and not build.name.endswith(".tmp"):
+        if build.name.endswith(".tmp") or not _valid_manifest(manifest):
+            continue
+        if "checksum" not in manifest or manifest["checksum"] == _manifest_checksum(manifest):
             return manifest
     return None
 
@@ -293,7 +295,7 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         raise IndexCorrupt(f"{path} is damaged or edited (fields missing). {_rebuild_hint(index_dir)}")
     if "checksum" in manifest and manifest["checksum"] != _manifest_checksum(manifest):
         raise IndexCorrupt(f"{path} was edited or damaged (its checksum does not match). "
-                           f"{_rebuild_hint(index_dir, manifest)}")
+                           f"{_rebuild_hint(index_dir)}")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
             f"{index_dir} holds index format {manifest.get('format_version')!r}; this version of "
