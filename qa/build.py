@@ -27,7 +27,6 @@ from qa.store import (
     Index,
     content_hash,
     open_index,
-    read_manifest,
     remove_stale_builds,
     stop_point,
     write_index,
@@ -172,6 +171,20 @@ def _merge_sources(old: Sequence[str], new: Sequence[Path]) -> list[str]:
     return [p for p in paths if not any(q != p and Path(p).is_relative_to(q) for q in paths)]
 
 
+def _read_live(settings: Settings, embedder: Embedder) -> tuple[
+    dict[str, Document], list[str], dict[str, np.ndarray], list[str]
+]:
+    """The live build's documents, chunk hashes in row order, vectors by hash, and sources."""
+    old = _open_live(settings, embedder)
+    if old is None:
+        return {}, [], {}, []
+    try:
+        hashes = [h for _, h in old.all_chunks()]
+        return old.documents(), hashes, dict(zip(hashes, old.all_vectors())), old.manifest.get("sources", [])
+    finally:
+        old.close()
+
+
 def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
                  embedder: Embedder | None = None, progress: bool = False) -> UpdateReport:
     """Bring the index up to date with the files under `paths`, keeping every other document.
@@ -186,13 +199,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     embedder = embedder or load_embedder(settings.model, settings.batch_size)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
-        old = _open_live(settings, embedder)
-        old_docs = old.documents() if old else {}
-        old_hashes = [h for _, h in old.all_chunks()] if old else []
-        known = dict(zip(old_hashes, old.all_vectors())) if old else {}
-        sources = read_manifest(settings.index)[1].get("sources", []) if old else []
-        if old:
-            old.close()
+        old_docs, old_hashes, known, sources = _read_live(settings, embedder)
         roots = [p.resolve() for p in paths]
         inside = {i for i, d in old_docs.items() if _under(d.path, roots)}
         clash = [d for i, d in old_docs.items() if i not in inside and d.path and Path(d.path).is_file()]
@@ -248,7 +255,8 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
                               f"--index {settings.index}")
             rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
             vectors = old.all_vectors()[[row for row, _ in rows]]
-            manifest = {k: old.manifest[k] for k in ("model", "chunking", "sources") if k in old.manifest}
+            manifest: dict[str, Any] = {k: old.manifest[k] for k in ("model", "chunking", "sources")
+                                        if k in old.manifest}
             manifest["counts"] = {"skipped": old.manifest["counts"].get("skipped", 0)}
         finally:
             old.close()

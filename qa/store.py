@@ -132,7 +132,7 @@ def remove_stale_builds(index_dir: Path) -> None:
     done = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and not p.name.endswith(".tmp"))
     try:
         live = live_build(index_dir)
-        keep = [p for p in done if live is not None and p.name < live.name][-1:] + [live]
+        keep = [p for p in done if live is not None and p.name < live.name][-1:] + ([live] if live else [])
     except IndexCorrupt:
         keep = done
     for path in index_dir.glob("build-*"):
@@ -167,6 +167,7 @@ def _vector_index(vectors: np.ndarray) -> Any:
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if len(vectors) > HNSW_ABOVE:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -366,7 +367,8 @@ class Index:
         by_doc: dict[str, list[Comment]] = {}
         for doc_id, author, text, day in comments:
             by_doc.setdefault(doc_id, []).append(Comment(author, text, day))
-        return {d[0]: Document(*d, comments=tuple(by_doc.get(d[0], ()))) for d in docs}
+        return {i: Document(i, title, body, source, url, author, date, category, path, tuple(by_doc.get(i, ())))
+                for i, title, body, source, url, author, date, category, path in docs}
 
     def stored_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already computed for these content hashes (for skipping re-embedding)."""
