@@ -191,11 +191,15 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
 
     A document read from `paths` replaces the indexed one with the same id (changed or not), or is
     added. With `prune`, documents whose file lies under `paths` but no longer yields them are
-    removed. An id held by a document from an existing file outside `paths` is a clash between
-    two files, settled as a full build settles it (same content: duplicate; else a file-derived
-    id). Without an index, this builds one.
+    removed, all of them when a path itself is gone. An id held by a document from an existing
+    file outside `paths` is a clash between two files, settled as a full build settles it (same
+    content: duplicate; else a file-derived id). Without an index, this builds one.
     """
     started = time.perf_counter()
+    missing = [p for p in paths if not p.exists()]
+    if missing and not prune:
+        raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
+                          f"add --prune: qa index update {missing[0]} --prune")
     embedder = embedder or load_embedder(settings.model, settings.batch_size)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
@@ -204,7 +208,8 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         inside = {i for i, d in old_docs.items() if _under(d.path, roots)}
         clash = [d for i, d in old_docs.items() if i not in inside and d.path and Path(d.path).is_file()]
         skipped: list[Skipped] = []
-        fresh = {d.doc_id: d for d in iter_documents(paths, skipped, known=clash)}
+        readable = [p for p in paths if p not in missing]
+        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash)}
         if not old_docs and not fresh:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")

@@ -153,6 +153,20 @@ def test_update_without_prune_keeps_documents_whose_file_is_gone(hash_settings: 
     assert update_index([archive], hash_settings, prune=True).removed == ("page_07",)
 
 
+def test_update_prune_of_a_deleted_folder_removes_its_documents(hash_settings: Settings, tmp_path: Path) -> None:
+    archive = copy_sample(tmp_path / "archive")
+    wire = tmp_path / "wire.json"
+    wire.write_text(json.dumps([{"id": "w1", "title": "Wire", "body": "A ferry was seized."}]), encoding="utf-8")
+    build_index([archive, wire], hash_settings)
+    wire.unlink()
+    with pytest.raises(QAError, match="No such file or folder: .*wire.json. To remove .* add --prune"):
+        update_index([wire], hash_settings)
+    report = update_index([wire], hash_settings, prune=True)
+    assert report.removed == ("w1",) and report.documents == 12
+    build_index([archive], at(hash_settings, tmp_path / "fresh"))
+    assert snapshot(hash_settings) == snapshot(at(hash_settings, tmp_path / "fresh"))
+
+
 def test_update_with_nothing_new_does_not_rewrite(hash_settings: Settings, tmp_path: Path) -> None:
     archive = copy_sample(tmp_path / "archive")
     build_index([archive], hash_settings)
