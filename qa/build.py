@@ -1,11 +1,19 @@
-"""`build_index()`: ingest → chunk → embed → store, reusing vectors of chunks that did not change."""
+"""`build_index()`, `update_index()`, `remove_documents()`: ingest → chunk → embed → store.
+
+Every write makes a complete new build (see `qa.store.write_index`), and every one reuses the
+vectors of chunks whose content hash is already in the live build, so only new text is embedded.
+An update therefore rechunks all documents (cheap) and embeds only what changed: its result is
+the build that a full rebuild of the same documents would give, by construction. Documents are
+stored in id order, so the rows, and with them the order of tied search results, match too.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -13,9 +21,17 @@ from tqdm import tqdm
 from qa.chunk import chunk_document
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import IngestError
-from qa.ingest import Skipped, iter_documents
-from qa.store import content_hash, remove_stale_builds, stored_vectors, write_index, writer_lock
+from qa.errors import IndexNotFound, IngestError, QAError
+from qa.ingest import Skipped, fingerprint, iter_documents
+from qa.store import (
+    Index,
+    content_hash,
+    open_index,
+    remove_stale_builds,
+    stop_point,
+    write_index,
+    writer_lock,
+)
 from qa.types import Chunk, Document
 
 
@@ -37,6 +53,30 @@ class BuildReport:
                 f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 
+@dataclass(frozen=True)
+class UpdateReport:
+    index: Path
+    added: tuple[str, ...]  # document ids
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int  # documents kept as they were
+    documents: int  # in the index now
+    chunks: int
+    embedded: int
+    reused: int
+    skipped: tuple[Skipped, ...]
+    written: bool  # False when the index already held exactly these documents
+    seconds: float
+
+    def summary(self) -> str:
+        counts = (f"{len(self.added):,} added, {len(self.changed):,} changed, {len(self.removed):,} removed, "
+                  f"{self.unchanged:,} unchanged documents; {self.embedded:,} chunks embedded, "
+                  f"{self.reused:,} reused; {len(self.skipped):,} skipped; {self.seconds:.1f} s")
+        if not self.written:
+            return f"Up to date: {counts} → {self.index} (not rewritten)"
+        return f"Updated: {counts} → {self.index} now holds {self.documents:,} documents, {self.chunks:,} chunks"
+
+
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
                     progress: bool = False) -> list[Chunk]:
     chunks: list[Chunk] = []
@@ -44,6 +84,56 @@ def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Sett
         chunks += chunk_document(doc, embedder.count_tokens, embedder.max_tokens,
                                  settings.chunk_tokens, settings.overlap_tokens)
     return chunks
+
+
+def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, np.ndarray],
+             embedder: Embedder, progress: bool) -> tuple[np.ndarray, int]:
+    """One vector per chunk: from `known` by content hash, else embedded now. Also: how many embedded."""
+    todo = [i for i, h in enumerate(hashes) if h not in known]
+    stop_point("embedding")
+    fresh = embedder.embed_documents([chunks[i].indexed_text for i in todo], progress=progress)
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    if todo:
+        vectors[todo] = fresh
+    for i, h in enumerate(hashes):
+        if h in known:
+            vectors[i] = known[h]
+    return vectors, len(todo)
+
+
+def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], skipped: int) -> dict[str, Any]:
+    return {
+        "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint,
+                  "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+        "chunking": {"target_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
+                     "header": "title · outlet · date · comment by NAME"},
+        "sources": list(sources),
+        "counts": {"skipped": skipped},
+    }
+
+
+def _open_live(settings: Settings, embedder: Embedder | None) -> Index | None:
+    """The live build checked against the embedder, or None when there is none yet."""
+    try:
+        if embedder is None:
+            return open_index(settings.index)
+        return open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
+    except IndexNotFound:
+        return None
+
+
+def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the live build by content hash; none when it is missing or unusable."""
+    try:
+        old = _open_live(settings, embedder)
+    except QAError:
+        return {}  # no usable previous build: embed everything
+    if old is None:
+        return {}
+    try:
+        return {h: v for (_, h), v in zip(old.all_chunks(), old.all_vectors())}
+    finally:
+        old.close()
 
 
 def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | None = None,
@@ -54,31 +144,131 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         skipped: list[Skipped] = []
-        docs = list(iter_documents(paths, skipped))
+        docs = sorted(iter_documents(paths, skipped), key=lambda d: d.doc_id)
         if not docs:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
-        known = stored_vectors(settings.index, embedder.model_id, embedder.fingerprint, hashes)
-        todo = [i for i, h in enumerate(hashes) if h not in known]
-        fresh = embedder.embed_documents([chunks[i].indexed_text for i in todo], progress=progress)
-        vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-        vectors[todo] = fresh
-        for i, h in enumerate(hashes):
-            if h in known:
-                vectors[i] = known[h]
-        manifest = {
-            "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint,
-                      "dim": embedder.dim, "max_tokens": embedder.max_tokens},
-            "chunking": {"target_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
-                         "header": "title · outlet · date · comment by NAME"},
-            "sources": [str(p) for p in paths],
-            "counts": {"skipped": len(skipped)},
-        }
-        write_index(settings.index, docs, chunks, vectors, manifest)
+        vectors, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder), embedder, progress)
+        sources = [str(p.resolve()) for p in paths]
+        write_index(settings.index, docs, chunks, vectors, _manifest(embedder, settings, sources, len(skipped)))
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
-        chunks=len(chunks), embedded=len(todo), reused=len(chunks) - len(todo),
+        chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
         skipped=tuple(skipped), seconds=time.perf_counter() - started,
+    )
+
+
+def _under(path: str | None, roots: Sequence[Path]) -> bool:
+    """Whether a document's file lies under one of `roots` (older builds stored relative paths)."""
+    return path is not None and any(Path(path).resolve().is_relative_to(root) for root in roots)
+
+
+def _merge_sources(old: Sequence[str], new: Sequence[Path]) -> list[str]:
+    """Old sources plus new ones, leaving out any that lies inside another."""
+    paths = list(dict.fromkeys([*old, *(str(p.resolve()) for p in new)]))
+    return [p for p in paths if not any(q != p and Path(p).is_relative_to(q) for q in paths)]
+
+
+def _read_live(settings: Settings, embedder: Embedder) -> tuple[
+    dict[str, Document], list[str], dict[str, np.ndarray], list[str]
+]:
+    """The live build's documents, chunk hashes in row order, vectors by hash, and sources."""
+    old = _open_live(settings, embedder)
+    if old is None:
+        return {}, [], {}, []
+    try:
+        hashes = [h for _, h in old.all_chunks()]
+        return old.documents(), hashes, dict(zip(hashes, old.all_vectors())), old.manifest.get("sources", [])
+    finally:
+        old.close()
+
+
+def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
+                 embedder: Embedder | None = None, progress: bool = False) -> UpdateReport:
+    """Bring the index up to date with the files under `paths`, keeping every other document.
+
+    A document read from `paths` replaces the indexed one with the same id (changed or not), or is
+    added. With `prune`, documents whose file lies under `paths` but no longer yields them are
+    removed, all of them when a path itself is gone. An id held by a document from an existing
+    file outside `paths` is a clash between two files, settled as a full build settles it (same
+    content: duplicate; else a file-derived id). Without an index, this builds one.
+    """
+    started = time.perf_counter()
+    missing = [p for p in paths if not p.exists()]
+    if missing and not prune:
+        raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
+                          f"add --prune: qa index update {missing[0]} --prune")
+    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    with writer_lock(settings.index):
+        remove_stale_builds(settings.index)
+        old_docs, old_hashes, known, sources = _read_live(settings, embedder)
+        roots = [p.resolve() for p in paths]
+        inside = {i for i, d in old_docs.items() if _under(d.path, roots)}
+        clash = [d for i, d in old_docs.items() if i not in inside and d.path and Path(d.path).is_file()]
+        skipped: list[Skipped] = []
+        readable = [p for p in paths if p not in missing]
+        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash)}
+        if not old_docs and not fresh:
+            listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
+            raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
+        removed = [i for i in sorted(inside) if i not in fresh] if prune else []
+        merged = {i: d for i, d in old_docs.items() if i not in removed} | fresh
+        docs = [merged[i] for i in sorted(merged)]
+        added = [i for i in fresh if i not in old_docs]
+        changed = [i for i in fresh if i in old_docs and fingerprint(old_docs[i]) != fingerprint(fresh[i])]
+        chunks = chunk_documents(docs, embedder, settings, progress)
+        hashes = [content_hash(embedder.model_id, c) for c in chunks]
+        written = not (hashes == old_hashes and docs == [old_docs[i] for i in sorted(old_docs)])
+        embedded = 0
+        if written:
+            vectors, embedded = _vectors(chunks, hashes, known, embedder, progress)
+            manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
+            write_index(settings.index, docs, chunks, vectors, manifest)
+    return UpdateReport(
+        index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
+        unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),
+        embedded=embedded, reused=len(chunks) - embedded, skipped=tuple(skipped), written=written,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport:
+    """Drop documents from the index by id, keeping every other chunk and vector as it is.
+
+    A removed document comes back when its file is indexed again (`update`, `build`).
+    """
+    started = time.perf_counter()
+    with writer_lock(settings.index):
+        remove_stale_builds(settings.index)
+        old = _open_live(settings, None)
+        if old is None:
+            raise IndexNotFound(f"No index at {settings.index}. Build one: qa index build PATH... "
+                                f"--index {settings.index}")
+        try:
+            docs = old.documents()
+            unknown = [i for i in doc_ids if i not in docs]
+            if unknown:
+                raise QAError(f"No document {', '.join(map(repr, unknown))} in {settings.index}; nothing removed. "
+                              f"Document ids are in the doc_id field of: qa search QUESTION --json")
+            drop = set(doc_ids)
+            keep = [i for i in sorted(docs) if i not in drop]
+            if not keep:
+                raise QAError(f"Removing {len(docs)} of {len(docs)} documents would leave {settings.index} empty; "
+                              f"nothing removed. To start again, build it: qa index build PATH... "
+                              f"--index {settings.index}")
+            rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
+            vectors = old.all_vectors()[[row for row, _ in rows]]
+            manifest: dict[str, Any] = {k: old.manifest[k] for k in ("model", "chunking", "sources")
+                                        if k in old.manifest}
+            manifest["counts"] = {"skipped": old.manifest["counts"].get("skipped", 0)}
+        finally:
+            old.close()
+        write_index(settings.index, [docs[i] for i in keep], [c for _, c in rows], vectors, manifest)
+    removed = tuple(dict.fromkeys(doc_ids))
+    return UpdateReport(
+        index=settings.index, added=(), changed=(), removed=removed, unchanged=len(keep),
+        documents=len(keep), chunks=len(rows), embedded=0, reused=len(rows), skipped=(), written=True,
+        seconds=time.perf_counter() - started,
     )

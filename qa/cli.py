@@ -83,6 +83,35 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | N
     click.echo(report.summary())
 
 
+@index.command("update")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--prune", is_flag=True,
+              help="Also remove documents whose file under PATH is gone or no longer holds them.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def index_update(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, prune: bool,
+                 quiet: bool) -> None:
+    """Add new and changed documents from PATH..., embedding only passages that changed."""
+    from qa.build import update_index
+
+    report = update_index(list(paths), _settings(ctx, index=index_dir), prune=prune, progress=not quiet)
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped}", err=True)
+    click.echo(report.summary())
+
+
+@index.command("remove")
+@click.argument("doc_ids", nargs=-1, required=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.pass_context
+def index_remove(ctx: click.Context, doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
+    """Remove documents by id (the doc_id of `qa search --json`); their files are left alone."""
+    from qa.build import remove_documents
+
+    click.echo(remove_documents(list(doc_ids), _settings(ctx, index=index_dir)).summary())
+
+
 @index.command("stats")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import BadQuestion
+from qa.errors import BadQuestion, QAError
 from qa.retrieve import Filters, Mode, Retriever
-from qa.store import Index, open_index
+from qa.store import Index, live_build, open_index
 from qa.types import Answer, Hit
+
+log = logging.getLogger(__name__)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -36,6 +40,8 @@ class Pipeline:
     index: Index
     retriever: Retriever
     answerer: Answerer
+    _loading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _seen: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
@@ -51,6 +57,48 @@ class Pipeline:
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
         query = clean_question(question, self.settings.max_question_chars)
         return self.answerer.answer(query, self.retriever.search(query, k, filters))
+
+    def refresh(self) -> bool:
+        """Switch to the build a rebuild has made live since this one was loaded; True if it did.
+
+        Cheap when nothing changed: one stat of `CURRENT`. The loaded build keeps answering until
+        the new one is fully loaded and checked; one that fails to load is logged and the loaded
+        one kept (until `CURRENT` changes again). Thread-safe: while one thread loads, others
+        return False at once and go on with the loaded build.
+        """
+        pointer = self.settings.index / "CURRENT"
+        try:
+            stat = pointer.stat()
+        except OSError:
+            return False
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if seen == self._seen or not self._loading.acquire(blocking=False):
+            return False
+        try:
+            return self._switch(seen)
+        finally:
+            self._loading.release()
+
+    def _switch(self, seen: tuple[int, int, int]) -> bool:
+        try:
+            live = live_build(self.settings.index)
+            if live is None or live.name == self.index.build.name:
+                self._seen = seen
+                return False
+            index = open_index(self.settings.index, self.embedder.model_id, self.embedder.dim,
+                               self.embedder.fingerprint)
+        except QAError as exc:
+            log.warning("Still answering from %s; the new build did not load: %s", self.index.build, exc)
+            self._seen = seen
+            return False
+        except Exception:  # a server must keep answering whatever a half-written folder does
+            log.exception("Still answering from %s; the new build did not load", self.index.build)
+            self._seen = seen
+            return False
+        # The old index is not closed: requests in flight may still read it; it closes when freed.
+        self.retriever, self.index, self._seen = Retriever(index, self.embedder, self.settings), index, seen
+        log.info("Switched to %s", index.build)
+        return True
 
     def close(self) -> None:
         self.index.close()

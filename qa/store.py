@@ -12,11 +12,14 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import socket
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ import numpy as np
 
 from qa import __version__
 from qa.dates import ordinal
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, QAError
+from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
@@ -72,14 +75,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def stop_point(stage: str) -> None:
+    """Test hook for crash tests: with `QA_STOP_AT=STAGE` the process says so on stderr and waits
+    here, holding the writer lock, until it is killed. Does nothing otherwise."""
+    if os.environ.get("QA_STOP_AT") == stage:
+        print(f"QA_STOP_AT {stage} pid {os.getpid()}", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(60)
+
+
 def live_build(index_dir: Path) -> Path | None:
     """The folder `CURRENT` points at, or None when there is no index here."""
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not name.startswith("build-") or "/" in name:
-        raise IndexCorrupt(f"{pointer} is damaged. Rebuild: qa index build PATH --index {index_dir}")
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    if not re.fullmatch(r"build-[\w.-]+", name) or name.endswith(".tmp") or ".." in name:
+        raise IndexCorrupt(f"{pointer} is damaged (it should name a build-* folder). "
+                           f"{_rebuild_hint(index_dir)}")
+    if not (index_dir / name).is_dir():
+        raise IndexCorrupt(f"{pointer} names {name}, which is missing. {_rebuild_hint(index_dir)}")
     return index_dir / name
 
 
@@ -98,7 +116,8 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
                 "Wait for it to finish, or stop it, then run this again."
             ) from None
         info = f"pid {os.getpid()} on {socket.gethostname()} since " \
-               f"{datetime.now().isoformat(timespec='seconds')}: {' '.join(sys.argv[:4])}"
+               f"{datetime.now().isoformat(timespec='seconds')}: " \
+               f"{' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])[:300]}".replace("\n", " ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
         yield
@@ -107,12 +126,16 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
 
 
 def remove_stale_builds(index_dir: Path) -> None:
-    """Delete unfinished builds and all finished ones but the live one and the one before it
-    (a server may still be reading that one)."""
-    live = live_build(index_dir)
-    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and p != live)
-    keep = [p for p in builds if not p.name.endswith(".tmp")][-1:]
-    for path in builds:
+    """Delete unfinished builds (`.tmp`, or finished after the live one but never made live: a
+    crash before the swap) and finished ones older than the one before the live one (a server
+    may still be reading that one). With a damaged `CURRENT` only `.tmp` folders go."""
+    done = sorted(p for p in index_dir.glob("build-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    try:
+        live = live_build(index_dir)
+        keep = [p for p in done if live is not None and p.name < live.name][-1:] + ([live] if live else [])
+    except IndexCorrupt:
+        keep = done
+    for path in index_dir.glob("build-*"):
         if path not in keep:
             shutil.rmtree(path, ignore_errors=True)
 
@@ -172,6 +195,7 @@ def write_index(
     tmp.mkdir(parents=True)
     hashes = [content_hash(manifest["model"]["id"], c) for c in chunks]
     _write_sqlite(tmp / "chunks.sqlite", documents, chunks, hashes)
+    stop_point("writing")
     vindex = _vector_index(vectors)
     faiss.write_index(vindex, str(tmp / "vectors.faiss"))
     BM25Index.build(c.indexed_text for c in chunks).save(tmp / "lexical.npz")
@@ -189,24 +213,70 @@ def write_index(
         "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
                   for name in FILES},
     }
+    full["checksum"] = _manifest_checksum(full)
     (tmp / "manifest.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
     for name in (*FILES, "manifest.json"):
         with open(tmp / name, "rb") as f:
             os.fsync(f.fileno())
     _fsync_dir(tmp)
+    stop_point("written")
     os.rename(tmp, final)
+    stop_point("renamed")
     pointer_tmp = index_dir / "CURRENT.tmp"
     pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
     with open(pointer_tmp, "rb") as f:
         os.fsync(f.fileno())
+    stop_point("pointer")
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync_dir(index_dir)
+    stop_point("swapped")
     remove_stale_builds(index_dir)
     return final
 
 
-def _rebuild_hint(index_dir: Path) -> str:
-    return f"Rebuild it: qa index build PATH... --index {index_dir}"
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest without its own checksum: an edited manifest is caught at load."""
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def rebuild_command(index_dir: Path, manifest: dict[str, Any] | None = None, model: str | None = None) -> str:
+    """The command that rebuilds this index: from the sources and model the manifest records
+    when it is readable, else with PATH... for the user to fill in."""
+    sources = [str(s) for s in (manifest or {}).get("sources", [])] or ["PATH..."]
+    model = model or ((manifest or {}).get("model") or {}).get("id")
+    packaged = model is None or model.endswith("all-MiniLM-L6-v2")
+    words = ["qa", *([] if packaged else ["--model", str(model)]), "index", "build", *sources,
+             "--index", str(index_dir)]
+    return " ".join(w if w == "PATH..." else shlex.quote(w) for w in words)
+
+
+def _newest_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the newest finished build that has a readable one: for the sources and
+    model to name in a repair command when the live build's own manifest cannot tell."""
+    for build in sorted(index_dir.glob("build-*"), reverse=True):
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if build.name.endswith(".tmp") or not _valid_manifest(manifest):
+            continue
+        if "checksum" not in manifest or manifest["checksum"] == _manifest_checksum(manifest):
+            return manifest
+    return None
+
+
+def _rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> str:
+    return f"Rebuild it: {rebuild_command(index_dir, manifest or _newest_manifest(index_dir))}"
+
+
+def _valid_manifest(manifest: Any) -> bool:
+    try:
+        return (isinstance(manifest["model"]["id"], str) and isinstance(manifest["model"]["dim"], int)
+                and all(isinstance(manifest["files"][n], dict) for n in FILES)
+                and isinstance(manifest["counts"]["chunks"], int))
+    except (KeyError, TypeError):
+        return False
 
 
 def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
@@ -218,15 +288,19 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     path = build / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["model"]["id"], manifest["model"]["dim"], manifest["files"]  # noqa: B018
     except FileNotFoundError:
         raise IndexCorrupt(f"{path} is missing. {_rebuild_hint(index_dir)}") from None
-    except (ValueError, KeyError, TypeError):
-        raise IndexCorrupt(f"{path} is damaged or edited. {_rebuild_hint(index_dir)}") from None
+    except (ValueError, OSError, RecursionError):
+        raise IndexCorrupt(f"{path} is damaged (not readable JSON). {_rebuild_hint(index_dir)}") from None
+    if not _valid_manifest(manifest):
+        raise IndexCorrupt(f"{path} is damaged or edited (fields missing). {_rebuild_hint(index_dir)}")
+    if "checksum" in manifest and manifest["checksum"] != _manifest_checksum(manifest):
+        raise IndexCorrupt(f"{path} was edited or damaged (its checksum does not match). "
+                           f"{_rebuild_hint(index_dir)}")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
             f"{index_dir} holds index format {manifest.get('format_version')!r}; this version of "
-            f"archive-qa reads format {FORMAT_VERSION}. {_rebuild_hint(index_dir)}"
+            f"archive-qa reads format {FORMAT_VERSION}. {_rebuild_hint(index_dir, manifest)}"
         )
     return build, manifest
 
@@ -236,10 +310,15 @@ def _check_files(build: Path, manifest: dict[str, Any], index_dir: Path) -> None
         path = build / name
         expected = manifest["files"].get(name, {})
         if not path.is_file():
-            raise IndexCorrupt(f"{path} is missing. {_rebuild_hint(index_dir)}")
-        if path.stat().st_size != expected.get("bytes") or _sha256(path) != expected.get("sha256"):
+            raise IndexCorrupt(f"{path} is missing. {_rebuild_hint(index_dir, manifest)}")
+        try:
+            damaged = path.stat().st_size != expected.get("bytes") or _sha256(path) != expected.get("sha256")
+        except OSError as exc:
+            raise IndexCorrupt(f"{path} cannot be read ({exc.strerror}). "
+                               f"{_rebuild_hint(index_dir, manifest)}") from None
+        if damaged:
             raise IndexCorrupt(f"{path} is damaged (size or checksum differs from the manifest). "
-                               f"{_rebuild_hint(index_dir)}")
+                               f"{_rebuild_hint(index_dir, manifest)}")
 
 
 @dataclass
@@ -262,67 +341,48 @@ class Index:
     def __len__(self) -> int:
         return len(self.kinds)
 
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query; SQLite damaged under a running server is an IndexCorrupt, not a traceback."""
+        try:
+            with self._lock:
+                return self._con.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"{self.build / 'chunks.sqlite'} cannot be read ({exc}). "
+                               f"{_rebuild_hint(self.index_dir, self.manifest)}") from None
+
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         if not len(rows):
             return []
         marks = ",".join("?" * len(rows))
-        with self._lock:
-            found = {r[0]: Chunk(*r[1:]) for r in self._con.execute(
-                f"SELECT row, {_CHUNK_COLS} FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])}
+        found = {r[0]: Chunk(*r[1:]) for r in self._query(
+            f"SELECT row, {_CHUNK_COLS} FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])}
         return [found[int(r)] for r in rows]
 
-    def documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            docs = self._con.execute(
-                f"SELECT doc_id, title, body, source, url, author, published_at, category, path "
-                f"FROM documents WHERE doc_id IN ({marks})", list(doc_ids)).fetchall()
-            comments = self._con.execute(
-                f"SELECT doc_id, author, text, date FROM comments WHERE doc_id IN ({marks}) "
-                f"ORDER BY doc_id, idx", list(doc_ids)).fetchall()
+    def documents(self, doc_ids: Sequence[str] | None = None) -> dict[str, Document]:
+        """Documents by id, with their comments; all of them when `doc_ids` is None."""
+        where = "" if doc_ids is None else f"WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
+        params = [] if doc_ids is None else list(doc_ids)
+        docs = self._query(f"SELECT doc_id, title, body, source, url, author, published_at, category, path "
+                           f"FROM documents {where} ORDER BY doc_id", params)
+        comments = self._query(f"SELECT doc_id, author, text, date FROM comments {where} "
+                               f"ORDER BY doc_id, idx", params)
         by_doc: dict[str, list[Comment]] = {}
         for doc_id, author, text, day in comments:
             by_doc.setdefault(doc_id, []).append(Comment(author, text, day))
-        names = ("doc_id", "title", "body", "source", "url", "author", "published_at", "category", "path")
-        return {d[0]: Document(**dict(zip(names, d)), comments=tuple(by_doc.get(d[0], ()))) for d in docs}
+        return {i: Document(i, title, body, source, url, author, date, category, path, tuple(by_doc.get(i, ())))
+                for i, title, body, source, url, author, date, category, path in docs}
 
     def all_chunks(self) -> Iterator[tuple[Chunk, str]]:
-        with self._lock:
-            rows = self._con.execute(f"SELECT {_CHUNK_COLS}, content_hash FROM chunks ORDER BY row").fetchall()
-        for r in rows:
+        """Every chunk with its content hash, in row order (the order of `all_vectors`)."""
+        for r in self._query(f"SELECT {_CHUNK_COLS}, content_hash FROM chunks ORDER BY row"):
             yield Chunk(*r[:-1]), r[-1]
+
+    def all_vectors(self) -> np.ndarray:
+        """Every stored vector, one row per chunk."""
+        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
 
     def close(self) -> None:
         self._con.close()
-
-
-def stored_vectors(index_dir: Path, model_id: str, fingerprint: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-    """Vectors the live build already holds for these content hashes, so a rebuild can skip
-    re-embedding them. Reads only SQLite and FAISS; any problem means "none": embed everything."""
-    import faiss
-
-    try:
-        build, manifest = read_manifest(index_dir)
-        if (manifest["model"]["id"], manifest["model"].get("fingerprint", "")) != (model_id, fingerprint):
-            return {}
-        _check_files(build, manifest, index_dir)
-        vectors = faiss.read_index(str(build / "vectors.faiss"))
-        con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True)
-    except (QAError, RuntimeError, OSError, sqlite3.DatabaseError):
-        return {}
-    found: dict[str, np.ndarray] = {}
-    try:
-        for i in range(0, len(hashes), 900):
-            part = list(hashes[i:i + 900])
-            for h, row in con.execute(
-                f"SELECT content_hash, row FROM chunks WHERE content_hash IN ({','.join('?' * len(part))})", part
-            ):
-                found[h] = np.asarray(vectors.reconstruct(int(row)), dtype=np.float32)
-    except sqlite3.DatabaseError:
-        return {}
-    finally:
-        con.close()
-    return found
 
 
 def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = None,
@@ -332,39 +392,42 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
 
     build, manifest = read_manifest(index_dir)
     model = manifest["model"]
+    where = build / "manifest.json"
     if model_id is not None and model["id"] != model_id:
         raise IndexMismatch(
-            f"{index_dir} was built with model {model['id']!r}, but the settings ask for {model_id!r}. "
-            f"Use the same model (--model / QA_MODEL), or rebuild: qa index build PATH... --index {index_dir}"
+            f"{index_dir} was built with model {model['id']!r} (see {where}), but the settings ask for "
+            f"{model_id!r}. Use the same model (--model / QA_MODEL), or rebuild with this one: "
+            f"{rebuild_command(index_dir, manifest, model_id)}"
         )
     if dim is not None and model["dim"] != dim:
-        raise IndexMismatch(f"{index_dir} holds {model['dim']}-d vectors; the model makes {dim}-d. "
-                            f"{_rebuild_hint(index_dir)}")
+        raise IndexMismatch(f"{index_dir} holds {model['dim']}-d vectors (see {where}); the model makes "
+                            f"{dim}-d. {_rebuild_hint(index_dir, manifest)}")
     if fingerprint and model.get("fingerprint") and model["fingerprint"] != fingerprint:
-        raise IndexMismatch(f"{index_dir} was built with other weights of {model['id']!r}. "
-                            f"{_rebuild_hint(index_dir)}")
+        raise IndexMismatch(f"{index_dir} was built with other weights of {model['id']!r} (see {where}). "
+                            f"{_rebuild_hint(index_dir, manifest)}")
     _check_files(build, manifest, index_dir)
+    n = manifest["counts"]["chunks"]
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         lexical = BM25Index.load(build / "lexical.npz")
         con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         meta = con.execute("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
                            "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row").fetchall()
+        doc_numbers: dict[str, int] = {}
+        source_names = sorted({m[3] for m in meta if m[3]})
+        source_of = {name: i for i, name in enumerate(source_names)}
+        kinds = np.fromiter((KINDS.index(m[0]) for m in meta), dtype=np.uint8, count=len(meta))
+        doc_rows = np.fromiter((doc_numbers.setdefault(m[1], len(doc_numbers)) for m in meta),
+                               dtype=np.int32, count=len(meta))
+        days = np.fromiter((ordinal(m[2]) for m in meta), dtype=np.int32, count=len(meta))
+        sources = np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32, count=len(meta))
     except (RuntimeError, ValueError, OSError, sqlite3.DatabaseError) as exc:
-        raise IndexCorrupt(f"{build} cannot be read ({exc}). {_rebuild_hint(index_dir)}") from None
-    n = manifest["counts"]["chunks"]
+        raise IndexCorrupt(f"{build} cannot be read ({exc}). {_rebuild_hint(index_dir, manifest)}") from None
     if vectors.ntotal != n or lexical.n_docs != n or len(meta) != n or vectors.d != model["dim"]:
-        raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number. {_rebuild_hint(index_dir)}")
-    doc_numbers: dict[str, int] = {}
-    source_names = sorted({m[3] for m in meta if m[3]})
-    source_of = {name: i for i, name in enumerate(source_names)}
+        raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number. "
+                           f"{_rebuild_hint(index_dir, manifest)}")
     return Index(
         index_dir=index_dir, build=build, manifest=manifest, vectors=vectors, lexical=lexical,
-        kinds=np.fromiter((KINDS.index(m[0]) for m in meta), dtype=np.uint8, count=n),
-        doc_rows=np.fromiter((doc_numbers.setdefault(m[1], len(doc_numbers)) for m in meta),
-                             dtype=np.int32, count=n),
-        days=np.fromiter((ordinal(m[2]) for m in meta), dtype=np.int32, count=n),
-        sources=np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32, count=n),
-        source_names=source_names,
+        kinds=kinds, doc_rows=doc_rows, days=days, sources=sources, source_names=source_names,
         _con=con, _lock=threading.Lock(),
     )

@@ -65,6 +65,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         try:
             if ready is not None:
                 ready.wait()
+            pipeline.refresh()  # a rebuild finished since the last question: switch to it
             turn = chat.answer(pipeline, planned, options.k)
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()

@@ -17,6 +17,7 @@ from qa.types import Document
 
 MAX_FILE_BYTES = {".txt": 5 * 2**20}  # larger "pages" are not pages; JSON corpora may be big
 DEFAULT_MAX_FILE_BYTES = 2 * 2**30
+MAX_DOCUMENT_CHARS = 5_000_000  # body and comments together; the longest real articles are ~100k
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,12 @@ READERS: dict[str, Reader] = {
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Absolute paths of the files to read: `Document.path` must name a file wherever the
+    command runs, so that `qa index update --prune` can tell which documents lost their source."""
     for path in paths:
         if not path.exists():
             raise IngestError(f"No such file or folder: {path}")
+        path = path.resolve()
         if path.is_dir():
             yield from sorted(
                 p for p in path.rglob("*")
@@ -65,23 +69,62 @@ def _decode(path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (contains NUL bytes)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start})") from None
+        raise ValueError(f"not valid UTF-8 (byte {exc.start}); convert it, e.g. "
+                         f"iconv -f WINDOWS-1252 -t UTF-8") from None
+    head = text[:8192]
+    if sum(ch < " " and ch not in "\t\n\r\f\v" for ch in head) > len(head) // 100:
+        raise ValueError("binary file (control characters)")
+    return text
 
 
-def _fingerprint(doc: Document) -> str:
-    parts = [doc.title, doc.body, *(f"{c.author}\x1f{c.text}" for c in doc.comments)]
+def fingerprint(doc: Document) -> str:
+    """What a document says, whatever its id and file: equal fingerprints mean duplicate documents."""
+    parts = [doc.title, doc.body, *(f"{c.author}\x1f{c.text}\x1f{c.date}" for c in doc.comments),
+             *(str(v) for v in (doc.source, doc.url, doc.author, doc.published_at, doc.category))]
     return hashlib.sha1("\x1e".join(parts).encode("utf-8")).hexdigest()
 
 
-def iter_documents(paths: Iterable[Path], skipped: list[Skipped]) -> Iterator[Document]:
+def _size(doc: Document) -> int:
+    return len(doc.title) + len(doc.body) + sum(len(c.text) for c in doc.comments)
+
+
+class _Seen:
+    """Ids and contents met so far: a repeated content is a duplicate; a repeated id with other
+    content gets an id derived from its file and content, so it is the same on every run."""
+
+    def __init__(self, known: Iterable[Document]) -> None:
+        self.ids: dict[str, str] = {}
+        self.contents: dict[str, str] = {}
+        for doc in known:
+            self.add(doc.doc_id, fingerprint(doc))
+
+    def add(self, doc_id: str, content: str) -> None:
+        self.ids[doc_id] = content
+        self.contents.setdefault(content, doc_id)
+
+    def admit(self, doc: Document, path: Path) -> Document | str:
+        """The document to index (perhaps renamed), or why it is a duplicate."""
+        content = fingerprint(doc)
+        if content in self.contents:
+            return f"duplicate of document {self.contents[content]}"
+        base, salt = doc.doc_id, ""
+        while doc.doc_id in self.ids:
+            suffix = hashlib.sha1(f"{path}\x1f{content}{salt}".encode()).hexdigest()[:8]
+            doc, salt = Document(**{**doc.__dict__, "doc_id": f"{base}-{suffix}"}), salt + "+"
+        self.add(doc.doc_id, content)
+        return doc
+
+
+def iter_documents(paths: Iterable[Path], skipped: list[Skipped], known: Iterable[Document] = ()) -> Iterator[Document]:
     """Documents from files and folders (walked recursively, hidden files ignored).
 
-    Unreadable files and records are appended to `skipped`. A document whose id was already
-    seen is skipped when its content is the same, and given a path-derived id when it is not.
+    Unreadable files and records, over-long documents and duplicates are appended to `skipped`
+    with the reason. A document with the content of one already met (in these files or in
+    `known`) is a duplicate; one with a known id but other content gets a path-derived id.
     """
-    seen: dict[str, str] = {}
+    seen = _Seen(known)
     for path in _files(paths):
         reader = READERS.get(path.suffix.lower())
         if reader is None:
@@ -94,16 +137,16 @@ def iter_documents(paths: Iterable[Path], skipped: list[Skipped]) -> Iterator[Do
             reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             skipped.append(Skipped(str(path), reason))
             continue
-        for item in items:
+        if not items:
+            skipped.append(Skipped(str(path), "no documents in this file"))
+        for n, item in enumerate(items, start=1):
+            where = str(path) if len(items) == 1 else f"{path}:document {n}"
             if isinstance(item, RecordError):
                 skipped.append(Skipped(f"{path}:{item.where}", item.reason))
-                continue
-            fingerprint = _fingerprint(item)
-            if item.doc_id in seen:
-                if seen[item.doc_id] == fingerprint:
-                    skipped.append(Skipped(str(path), f"duplicate of document {item.doc_id}"))
-                    continue
-                suffix = hashlib.sha1(str(path).encode()).hexdigest()[:6]
-                item = Document(**{**item.__dict__, "doc_id": f"{item.doc_id}-{suffix}"})
-            seen[item.doc_id] = fingerprint
-            yield item
+            elif _size(item) > MAX_DOCUMENT_CHARS:
+                skipped.append(Skipped(where, f"document {item.doc_id} is {_size(item):,} characters long, "
+                                              f"over the {MAX_DOCUMENT_CHARS:,} limit; split it"))
+            elif isinstance(admitted := seen.admit(item, path), str):
+                skipped.append(Skipped(where, admitted))
+            else:
+                yield admitted

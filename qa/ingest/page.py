@@ -12,7 +12,7 @@ from qa.dates import parse_date
 from qa.types import Comment, Document
 
 MAX_TITLE_CHARS = 500
-_COMMENT = re.compile(r"^\s*[•·*\-–]?\s*(?P<name>\S.{0,80}?)\s+says:\s*$")
+_COMMENT = re.compile(r"^\s*(?P<bullet>[•·*\-–])?\s*(?P<name>\S.{0,80}?)\s+says:\s*$")
 _TAGS = re.compile(r"^\s*Tags:")
 _COUNTER = re.compile(r"^\s*\d+\s+Comments?\s*$", re.IGNORECASE)
 _NAME = r"[A-Z][\w'’.\-]+(?:\s+(?:[A-Z][\w'’.\-]+|de|al|bin|van|von|der|da))*"
@@ -50,14 +50,21 @@ def _split_head(paras: list[str]) -> tuple[list[str], str | None]:
     return paras, None
 
 
-def _comments(lines: list[str]) -> list[Comment]:
-    """Split at "NAME says:" lines. Comment paragraphs are indented on the site; the first
+def _markers(lines: list[str]) -> set[int]:
+    """Lines that start a comment: "• NAME says:". Only when a page bullets none of them does a
+    bare "NAME says:" count, so a line such as "The minister says:" in an article stays in it."""
+    found = {i: bool(m["bullet"]) for i, line in enumerate(lines) if (m := _COMMENT.match(line))}
+    bulleted = {i for i, b in found.items() if b}
+    return bulleted or set(found)
+
+
+def _comments(lines: list[str], markers: set[int]) -> list[Comment]:
+    """Split at the marker lines. Comment paragraphs are indented on the site; the first
     unindented line after the last comment starts the navigation words."""
-    indented = any(line[:1].isspace() and line.strip() for line in lines
-                   if not _COMMENT.match(line))
+    indented = any(line[:1].isspace() and line.strip() for i, line in enumerate(lines) if i not in markers)
     comments: list[tuple[str, list[str]]] = []
-    for line in lines:
-        if m := _COMMENT.match(line):
+    for i, line in enumerate(lines):
+        if i in markers and (m := _COMMENT.match(line)):
             comments.append((m["name"].strip(), []))
         elif comments:
             if indented and line.strip() and not line[:1].isspace():
@@ -85,7 +92,8 @@ def parse_page(text: str, doc_id: str, path: str | None = None) -> Document:
     if len(title) > MAX_TITLE_CHARS:
         raise ValueError(f"first line is {len(title):,} characters long, not a title")
     rest = lines[start + 1:]
-    first_comment = next((i for i, line in enumerate(rest) if _COMMENT.match(line)), len(rest))
+    markers = _markers(rest)
+    first_comment = min(markers, default=len(rest))
     head_end = next(
         (i for i, line in enumerate(rest[:first_comment]) if _TAGS.match(line) or _COUNTER.match(line)),
         first_comment,
@@ -95,7 +103,7 @@ def parse_page(text: str, doc_id: str, path: str | None = None) -> Document:
     if published:
         paras = paras[1:]
     body_paras, author = _split_head(paras)
-    comments = _comments(rest[first_comment:])
+    comments = _comments(rest[first_comment:], {i - first_comment for i in markers})
     if not body_paras and not comments:
         raise ValueError("page has a title but no article text or comments")
     return Document(

@@ -79,8 +79,14 @@ def record_to_document(record: Any, path: str) -> Document:
 
 
 def read_json(text: str, path: str) -> Iterator[Document | RecordError]:
-    """A JSON array of records (or an object holding one). Bad records come back as RecordError."""
-    data = json.loads(text)
+    """A JSON array of records (or an object holding one). Bad records come back as RecordError;
+    a file that is not such JSON raises ValueError."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if isinstance(data, dict):
         data = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), [data])
     if not isinstance(data, list):
@@ -100,5 +106,6 @@ def read_jsonl(text: str, path: str) -> Iterator[Document | RecordError]:
         try:
             yield record_to_document(json.loads(line), path)
         except (ValueError, RecursionError) as exc:
-            reason = f"invalid JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            reason = (f"invalid JSON: {exc}" if isinstance(exc, json.JSONDecodeError)
+                      else "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc))
             yield RecordError(f"line {n}", reason)
