@@ -26,7 +26,7 @@ setup: $(VENV)/.installed
 
 ## Serve the chat page on http://$(HOST):$(PORT), indexing ARCHIVE (default: the bundled sample) when no index exists
 run: setup
-	$(BIN)/qa --index $(INDEX) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+	$(BIN)/qa --index $(INDEX) serve --host $(HOST) --port $(PORT) --archive $(or $(ARCHIVE),qa/data/sample_archive)
 
 chromium:
 	@command -v chromium >/dev/null || { \
