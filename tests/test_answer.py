@@ -59,3 +59,26 @@ def test_marker_helpers() -> None:
     text = render_references(cites)
     assert "[2] Reader comment by joker on “Border report” · 9 Mar 2024" in text
     assert "[1] Article “Border report”" in text
+
+
+def test_intent_worked_examples() -> None:
+    from qa.intent import read_intent
+
+    assert read_intent("Who wrote the article on Al Qaim?").author
+    assert not read_intent("Who wrote the comment about bunkers?").author
+    assert read_intent("What did readers say about the hotel?").comments
+    assert read_intent("Who controls the crossing now?").recent
+    assert read_intent("Which commenter asked about it?").person
+
+
+def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() -> None:
+    from qa.answer import Sentence, with_context
+
+    text = "The town fell. From Reuters:\nFighters seized the post at dawn. Map created by The Ledger."
+    hits = [hit(1, text)]
+    seized = text.index("Fighters")
+    picked = [Sentence(0, seized, text.index(" Map"), "Fighters seized the post at dawn.", False)]
+    out = with_context("Who made the map of the post the fighters seized?", hits, picked, limit=3)
+    assert sorted(text[s.start:s.end] for s in out) == [
+        "Fighters seized the post at dawn.", "From Reuters:", "Map created by The Ledger."]
+    assert len(with_context("Who seized the post?", hits, picked, limit=1)) == 1

@@ -74,3 +74,37 @@ def test_empty_questions_refused(pipeline: Pipeline, bad: str) -> None:
 def test_overlong_question_refused(pipeline: Pipeline) -> None:
     with pytest.raises(BadQuestion, match="limit is 2,000"):
         pipeline.ask("why " * 1000)
+
+
+def test_interleave_and_outlets_named_in_a_question() -> None:
+    from qa.retrieve import interleave, mentioned_sources
+
+    assert interleave([[1, 2, 3], [4, 1]]) == [1, 4, 2, 3]
+    assert interleave([]) == []
+    names = ["CBSSports.com", "Fortune", "The Age", "The Independent - Sports", "The Verge"]
+    q = "Did The Verge and CBSSports.com agree, unlike the Independent, on the fortune of the age of AI?"
+    assert [names[i] for i in mentioned_sources(q, names)] == ["CBSSports.com", "The Independent - Sports",
+                                                              "The Verge"]
+
+
+def test_each_named_outlet_reaches_the_results(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from qa.build import build_index
+    from qa.config import load_settings
+
+    records = [{"title": f"City budget vote {i}", "body": f"The city budget vote {i} passed after a long city vote.",
+                "source": "Daily"} for i in range(6)]
+    records += [{"title": f"Match report {i}", "body": f"The team won game {i} on Sunday.", "source": "Weekly Ledger"}
+                for i in range(6)]
+    records.append({"title": "Spending plan", "body": "Councillors approved the city budget.", "source": "Weekly Ledger"})
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    settings = load_settings({"index": tmp_path / "i", "model": "hash", "per_doc": 1}, env={})
+    build_index([tmp_path / "a.jsonl"], settings)
+    pipeline = Pipeline.open(settings)
+    question = "How did the Weekly Ledger report the city budget vote?"
+    assert "Spending plan" in [h.chunk.title for h in pipeline.search(question, k=3)]
+    from dataclasses import replace
+
+    plain = Pipeline.open(replace(settings, split_sources=False))
+    assert "Spending plan" not in [h.chunk.title for h in plain.search(question, k=3)]
