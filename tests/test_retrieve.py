@@ -97,7 +97,8 @@ def test_each_named_outlet_reaches_the_results(tmp_path) -> None:  # type: ignor
                 "source": "Daily"} for i in range(6)]
     records += [{"title": f"Match report {i}", "body": f"The team won game {i} on Sunday.", "source": "Weekly Ledger"}
                 for i in range(6)]
-    records.append({"title": "Spending plan", "body": "Councillors approved the city budget.", "source": "Weekly Ledger"})
+    records.append({"title": "Spending plan", "body": "Councillors approved the city budget.",
+                    "source": "Weekly Ledger"})
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     settings = load_settings({"index": tmp_path / "i", "model": "hash", "per_doc": 1}, env={})
     build_index([tmp_path / "a.jsonl"], settings)
