@@ -22,6 +22,7 @@ from qa.config import PACKAGED_MODEL
 from qa.errors import ConfigError
 
 EMBED_BATCH = 256  # texts per progress-bar step
+QUERY_CACHE = 64  # recent question vectors kept
 SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
@@ -122,6 +123,7 @@ class SentenceTransformerEmbedder:
             self.model_id = str(self.path.resolve()) if self.path else name
         self._model = None
         self._tokenizer = None
+        self._queries: dict[str, np.ndarray] = {}
         self.fingerprint = _weights_hash(self.path) if self.path else ""
         config = self.path / "sentence_bert_config.json" if self.path else None
         if config and config.is_file():
@@ -206,7 +208,15 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(before)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode_single_thread([text])[0]
+        """Cached: retrieval and the answerer both need the question's vector."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self._encode_single_thread([text])[0]
+            vector.setflags(write=False)
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[text] = vector
+        return vector
 
 
 def load_embedder(name: str, batch_size: int = 32) -> Embedder:

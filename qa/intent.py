@@ -1,6 +1,6 @@
 """What a question asks for, read from its wording: pure, no model.
 
-`read_intent("Which commenter said the hotel was a COC?")` -> comment-seeking, asks for a person.
+`read_intent("Which commenter said the hotel was a COC?")` -> about reader comments.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ _AUTHOR = re.compile(
 )
 _COMMENT = re.compile(r"\b(comment(s|ed|er|ers)?|readers?|reader'?s'?|comment section)\b", re.I)
 _NOW = re.compile(r"\b(now|current(ly)?|latest|most recent|still|today|at present|as of)\b", re.I)
-_PUBLISHED = re.compile(r"\bwhen (was|were|did) .*\b(published|posted|written|reported|appear)", re.I)
-_PERSON = re.compile(r"^\s*(who|whom|whose|which (commenter|reader|author|writer|reporter|person|official))\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -22,8 +20,6 @@ class Intent:
     author: bool = False  # who wrote the article
     comments: bool = False  # about reader comments
     recent: bool = False  # the latest state of affairs
-    published: bool = False  # when something was published
-    person: bool = False  # the answer is a person
 
 
 def read_intent(question: str) -> Intent:
@@ -33,6 +29,4 @@ def read_intent(question: str) -> Intent:
         author=bool(_AUTHOR.search(question)) and not comments,
         comments=comments,
         recent=bool(_NOW.search(question)),
-        published=bool(_PUBLISHED.search(question)),
-        person=bool(_PERSON.search(question)),
     )

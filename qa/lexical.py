@@ -84,7 +84,6 @@ class BM25Index:
         postings: list[list[tuple[int, int]]] = []
         lengths = []
         capitalised: Counter[str] = Counter()
-        seen: Counter[str] = Counter()
         for row, text in enumerate(texts):
             terms = analyze(text)
             lengths.append(len(terms))
@@ -94,9 +93,8 @@ class BM25Index:
                     postings.append([])
                 postings[tid].append((row, tf))
             for word in _WORD.findall(text):
-                term = stem(fold(word))
-                seen[term] += 1
-                capitalised[term] += word[0].isupper()
+                if word[0].isupper():
+                    capitalised[stem(fold(word))] += 1
         n = len(lengths)
         dl = np.asarray(lengths, dtype=np.float32)
         avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
@@ -113,12 +111,9 @@ class BM25Index:
             weights[indptr[tid]:indptr[tid + 1]] = idf * freq * (k1 + 1.0) / norm
         proper = np.zeros(len(vocab), dtype=np.float32)
         for term, tid in vocab.items():
-            proper[tid] = capitalised[term] / seen[term] if seen[term] else 0.0
+            occurrences = sum(tf for _, tf in postings[tid])
+            proper[tid] = min(1.0, capitalised[term] / occurrences)
         return cls(vocab, indptr, rows, weights, n, proper, build_aliases(texts))
-
-    def df(self, term: str) -> int:
-        tid = self.vocab.get(term)
-        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
 
     def variants(self, term: str, capitalised: bool = False) -> list[str]:
         """Other spellings of a name in the index: same consonant skeleton, mostly capitalised

@@ -68,7 +68,6 @@ def test_intent_worked_examples() -> None:
     assert not read_intent("Who wrote the comment about bunkers?").author
     assert read_intent("What did readers say about the hotel?").comments
     assert read_intent("Who controls the crossing now?").recent
-    assert read_intent("Which commenter asked about it?").person
 
 
 def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() -> None:

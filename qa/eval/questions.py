@@ -160,14 +160,19 @@ def multihop_question(item: Any, number: int) -> Question:
         raise ValueError(f"missing or malformed field {exc}") from None
 
 
+def load_json(path: Path, missing: str, unreadable: str, error: type[QAError] = QAError) -> Any:
+    """A whole JSON file; `error(missing)` when it is absent, `error(unreadable: reason)` when it is not JSON."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(missing) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{unreadable}: {exc}") from None
+
+
 def multihop_questions(path: Path) -> list[Question]:
     """`queries_dev.json` (a JSON array) → questions `mh-0001`, `mh-0002`, … in file order."""
-    try:
-        items = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QuestionSetError(f"No MultiHop-RAG queries at {path}.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QuestionSetError(f"Cannot read {path} as JSON: {exc}") from None
+    items = load_json(path, f"No MultiHop-RAG queries at {path}.", f"Cannot read {path} as JSON", QuestionSetError)
     if not isinstance(items, list) or not items:
         raise QuestionSetError(f"{path}: expected a non-empty JSON array of MultiHop-RAG queries.")
     questions = []

@@ -151,13 +151,10 @@ def outcome_from_record(record: dict[str, Any]) -> Outcome:
 def load_run(path: Path) -> tuple[dict[str, Any], list[Outcome]]:
     """A saved run's info and outcomes; QAError when the file is not one."""
     from qa.errors import QAError
+    from qa.eval.questions import load_json
 
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QAError(f"No evaluation run at {path}; write one with eval/run.py --json {path}.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise QAError(f"Cannot read evaluation run {path}: {exc}") from None
+    record = load_json(path, f"No evaluation run at {path}; write one with eval/run.py --json {path}.",
+                       f"Cannot read evaluation run {path}")
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise QAError(f"{path} is not an evaluation run of format {FORMAT}; run eval/run.py again to rewrite it.")
     try:
