@@ -74,6 +74,7 @@ class BM25Index:
         self.proper = proper if proper is not None else np.zeros(len(vocab), dtype=np.float32)
         self.aliases = aliases or {}
         self._skeletons: dict[str, list[str]] | None = None
+        self._terms: dict[str, dict[str, float]] = {}  # recent queries' weighted terms
 
     @classmethod
     def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
@@ -133,7 +134,17 @@ class BM25Index:
 
     def query_terms(self, query: str) -> dict[str, float]:
         """Weighted terms: the query's own, other spellings of its names, and aliases of the names
-        it uses (`Daesh` -> `Islamic State`), the last two at a discount."""
+        it uses (`Daesh` -> `Islamic State`), the last two at a discount. Cached for recent queries:
+        one question is searched several times (per outlet, per date, for the reranker)."""
+        if (cached := self._terms.get(query)) is not None:
+            return dict(cached)
+        weights = self._query_terms(query)
+        if len(self._terms) >= 64:
+            self._terms.pop(next(iter(self._terms)))
+        self._terms[query] = weights
+        return dict(weights)
+
+    def _query_terms(self, query: str) -> dict[str, float]:
         from qa.aliases import expand
 
         weights: dict[str, float] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from qa.config import Settings
 from qa.dates import ordinal, parse_date
 from qa.embed import Embedder
 from qa.errors import BadQuestion
+from qa.rerank import Candidates, Ranker, default_ranker, features, mentioned_dates
 from qa.store import Index
-from qa.types import KINDS, Hit
+from qa.types import KINDS, Chunk, Hit
 
+log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
 
@@ -107,9 +110,29 @@ class Filters:
         return None if mask.all() else mask
 
 
+@dataclass
+class FirstStage:
+    """The fused lists of one question: the main one and one per outlet or date it names."""
+
+    lists: list[list[int]]  # the main list, then one per outlet or date named; each best first
+    ordered: list[int]  # the lists interleaved
+    fused: dict[int, float]  # score in the main list
+    sub: dict[int, float]  # best score in an outlet or date list
+    dense: dict[int, float]  # cosine, for dense candidates
+    lexical: dict[int, float]  # BM25, for lexical candidates
+    sources: list[int]  # outlets named, as positions in index.source_names
+    dates: list[str]  # ISO dates named
+
+
+SUB_DEPTH = 20  # candidates reranked from each outlet or date list
+EXPAND_DOCS = 12  # documents whose every chunk is reranked
+
+
 class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
+        self._members: dict[int, np.ndarray] | None = None
+        self._warned = False
 
     def _dense(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> Ranked:
         import faiss
@@ -137,34 +160,103 @@ class Retriever:
             fused = {int(r): float(v) for r, v in zip(*(dense if mode == "dense" else lexical))}
         return sorted(fused, key=lambda r: (-fused[r], r)), fused, dense, lexical
 
+    def first_stage(self, query: str, vector: np.ndarray | None, mask: np.ndarray | None,
+                    mode: Mode = "hybrid") -> FirstStage:
+        """The main fused list, and (when `split_sources`) one list for each outlet the question
+        names ("as reported by TechCrunch … and Fortune") and each date it names ("published on
+        October 13th, 2023"), interleaved so evidence from every source it compares comes early."""
+        ordered, fused, dense, lexical = self._fused(query, vector, mask, mode)
+        lists, sub = [ordered], {}
+        sources = mentioned_sources(query, self.index.source_names) if self.settings.split_sources else []
+        dates = mentioned_dates(query) if self.settings.split_sources else []
+        subsets = [self.index.sources == source for source in sources]
+        subsets += [self.index.days == ordinal(d) for d in dates]
+        for sub_mask in subsets:
+            if mask is not None:
+                sub_mask &= mask
+            if not sub_mask.any():
+                continue
+            sub_ordered, sub_fused, _, _ = self._fused(query, vector, sub_mask, mode)
+            lists.append(sub_ordered)
+            for row in sub_ordered[:SUB_DEPTH]:
+                sub[row] = max(sub.get(row, 0.0), sub_fused[row])
+        return FirstStage(lists, interleave(lists), fused, sub, dict(zip(dense[0].tolist(), dense[1].tolist())),
+                          dict(zip(lexical[0].tolist(), lexical[1].tolist())), sources, dates)
+
+    def ranker(self) -> Ranker | None:
+        """The shipped reranker when `rerank` is on and it was fitted on this embedding model's
+        cosines (another model's run on another scale: then the first stage ranks alone)."""
+        if not self.settings.rerank:
+            return None
+        ranker = default_ranker()
+        if ranker.model != self.embedder.model_id:
+            if not self._warned:
+                log.info("The reranker was fitted for %s, not %s; ranking with the first stage only.",
+                         ranker.model, self.embedder.model_id)
+                self._warned = True
+            return None
+        return ranker
+
+    def members(self, doc: int) -> np.ndarray:
+        """Rows of one document (by its number in `index.doc_rows`)."""
+        if self._members is None:
+            order = np.argsort(self.index.doc_rows, kind="stable")
+            bounds = np.flatnonzero(np.diff(self.index.doc_rows[order])) + 1
+            self._members = {int(self.index.doc_rows[g[0]]): g for g in np.split(order, bounds) if len(g)}
+        return self._members.get(doc, np.zeros(0, dtype=np.int64))
+
+    def candidates(self, query: str, vector: np.ndarray, stage: FirstStage,
+                   mask: np.ndarray | None) -> tuple[Candidates, list[Chunk], np.ndarray]:
+        """What the reranker sees: the head of every first-stage list, and every chunk of the
+        documents they lead with (evidence is often a plain sentence deep in a matching article).
+        Returns the candidates, their chunks, and their features."""
+        s = self.settings
+        rows = interleave([stage.lists[0][: s.depth]] + [sub[:SUB_DEPTH] for sub in stage.lists[1:]])
+        taken = set(rows)
+        for doc in list(dict.fromkeys(int(self.index.doc_rows[r]) for r in rows))[:EXPAND_DOCS]:
+            extra = [int(r) for r in self.members(doc) if int(r) not in taken and (mask is None or mask[r])]
+            rows.extend(extra)
+            taken.update(extra)
+        lexical = self.index.lexical.scores(query)
+        dense = self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector if rows else []
+        cands = Candidates(rows, np.array([stage.fused.get(r, 0.0) for r in rows], dtype=np.float32),
+                           np.array([stage.sub.get(r, 0.0) for r in rows], dtype=np.float32),
+                           lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32))
+        chunks = self.index.chunks(rows)
+        names = self.index.source_names
+        outlets = [names[self.index.sources[r]] if self.index.sources[r] >= 0 else None for r in rows]
+        x = features(query, cands, chunks, outlets, {names[i] for i in stage.sources}, stage.dates,
+                     self.index.lexical)
+        return cands, chunks, x
+
     def search(self, query: str, k: int | None = None, filters: Filters = Filters(),
                mode: Mode = "hybrid") -> list[Hit]:
-        """The best `k` passages for the query, best first.
-
-        When the question names outlets the index holds ("as reported by TechCrunch … and
-        Fortune"), each named outlet is also searched on its own and the lists are interleaved,
-        so evidence from every source the question compares reaches the top.
-        """
+        """The best `k` passages for the query, best first: the first stage's candidates, reordered
+        by the reranker (`rerank`, hybrid mode), at most `per_doc` from one document."""
         s = self.settings
         k = k or s.k
         mask = filters.mask(self.index)
         if mask is not None and not mask.any():
             return []
         vector = self.embedder.embed_query(query) if mode != "lexical" else None
-        ordered, fused, dense, lexical = self._fused(query, vector, mask, mode)
-        lists, score = [ordered], dict(fused)
-        for source in (mentioned_sources(query, self.index.source_names) if s.split_sources else []):
-            sub_mask = self.index.sources == source
-            if mask is not None:
-                sub_mask &= mask
-            sub_ordered, sub_fused, _, _ = self._fused(query, vector, sub_mask, mode)
-            lists.append(sub_ordered)
-            for row, value in sub_fused.items():
-                score.setdefault(row, value)
-        rows = cap_per_document(interleave(lists), self.index.doc_rows, s.per_doc)[:k]
-        dense_of = dict(zip(dense[0].tolist(), dense[1].tolist()))
-        lexical_of = dict(zip(lexical[0].tolist(), lexical[1].tolist()))
-        chunks = self.index.chunks(rows)
+        stage = self.first_stage(query, vector, mask, mode)
+        dense_of, lexical_of = dict(stage.dense), dict(stage.lexical)
+        ranker = self.ranker() if mode == "hybrid" and vector is not None and stage.ordered else None
+        if ranker is not None:
+            cands, chunks, x = self.candidates(query, vector, stage, mask)
+            scores = ranker.score(x)
+            score = dict(zip(cands.rows, scores.tolist()))
+            dense_of.update(zip(cands.rows, cands.dense.tolist()))
+            lexical_of.update((r, v) for r, v in zip(cands.rows, cands.lexical.tolist()) if v > 0)
+            by_row = dict(zip(cands.rows, chunks))
+            ordered = sorted(cands.rows, key=lambda r: (-score[r], r))
+        else:
+            score = {**stage.sub, **stage.fused}
+            ordered, by_row = stage.ordered, {}
+        rows = cap_per_document(ordered, self.index.doc_rows, s.per_doc)[:k]
+        missing = [r for r in rows if r not in by_row]
+        by_row.update(zip(missing, self.index.chunks(missing)))
+        chunks = [by_row[r] for r in rows]
         docs = self.index.documents(sorted({c.doc_id for c in chunks}))
         return [
             Hit(chunk=c, score=score[r], rank=i + 1, dense_score=dense_of.get(r),
