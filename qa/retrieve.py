@@ -117,7 +117,8 @@ class FirstStage:
     lists: list[list[int]]  # the main list, then one per outlet or date named; each best first
     ordered: list[int]  # the lists interleaved
     fused: dict[int, float]  # score in the main list
-    sub: dict[int, float]  # best score in an outlet or date list
+    sub: dict[int, float]  # best score in the head (SUB_DEPTH) of an outlet or date list
+    score: dict[int, float]  # every listed row's score: in the main list, else in the first list holding it
     dense: dict[int, float]  # cosine, for dense candidates
     lexical: dict[int, float]  # BM25, for lexical candidates
     sources: list[int]  # outlets named, as positions in index.source_names
@@ -166,7 +167,7 @@ class Retriever:
         names ("as reported by TechCrunch … and Fortune") and each date it names ("published on
         October 13th, 2023"), interleaved so evidence from every source it compares comes early."""
         ordered, fused, dense, lexical = self._fused(query, vector, mask, mode)
-        lists, sub = [ordered], {}
+        lists, sub, score = [ordered], {}, dict(fused)
         sources = mentioned_sources(query, self.index.source_names) if self.settings.split_sources else []
         dates = mentioned_dates(query) if self.settings.split_sources else []
         subsets = [self.index.sources == source for source in sources]
@@ -178,9 +179,11 @@ class Retriever:
                 continue
             sub_ordered, sub_fused, _, _ = self._fused(query, vector, sub_mask, mode)
             lists.append(sub_ordered)
+            for row, value in sub_fused.items():
+                score.setdefault(row, value)
             for row in sub_ordered[:SUB_DEPTH]:
                 sub[row] = max(sub.get(row, 0.0), sub_fused[row])
-        return FirstStage(lists, interleave(lists), fused, sub, dict(zip(dense[0].tolist(), dense[1].tolist())),
+        return FirstStage(lists, interleave(lists), fused, sub, score, dict(zip(dense[0].tolist(), dense[1].tolist())),
                           dict(zip(lexical[0].tolist(), lexical[1].tolist())), sources, dates)
 
     def ranker(self) -> Ranker | None:
@@ -251,7 +254,7 @@ class Retriever:
             by_row = dict(zip(cands.rows, chunks))
             ordered = sorted(cands.rows, key=lambda r: (-score[r], r))
         else:
-            score = {**stage.sub, **stage.fused}
+            score = stage.score
             ordered, by_row = stage.ordered, {}
         rows = cap_per_document(ordered, self.index.doc_rows, s.per_doc)[:k]
         missing = [r for r in rows if r not in by_row]

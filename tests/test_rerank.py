@@ -137,3 +137,24 @@ def test_rerank_respects_filters(pipeline: Pipeline) -> None:
     assert hits and all(h.chunk.kind == "comment" for h in hits)
     hits = pipeline.search("Tal Varesh crossing", k=8, filters=Filters(date_to="2000-01-01"))
     assert hits == []
+
+
+def test_first_stage_alone_scores_every_row_it_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the reranker off, rows found only deep in an outlet's list (past the head the reranker
+    takes) still get a score."""
+    from qa.build import build_index
+    from qa.config import load_settings
+
+    monkeypatch.setattr("qa.retrieve.SUB_DEPTH", 2)
+    records = [{"title": f"City budget vote {i}", "body": f"The city budget vote {i} passed after a long city vote.",
+                "source": "Daily"} for i in range(8)]
+    records += [{"title": f"Budget note {i}", "body": f"Budget line {i} was cut.", "source": "Weekly Ledger"}
+                for i in range(8)]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    settings = load_settings({"index": tmp_path / "i", "model": "hash", "depth": 3, "per_doc": 1, "rerank": False},
+                             env={})
+    build_index([tmp_path / "a.jsonl"], settings)
+    pipeline = Pipeline.open(settings)
+    hits = pipeline.search("How did the Weekly Ledger report the city budget vote?", k=12)
+    assert len(hits) > 6 and all(isinstance(h.score, float) for h in hits)
+    assert sum(h.source == "Weekly Ledger" for h in hits) > 2
