@@ -26,7 +26,7 @@ from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import WEIGHTS_FILE, fit
-from qa.retrieve import Filters, cap_per_document
+from qa.retrieve import cap_per_document
 
 
 def harvest(pipeline: Pipeline, questions: list) -> list[dict]:
@@ -40,7 +40,7 @@ def harvest(pipeline: Pipeline, questions: list) -> list[dict]:
             continue
         query = clean_question(q.question, pipeline.settings.max_question_chars)
         vector = pipeline.embedder.embed_query(query)
-        stage = retriever.first_stage(query, vector, Filters().mask(index))
+        stage = retriever.first_stage(query, vector, None)
         cands, chunks, x = retriever.candidates(query, vector, stage, None)
         quotes = [squash(e.quote) for e in q.evidence]
         holds = np.array([[quote in squash(c.text) for quote in quotes] for c in chunks], dtype=bool)

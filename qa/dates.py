@@ -17,6 +17,10 @@ _MONTHS = {
     )
     for m in names
 }
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?,?\s+(\d{{4}})\b", re.I)
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T\s].*)?$")
 _MDY = re.compile(r"^\s*([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\s*$")  # March 14, 2024
 _DMY = re.compile(r"^\s*(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\s*$")  # 14 March 2024
@@ -54,3 +58,20 @@ def format_date(iso: str | None) -> str:
 def ordinal(iso: str | None) -> int:
     """Day number of an ISO date for range filters; -1 for undated."""
     return date.fromisoformat(iso[:10]).toordinal() if iso else -1
+
+
+def mentioned_dates(question: str) -> list[str]:
+    """ISO dates written in the question, in order, without repeats.
+
+    `mentioned_dates('published on October 13th, 2023, and 5 Nov 2023')` -> `['2023-10-13', '2023-11-05']`
+    """
+    found: list[tuple[int, str]] = []
+    for pattern, order in ((_DATE_MDY, (3, 1, 2)), (_DATE_DMY, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
+        for m in pattern.finditer(question):
+            y, mo, d = (m[i] for i in order)
+            month = int(mo) if mo.isdigit() else _MONTHS.get(mo.lower(), 0)
+            try:
+                found.append((m.start(), date(int(y), month, int(d)).isoformat()))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(iso for _, iso in sorted(found)))

@@ -7,6 +7,7 @@ and a light suffix strip makes "crossings"/"crossing" one term.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -60,6 +61,11 @@ def analyze(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
 
 
+def bm25_idf(n_docs: int, df: int) -> float:
+    """Okapi BM25's inverse document frequency (never negative): `bm25_idf(10, 10)` -> `log(1 + 0.5/10.5)`."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
 class LexicalIndex(Protocol):
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
     def save(self, path: Path) -> None: ...
@@ -106,7 +112,7 @@ class BM25Index:
         for tid, plist in enumerate(postings):
             r = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
             freq = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
-            idf = np.log(1.0 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
+            idf = bm25_idf(n, len(plist))
             norm = freq + k1 * (1.0 - b + b * dl[r] / avgdl)
             rows[indptr[tid]:indptr[tid + 1]] = r
             weights[indptr[tid]:indptr[tid + 1]] = idf * freq * (k1 + 1.0) / norm
@@ -115,6 +121,11 @@ class BM25Index:
             occurrences = sum(tf for _, tf in postings[tid])
             proper[tid] = min(1.0, capitalised[term] / occurrences)
         return cls(vocab, indptr, rows, weights, n, proper, build_aliases(texts))
+
+    def idf(self, term: str) -> float:
+        """BM25 inverse document frequency of an analysed term; a term the index lacks gets the highest."""
+        tid = self.vocab.get(term)
+        return bm25_idf(self.n_docs, 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid]))
 
     def variants(self, term: str, capitalised: bool = False) -> list[str]:
         """Other spellings of a name in the index: same consonant skeleton, mostly capitalised

@@ -15,13 +15,12 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from qa.dates import _MONTHS, ordinal
+from qa.dates import ordinal
 from qa.lexical import BM25Index, analyze
 from qa.types import Chunk
 
@@ -29,29 +28,8 @@ FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "senten
             "doc_rank", "in_doc", "part", "part_phrase")
 WEIGHTS_FILE = Path(__file__).parent / "data" / "rerank.json"
 
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?,?\s+(\d{{4}})\b", re.I)
-_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _PARTS = re.compile(r",|;|\?|\b(?:and|while|whereas|but|compared (?:to|with)|between|or)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
-
-
-def mentioned_dates(question: str) -> list[str]:
-    """ISO dates written in the question, in order, without repeats.
-
-    `mentioned_dates('published on October 13th, 2023, and 5 Nov 2023')` -> `['2023-10-13', '2023-11-05']`
-    """
-    found: list[tuple[int, str]] = []
-    for pattern, order in ((_DATE_MDY, (3, 1, 2)), (_DATE_DMY, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
-        for m in pattern.finditer(question):
-            y, mo, d = (m[i] for i in order)
-            month = int(mo) if mo.isdigit() else _MONTHS.get(mo.lower(), 0)
-            try:
-                found.append((m.start(), date(int(y), month, int(d)).isoformat()))
-            except ValueError:
-                continue
-    return list(dict.fromkeys(iso for _, iso in sorted(found)))
 
 
 @lru_cache(maxsize=16384)
@@ -103,11 +81,12 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
     x = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if n == 0:
         return x
-    terms = list(dict.fromkeys(analyze(question)))
-    idf = {t: _idf(lexical, t) for t in terms}
+    analysed = analyze(question)
+    terms = list(dict.fromkeys(analysed))
+    idf = {t: lexical.idf(t) for t in terms}
     mass = sum(idf.values()) or 1.0
     qset = frozenset(terms)
-    q_bigrams = _bigrams(analyze(question))
+    q_bigrams = _bigrams(analysed)
     parts = [(frozenset(p), sum(idf.get(t, 0.0) for t in set(p)) or 1.0, _bigrams(p)) for p in question_parts(question)]
     weigh = idf.__getitem__
     lex_max = float(cands.lexical.max()) or 1.0
@@ -150,12 +129,6 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
         best_in_doc[c.doc_id] = max(best_in_doc.get(c.doc_id, 0.0), float(v))
     x[:, FEATURES.index("in_doc")] = [v - best_in_doc[c.doc_id] for c, v in zip(chunks, sentence)]
     return x
-
-
-def _idf(lexical: BM25Index, term: str) -> float:
-    tid = lexical.vocab.get(term)
-    df = 0 if tid is None else int(lexical.indptr[tid + 1] - lexical.indptr[tid])
-    return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

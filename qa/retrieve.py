@@ -6,15 +6,16 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from qa.config import Settings
-from qa.dates import ordinal, parse_date
+from qa.dates import mentioned_dates, ordinal, parse_date
 from qa.embed import Embedder
 from qa.errors import BadQuestion
-from qa.rerank import Candidates, Ranker, default_ranker, features, mentioned_dates
+from qa.rerank import Candidates, Ranker, default_ranker, features
 from qa.store import Index
 from qa.types import KINDS, Chunk, Hit
 
@@ -115,7 +116,6 @@ class FirstStage:
     """The fused lists of one question: the main one and one per outlet or date it names."""
 
     lists: list[list[int]]  # the main list, then one per outlet or date named; each best first
-    ordered: list[int]  # the lists interleaved
     fused: dict[int, float]  # score in the main list
     sub: dict[int, float]  # best score in the head (SUB_DEPTH) of an outlet or date list
     score: dict[int, float]  # every listed row's score: in the main list, else in the first list holding it
@@ -123,6 +123,11 @@ class FirstStage:
     lexical: dict[int, float]  # BM25, for lexical candidates
     sources: list[int]  # outlets named, as positions in index.source_names
     dates: list[str]  # ISO dates named
+
+    @cached_property
+    def ordered(self) -> list[int]:
+        """The lists interleaved."""
+        return interleave(self.lists)
 
 
 SUB_DEPTH = 20  # candidates reranked from each outlet or date list
@@ -167,7 +172,8 @@ class Retriever:
         names ("as reported by TechCrunch … and Fortune") and each date it names ("published on
         October 13th, 2023"), interleaved so evidence from every source it compares comes early."""
         ordered, fused, dense, lexical = self._fused(query, vector, mask, mode)
-        lists, sub, score = [ordered], {}, dict(fused)
+        lists, score = [ordered], dict(fused)
+        sub: dict[int, float] = {}
         sources = mentioned_sources(query, self.index.source_names) if self.settings.split_sources else []
         dates = mentioned_dates(query) if self.settings.split_sources else []
         subsets = [self.index.sources == source for source in sources]
@@ -183,7 +189,7 @@ class Retriever:
                 score.setdefault(row, value)
             for row in sub_ordered[:SUB_DEPTH]:
                 sub[row] = max(sub.get(row, 0.0), sub_fused[row])
-        return FirstStage(lists, interleave(lists), fused, sub, score, dict(zip(dense[0].tolist(), dense[1].tolist())),
+        return FirstStage(lists, fused, sub, score, dict(zip(dense[0].tolist(), dense[1].tolist())),
                           dict(zip(lexical[0].tolist(), lexical[1].tolist())), sources, dates)
 
     def ranker(self) -> Ranker | None:
@@ -244,8 +250,8 @@ class Retriever:
         vector = self.embedder.embed_query(query) if mode != "lexical" else None
         stage = self.first_stage(query, vector, mask, mode)
         dense_of, lexical_of = dict(stage.dense), dict(stage.lexical)
-        ranker = self.ranker() if mode == "hybrid" and vector is not None and stage.ordered else None
-        if ranker is not None:
+        ranker = self.ranker() if mode == "hybrid" and stage.ordered else None
+        if ranker is not None and vector is not None:
             cands, chunks, x = self.candidates(query, vector, stage, mask)
             scores = ranker.score(x)
             score = dict(zip(cands.rows, scores.tolist()))

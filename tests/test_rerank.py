@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from qa.config import Settings
+from qa.dates import mentioned_dates
 from qa.lexical import BM25Index
 from qa.pipeline import Pipeline
-from qa.rerank import FEATURES, WEIGHTS_FILE, Candidates, Ranker, default_ranker, features, fit, mentioned_dates, \
-    question_parts
+from qa.rerank import FEATURES, WEIGHTS_FILE, Candidates, Ranker, default_ranker, features, fit, question_parts
 from qa.types import Chunk
 
 
@@ -43,8 +43,10 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     chunks = [_chunk(0, texts[0], published_at="2023-10-13"), _chunk(1, texts[1], published_at="2023-10-20"),
               _chunk(2, texts[2], start=9000)]
     cands = Candidates([0, 1, 2], np.array([1.0, 0.5, 0.0], np.float32), np.zeros(3, np.float32),
-                       lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32), np.array([0.6, 0.5, 0.1], np.float32))
-    q = "Can bettors wager on whether a team will lead at the end of a certain quarter, as Sporting News said on October 13, 2023?"
+                       lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32),
+                       np.array([0.6, 0.5, 0.1], np.float32))
+    q = ("Can bettors wager on whether a team will lead at the end of a certain quarter, "
+         "as Sporting News said on October 13, 2023?")
     x = features(q, cands, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
     assert x.shape == (3, len(FEATURES)) and np.isfinite(x).all()
     col = {name: x[:, i] for i, name in enumerate(FEATURES)}
@@ -54,7 +56,8 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     assert col["date"][0] == pytest.approx(1.0) and 0.0 < col["date"][1] < 0.2 and col["date"][2] == 0.0
     assert col["lead"][0] == 1.0 and col["lead"][2] < 0.25
     assert col["in_doc"].max() == 0.0
-    assert features(q, Candidates([], *(np.zeros(0, np.float32),) * 4), [], [], set(), [], lexical).shape == (0, len(FEATURES))
+    empty = Candidates([], *(np.zeros(0, np.float32),) * 4)
+    assert features(q, empty, [], [], set(), [], lexical).shape == (0, len(FEATURES))
 
 
 def test_fit_learns_a_signal_and_the_model_round_trips(tmp_path: Path) -> None:
