@@ -130,11 +130,13 @@ class ExtractiveAnswerer:
         return best < self.min_relevance and (not dense or best + max(dense) < self.min_evidence)
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        sentences = shortlist(question, candidate_sentences(hits, self.passages), SHORTLIST)
+        intent = read_intent(question)
+        sentences = candidate_sentences(hits, self.passages)
+        # "when …?" / "how many …?": only a sentence holding a time / a quantity can answer it
+        sentences = shortlist(question, [s for s in sentences if intent.fits(s.text)], SHORTLIST)
         relevance = self.relevance(question, sentences)
         if not len(relevance) or self.weak(float(relevance.max()), hits):
             return abstention(question, hits)
-        intent = read_intent(question)
         scores = relevance + preference(intent, [hits[s.hit] for s in sentences])
         best = float(scores.max())
         chosen = [i for i in np.argsort(-scores) if scores[i] >= best - self.margin][: self.max_sentences]

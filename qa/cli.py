@@ -192,9 +192,11 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
         a = pipeline.ask(q, k, filters)
         if as_json or batch:
             click.echo(json.dumps({"question": q, "answer": a.text, "abstained": a.abstained,
+                                   "notes": list(a.notes),
                                    "citations": [citation_record(c) for c in a.citations]}, ensure_ascii=False))
         else:
-            click.echo(f"{a.text}\n\n{render_references(a.citations)}")
+            notes = "".join(f"\n({n})" for n in a.notes)
+            click.echo(f"{a.text}{notes}\n\n{render_references(a.citations)}")
     _run(ctx, question, batch, k, kind, index_dir, one)
 
 

@@ -30,17 +30,27 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.15  # for weighted fusion; lexical gets 1 - dense_weight
     max_question_chars: int = 2000
+    llm_url: str = ""  # an OpenAI-compatible endpoint (".../v1"); empty: the extractive answerer
+    llm_model: str = ""  # sent as "model"; some servers need it, some ignore it
+    llm_context_tokens: int = 3000  # prompt budget (tiktoken cl100k tokens): instructions, question, passages
+    llm_max_tokens: int = 400  # longest reply asked for
+    llm_timeout: float = 60.0  # seconds to wait for the reply
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ConfigError(f"Unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}.")
-        for name in ("batch_size", "chunk_tokens", "k", "depth", "per_doc", "max_question_chars"):
+        for name in ("batch_size", "chunk_tokens", "k", "depth", "per_doc", "max_question_chars",
+                     "llm_context_tokens", "llm_max_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"Setting {name} must be at least 1, got {getattr(self, name)}.")
         if self.overlap_tokens < 0 or self.overlap_tokens >= self.chunk_tokens:
             raise ConfigError("Setting overlap_tokens must be between 0 and chunk_tokens - 1.")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ConfigError("Setting dense_weight must be between 0 and 1.")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ConfigError(f"Setting llm_url must start with http:// or https://, got {self.llm_url!r}.")
+        if self.llm_timeout <= 0:
+            raise ConfigError("Setting llm_timeout must be more than 0 seconds.")
 
 
 def _coerce(name: str, raw: Any) -> Any:

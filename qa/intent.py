@@ -13,6 +13,22 @@ _AUTHOR = re.compile(
 )
 _COMMENT = re.compile(r"\b(comment(s|ed|er|ers)?|readers?|reader'?s'?|comment section)\b", re.I)
 _NOW = re.compile(r"\b(now|current(ly)?|latest|most recent|still|today|at present|as of)\b", re.I)
+# asks for a time or a quantity: at the start of the question or of a clause ("According to X, when …")
+_ASKS_TIME = re.compile(r"(^|[,;:]\s*)((since )?when\b|(on |in |by |at )?(what|which) (date|day|year|month|time)\b)",
+                        re.I)
+_ASKS_NUMBER = re.compile(r"(^|[,;:]\s*)(how (many|much|far|long|old|big|large)\b|"
+                          r"(what|which) (percentage|proportion|number|amount)\b)", re.I)
+_MONTH = (r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|"
+          r"dec(ember)?")
+_TIME = re.compile(
+    rf"\b(({_MONTH})\b\.?|(mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|today|tonight|tomorrow|"
+    r"(last|this|next|early|late|earlier|later) (this )?"
+    r"(morning|night|week|month|year|spring|summer|autumn|fall|winter)|"
+    r"\d+ (days?|weeks?|months?|years?)|(days?|weeks?|months?|years?) (ago|earlier|later|before|after)|"
+    r"\d{4}s?|\d{1,2}(st|nd|rd|th)|\d{1,2}[:/.-]\d{1,2})\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+    r"thousands?|millions?|billions?|dozens?|score[s]?|half|quarter|several|a few|single|double|twice)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -20,6 +36,18 @@ class Intent:
     author: bool = False  # who wrote the article
     comments: bool = False  # about reader comments
     recent: bool = False  # the latest state of affairs
+    expects: str | None = None  # "time" (when, on what date) or "number" (how many, how far)
+
+    def fits(self, text: str) -> bool:
+        """The text holds the kind of answer the question asks for (always, when it asks for no kind).
+
+        `read_intent('How far is Fallujah from Baghdad?').fits('It is just 30 miles away')` -> `True`
+        """
+        if self.expects == "time":
+            return bool(_TIME.search(text))
+        if self.expects == "number":
+            return bool(_NUMBER.search(text))
+        return True
 
 
 def read_intent(question: str) -> Intent:
@@ -29,4 +57,5 @@ def read_intent(question: str) -> Intent:
         author=bool(_AUTHOR.search(question)) and not comments,
         comments=comments,
         recent=bool(_NOW.search(question)),
+        expects="time" if _ASKS_TIME.search(question) else "number" if _ASKS_NUMBER.search(question) else None,
     )

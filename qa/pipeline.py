@@ -47,7 +47,12 @@ class Pipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
-        return cls(settings, embedder, index, Retriever(index, embedder, settings), ExtractiveAnswerer(embedder))
+        answerer: Answerer = ExtractiveAnswerer(embedder)
+        if settings.llm_url:
+            from qa.llm import LLMAnswerer
+
+            answerer = LLMAnswerer(settings, fallback=answerer)
+        return cls(settings, embedder, index, Retriever(index, embedder, settings), answerer)
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
                mode: Mode = "hybrid") -> list[Hit]:

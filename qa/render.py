@@ -137,7 +137,8 @@ def messages(turns: Sequence[Turn], pending: tuple[str, str, str] | None = None)
     for number, t in enumerate(turns, start=1):
         out += [{"role": "user", "content": esc(t.question)},
                 {"role": "assistant", "content": searched_html(t.plan.query, t.plan.scope)
-                 + f'<div class="qa-answer">{answer_html(t.answer, number)}</div>'}]
+                 + f'<div class="qa-answer">{answer_html(t.answer, number)}</div>'
+                 + "".join(f'<div class="qa-note">{esc(n)}</div>' for n in t.answer.notes)}]
     if pending:
         question, query, scope = pending
         out += [{"role": "user", "content": esc(question)},
@@ -157,6 +158,7 @@ CSS = """
 .qa-pending { font-style: italic; opacity: 0.8; }
 .qa-pending::after { content: " ⏳"; }
 .qa-answer { white-space: normal; }
+.qa-note { font-size: 0.8em; opacity: 0.8; margin-top: 0.4em; font-style: italic; }
 a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; color: var(--link-text-color, #2563eb); }
 .qa-notice { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); color: inherit;
   border-radius: 6px; padding: 0.5em 0.75em; margin: 0.25em 0; }

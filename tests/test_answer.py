@@ -68,6 +68,24 @@ def test_intent_worked_examples() -> None:
     assert not read_intent("Who wrote the comment about bunkers?").author
     assert read_intent("What did readers say about the hotel?").comments
     assert read_intent("Who controls the crossing now?").recent
+    assert read_intent("On what date did the militia take the crossing?").expects == "time"
+    assert read_intent("According to the report, when did it fall?").expects == "time"
+    assert read_intent("How many guards were killed?").expects == "number"
+    assert read_intent("Who controls the crossing?").expects is None
+    when = read_intent("When did it fall?")
+    assert when.fits("It fell on Dec. 23.") and when.fits("It fell last week.") and not when.fits("It fell.")
+    assert read_intent("How far is it?").fits("just 30 miles") and not read_intent("How many died?").fits("Many died.")
+
+
+def test_a_when_or_how_many_question_is_answered_only_by_a_sentence_holding_one() -> None:
+    hits = [hit(1, "The Grey Hand militia took the Tal Ossa crossing after a long raid."),
+            hit(2, "Guards fled the Tal Ossa crossing on Dec. 23, before the raid ended.", doc="d2")]
+    answerer = ExtractiveAnswerer(HashEmbedder())
+    assert markers(answerer.answer("Did the Grey Hand militia take the Tal Ossa crossing?", hits).text) == [1]
+    when = answerer.answer("When did the Grey Hand militia take the Tal Ossa crossing?", hits)
+    assert "Dec. 23" in when.text and markers(when.text) == [2]
+    many = answerer.answer("How many guards did the Grey Hand militia kill at the Tal Ossa crossing?", hits[:1])
+    assert many.abstained and len(many.citations) == 1
 
 
 def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() -> None:

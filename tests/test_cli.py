@@ -47,7 +47,7 @@ def test_search_json_and_index_from_env(built: Path) -> None:
 def test_ask_json_and_batch(built: Path, tmp_path: Path) -> None:
     out = run("ask", "Who seized the crossing?", "--json", "--index", str(built))
     data = json.loads(out.output)
-    assert set(data) == {"question", "answer", "abstained", "citations"}
+    assert set(data) == {"question", "answer", "abstained", "notes", "citations"}
     assert set(data["citations"][0]) >= {"n", "chunk_id", "doc_id", "title", "kind", "author", "published_at",
                                          "source", "quote", "score"}
     batch = tmp_path / "q.txt"
