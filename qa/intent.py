@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.lexical import analyze
+
 _AUTHOR = re.compile(
     r"\b(who (wrote|authored|penned|reported)|author of|written by|whose (article|report|piece))\b", re.I
 )
@@ -37,17 +39,20 @@ class Intent:
     comments: bool = False  # about reader comments
     recent: bool = False  # the latest state of affairs
     expects: str | None = None  # "time" (when, on what date) or "number" (how many, how far)
+    names: frozenset[str] = frozenset()  # analysed terms of the capitalised words after the first
 
     def fits(self, text: str) -> bool:
-        """The text holds the kind of answer the question asks for (always, when it asks for no kind).
+        """The text can answer a question that asks for a kind of answer: it holds a time / a
+        quantity, and one of the names the question asks about (a date of something else does not
+        answer "when did the YPG take Rabia?"). Any text fits a question that asks for no kind.
 
-        `read_intent('How far is Fallujah from Baghdad?').fits('It is just 30 miles away')` -> `True`
+        `read_intent('How far is Fallujah from Baghdad?').fits('Fallujah is just 30 miles away')` -> `True`
         """
-        if self.expects == "time":
-            return bool(_TIME.search(text))
-        if self.expects == "number":
-            return bool(_NUMBER.search(text))
-        return True
+        if self.expects is None:
+            return True
+        if not (_TIME if self.expects == "time" else _NUMBER).search(text):
+            return False
+        return not self.names or not self.names.isdisjoint(analyze(text))
 
 
 def read_intent(question: str) -> Intent:
@@ -58,4 +63,5 @@ def read_intent(question: str) -> Intent:
         comments=comments,
         recent=bool(_NOW.search(question)),
         expects="time" if _ASKS_TIME.search(question) else "number" if _ASKS_NUMBER.search(question) else None,
+        names=frozenset(analyze(" ".join(w for w in question.split()[1:] if w[:1].isupper()))),
     )

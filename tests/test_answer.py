@@ -75,6 +75,9 @@ def test_intent_worked_examples() -> None:
     when = read_intent("When did it fall?")
     assert when.fits("It fell on Dec. 23.") and when.fits("It fell last week.") and not when.fits("It fell.")
     assert read_intent("How far is it?").fits("just 30 miles") and not read_intent("How many died?").fits("Many died.")
+    ypg = read_intent("On what date did the Kurdish YPG take the Rabia crossing?")
+    assert ypg.names == {"kurdish", "ypg", "rabia"}
+    assert ypg.fits("The YPG took Rabia on Oct. 2.") and not ypg.fits("Al Walid fell on June 22, 2014.")
 
 
 def test_a_when_or_how_many_question_is_answered_only_by_a_sentence_holding_one() -> None:

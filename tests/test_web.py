@@ -108,6 +108,10 @@ def test_messages_escape_the_question_and_show_what_was_searched() -> None:
     assert 'href="#src-1-1"' in msgs[1]["content"]
     assert msgs[2]["content"] == "and &lt;i&gt;then&lt;/i&gt;?"
     assert "reader comments only" in msgs[3]["content"] and "qa-pending" in msgs[3]["content"]
+    assert "qa-note" not in msgs[1]["content"]
+    noted = replace(turn, answer=replace(turn.answer, notes=("The language model did not answer (<HTTP 500>).",)))
+    assert '<div class="qa-note">The language model did not answer (&lt;HTTP 500&gt;).</div>' in \
+        render.messages([noted])[1]["content"]
 
 
 def test_evidence_panel_puts_the_latest_turn_first_and_folds_the_rest() -> None:
