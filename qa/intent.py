@@ -16,8 +16,10 @@ _AUTHOR = re.compile(
 _COMMENT = re.compile(r"\b(comment(s|ed|er|ers)?|readers?|reader'?s'?|comment section)\b", re.I)
 _NOW = re.compile(r"\b(now|current(ly)?|latest|most recent|still|today|at present|as of)\b", re.I)
 # asks for a time or a quantity: at the start of the question or of a clause ("According to X, when …")
-_ASKS_TIME = re.compile(r"(^|[,;:]\s*)((since )?when\b|(on |in |by |at )?(what|which) (date|day|year|month|time)\b)",
-                        re.I)
+_AUX = r"(did|does|do|was|were|is|are|has|have|had|will|would|can|could|should|might|may)"
+# "when" asks only when a verb follows: not "…, when they later advised …"
+_ASKS_TIME = re.compile(
+    rf"(^|[,;:]\s*)((since )?when {_AUX}\b|(on |in |by |at )?(what|which) (date|day|year|month|time)\b)", re.I)
 _ASKS_NUMBER = re.compile(r"(^|[,;:]\s*)(how (many|much|far|long|old|big|large)\b|"
                           r"(what|which) (percentage|proportion|number|amount)\b)", re.I)
 _MONTH = (r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|"

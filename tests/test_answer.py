@@ -72,6 +72,8 @@ def test_intent_worked_examples() -> None:
     assert read_intent("According to the report, when did it fall?").expects == "time"
     assert read_intent("How many guards were killed?").expects == "number"
     assert read_intent("Who controls the crossing?").expects is None
+    assert read_intent("Did it change its advice, when it later advised against him?").expects is None
+    assert read_intent("Since when have they held Fallujah?").expects == "time"
     when = read_intent("When did it fall?")
     assert when.fits("It fell on Dec. 23.") and when.fits("It fell last week.") and not when.fits("It fell.")
     assert read_intent("How far is it?").fits("just 30 miles") and not read_intent("How many died?").fits("Many died.")
