@@ -176,6 +176,8 @@ class LLMAnswerer:
             return abstention(question, hits)
         messages, sent = build_messages(question, hits, self.settings.llm_context_tokens)
         try:
+            if not sent:
+                raise LLMError(f"llm_context_tokens {self.settings.llm_context_tokens} leaves no room for a passage")
             reply = complete(self.settings, messages)
         except LLMError as exc:
             log.warning("The language model at %s did not answer: %s", self.settings.llm_url, exc)

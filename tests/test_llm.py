@@ -150,6 +150,11 @@ def test_a_failing_endpoint_falls_back_to_quoting(endpoint: FakeEndpoint, status
         assert "HTTP 500: model overloaded" in answer.notes[0]
 
 
+def test_a_budget_with_no_room_for_a_passage_quotes_instead(endpoint: FakeEndpoint) -> None:
+    answer = answerer(settings_for(endpoint.url, llm_context_tokens=100)).answer("Who controls it?", HITS)
+    assert not endpoint.requests and "leaves no room for a passage" in answer.notes[0]
+
+
 def test_pipeline_uses_the_endpoint_when_configured(sample_index: Settings, endpoint: FakeEndpoint) -> None:
     from qa.pipeline import Pipeline
 
