@@ -24,6 +24,7 @@ import numpy as np
 from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
+from qa.lexical import analyze
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import WEIGHTS_FILE, fit
 from qa.retrieve import cap_per_document
@@ -112,10 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first stage          {first}")
     print(f"reranked (held out)  {reranked}")
     model = fit(*stack(items), hidden=args.hidden, steps=args.steps, model=pipeline.embedder.model_id)
+    min_terms = min(len(set(analyze(q.question))) for q in load_questions(args.questions) if q.evidence)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model.to_json(
         questions=str(args.questions), count=len(items), fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         hidden=args.hidden, steps=args.steps, folds=args.folds, first_stage=first, held_out=reranked,
+        min_terms=min_terms,
     ) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")
     return 0

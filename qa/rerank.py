@@ -149,6 +149,13 @@ class Ranker:
     w2: np.ndarray  # (hidden,)
     b2: float
     model: str = ""  # the embedding model whose cosines it was fitted on
+    min_terms: int = 0  # the fewest distinct terms of a question it was fitted on
+
+    def fits(self, question: str) -> bool:
+        """The question is as long as those it was fitted on. A network fitted on long multi-part
+        questions extrapolates badly on short ones (a 4-term question's best sentence covers all of
+        it, which never happens there), so those are ranked by the first stage alone."""
+        return len(set(analyze(question))) >= self.min_terms
 
     def score(self, x: np.ndarray) -> np.ndarray:
         hidden = np.maximum(((x - self.mean) / self.std) @ self.w1 + self.b1, 0.0)
@@ -170,7 +177,9 @@ class Ranker:
         if (arrays["w1"].shape != (f, h) or arrays["mean"].shape != (f,) or arrays["std"].shape != (f,)
                 or arrays["b1"].shape != (h,) or arrays["w2"].shape != (h,)):
             raise ValueError(f"{path} has arrays of the wrong shape for {f} features")
-        return cls(**arrays, b2=float(data["b2"]), model=str(data.get("info", {}).get("model", "")))
+        info = data.get("info", {})
+        return cls(**arrays, b2=float(data["b2"]), model=str(info.get("model", "")),
+                   min_terms=int(info.get("min_terms", 0)))
 
 
 @lru_cache(maxsize=1)

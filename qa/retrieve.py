@@ -251,6 +251,8 @@ class Retriever:
         stage = self.first_stage(query, vector, mask, mode)
         dense_of, lexical_of = dict(stage.dense), dict(stage.lexical)
         ranker = self.ranker() if mode == "hybrid" and stage.ordered else None
+        if ranker is not None and not ranker.fits(query):
+            ranker = None
         if ranker is not None and vector is not None:
             cands, chunks, x = self.candidates(query, vector, stage, mask)
             scores = ranker.score(x)

@@ -95,7 +95,8 @@ def pipeline(sample_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Pipelin
     """The sample index (hash embedder), with the shipped reranker let in as if fitted for it."""
     pipeline = Pipeline.open(sample_index)
     shipped = default_ranker()
-    monkeypatch.setattr("qa.retrieve.default_ranker", lambda: replace(shipped, model=pipeline.embedder.model_id))
+    monkeypatch.setattr("qa.retrieve.default_ranker",
+                        lambda: replace(shipped, model=pipeline.embedder.model_id, min_terms=0))
     return pipeline
 
 
@@ -131,6 +132,20 @@ def test_search_reranks_the_first_stage_candidates(pipeline: Pipeline) -> None:
     # every chunk of the leading document is a candidate, not only those the first stage found
     lead_doc = int(pipeline.index.doc_rows[stage.ordered[0]])
     assert set(retriever.members(lead_doc).tolist()) <= set(cands.rows)
+
+
+def test_questions_shorter_than_any_it_was_fitted_on_are_ranked_by_the_first_stage(
+        pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_ranker().min_terms == 12  # the shortest MultiHop dev question with evidence
+    q = "weapons hidden in irrigation pump containers at Port Calvera"  # 7 distinct terms
+    reranked = [h.chunk.chunk_id for h in pipeline.search(q, k=6)]
+    plain = [h.chunk.chunk_id for h in Pipeline.open(replace(pipeline.settings, rerank=False)).search(q, k=6)]
+    assert reranked != plain
+    shipped = default_ranker()
+    for needed, expected in ((7, reranked), (8, plain)):
+        monkeypatch.setattr("qa.retrieve.default_ranker",
+                            lambda n=needed: replace(shipped, model=pipeline.embedder.model_id, min_terms=n))
+        assert [h.chunk.chunk_id for h in pipeline.search(q, k=6)] == expected
 
 
 def test_rerank_respects_filters(pipeline: Pipeline) -> None:
