@@ -14,7 +14,6 @@ Login: QA_USERNAME / QA_PASSWORD from the environment, as the page reads them.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -22,6 +21,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+from qa.eval.metrics import percentile
 
 # Conversations about the bundled sample archive: a question and its follow-ups.
 CONVERSATIONS = [
@@ -69,15 +70,6 @@ def run_client(url: str, number: int, questions: int, turns: int, k: int, result
             result.latencies.append(time.perf_counter() - start)
             if error:
                 result.errors.append(error)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: `percentile([1, 2, 3, 4], 50)` -> 2."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = math.ceil(len(ordered) * q / 100)  # 1-based
-    return ordered[min(len(ordered), max(rank, 1)) - 1]
 
 
 def main(argv: list[str] | None = None) -> int:

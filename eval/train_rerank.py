@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings({"index": args.index})
     pipeline = Pipeline.open(settings)
     start = time.perf_counter()
-    items = harvest(pipeline, load_questions(args.questions))
+    questions = load_questions(args.questions)
+    items = harvest(pipeline, questions)
     if len(items) < args.folds:
         ap.error(f"{args.questions} has {len(items)} questions with evidence; need at least {args.folds}")
     fold = np.random.default_rng(0).integers(0, args.folds, len(items))
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first stage          {first}")
     print(f"reranked (held out)  {reranked}")
     model = fit(*stack(items), hidden=args.hidden, steps=args.steps, model=pipeline.embedder.model_id)
-    min_terms = min(len(set(analyze(q.question))) for q in load_questions(args.questions) if q.evidence)
+    min_terms = min(len(set(analyze(q.question))) for q in questions if q.evidence)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model.to_json(
         questions=str(args.questions), count=len(items), fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),

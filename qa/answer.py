@@ -21,6 +21,7 @@ from qa.lexical import analyze, fold
 from qa.types import Answer, Citation, Hit
 
 _OPEN_QUOTES = "“\"‘'«"
+ABSTAIN = "The archive does not say."  # how an abstention starts; the LLM answerer asks for it verbatim
 SHORTLIST = 12  # sentences embedded per question
 
 
@@ -158,7 +159,7 @@ def preference(intent: Intent, hits: Sequence[Hit]) -> np.ndarray:
 
 
 def abstention(question: str, hits: Sequence[Hit]) -> Answer:
-    text = (f"The archive does not say. Nothing retrieved answers “{question.strip()}”"
+    text = (f"{ABSTAIN} Nothing retrieved answers “{question.strip()}”"
             + ("; the nearest passages are listed below." if hits else "."))
     return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 

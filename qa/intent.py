@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.dates import MONTH_PATTERN
 from qa.lexical import analyze
 
 _AUTHOR = re.compile(
@@ -22,10 +23,8 @@ _ASKS_TIME = re.compile(
     rf"(^|[,;:]\s*)((since )?when {_AUX}\b|(on |in |by |at )?(what|which) (date|day|year|month|time)\b)", re.I)
 _ASKS_NUMBER = re.compile(r"(^|[,;:]\s*)(how (many|much|far|long|old|big|large)\b|"
                           r"(what|which) (percentage|proportion|number|amount)\b)", re.I)
-_MONTH = (r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|"
-          r"dec(ember)?")
 _TIME = re.compile(
-    rf"\b(({_MONTH})\b\.?|(mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|today|tonight|tomorrow|"
+    rf"\b(({MONTH_PATTERN})\b\.?|(mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|today|tonight|tomorrow|"
     r"(last|this|next|early|late|earlier|later) (this )?"
     r"(morning|night|week|month|year|spring|summer|autumn|fall|winter)|"
     r"\d+ (days?|weeks?|months?|years?)|(days?|weeks?|months?|years?) (ago|earlier|later|before|after)|"

@@ -81,6 +81,7 @@ class BM25Index:
         self.aliases = aliases or {}
         self._skeletons: dict[str, list[str]] | None = None
         self._terms: dict[str, dict[str, float]] = {}  # recent queries' weighted terms
+        self._last_scores: tuple[str, np.ndarray] | None = None
 
     @classmethod
     def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
@@ -171,20 +172,27 @@ class BM25Index:
         return weights
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for the query (a repeated query term counts once per use)."""
+        """BM25 score of every chunk for the query (a repeated query term counts once per use);
+        read-only. The last query's array is kept: one question is scored for its main list, each
+        outlet or date it names, and the reranker."""
+        last = self._last_scores
+        if last is not None and last[0] == query:
+            return last[1]
         out = np.zeros(self.n_docs, dtype=np.float32)
         for term, weight in self.query_terms(query).items():
             tid = self.vocab.get(term)
             if tid is not None:
                 s, e = self.indptr[tid], self.indptr[tid + 1]
                 out[self.rows[s:e]] += weight * self.weights[s:e]
+        out.setflags(write=False)
+        self._last_scores = (query, out)
         return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (rows, scores), best first, among rows where `allowed` (bool mask) is True."""
         scores = self.scores(query)
         if allowed is not None:
-            scores[~allowed] = 0.0
+            scores = np.where(allowed, scores, np.float32(0.0))
         k = min(k, int(np.count_nonzero(scores)))
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from qa.answer import Answerer, abstention
+from qa.answer import ABSTAIN, Answerer, abstention
 from qa.cite import MARKER
 from qa.config import Settings
 from qa.dates import format_date
@@ -34,7 +34,6 @@ from qa.types import Answer, Citation, Hit
 log = logging.getLogger(__name__)
 
 ENCODING = "cl100k_base"
-ABSTAIN = "The archive does not say."
 MIN_PASSAGE_TOKENS = 40  # a passage cut shorter than this is left out rather than sent
 _FENCE = re.compile(r"</?\s*passages\s*>", re.I)
 
@@ -81,28 +80,31 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
 
 
-def _label(hit: Hit) -> str:
-    c = hit.chunk
-    who = f"Reader comment by {c.author} on" if c.kind == "comment" else "Article"
-    parts = [f"{who} “{c.title}”", hit.source or "", format_date(c.published_at) if c.published_at else ""]
+def _label(citation: Citation) -> str:
+    """`Article “T” by A · Outlet · 9 Mar 2024`: the source card's label, with outlet and date."""
+    c, hit = citation.hit.chunk, citation.hit
+    parts = [citation.label, hit.source or "", format_date(c.published_at) if c.published_at else ""]
     return " · ".join(p for p in parts if p)
 
 
-def build_messages(question: str, hits: Sequence[Hit], budget: int) -> tuple[list[dict[str, str]], int]:
+@lru_cache(maxsize=1)
+def _fixed_tokens() -> int:
+    """Tokens of everything in the prompt but the question and passages (message framing: 16)."""
+    return count_tokens(SYSTEM) + count_tokens("Question: \n\n<passages>\n") + count_tokens("</passages>") + 16
+
+
+def build_messages(question: str, citations: Sequence[Citation], budget: int) -> tuple[list[dict[str, str]], int]:
     """Chat messages for the question and as many passages (in rank order, the last one cut) as fit
     `budget` tokens in all; returns them and the number of passages sent."""
     enc = encoding()
-    head = f"Question: {_FENCE.sub(' ', question)}\n\n<passages>\n"
-    tail = "</passages>"
-    left = budget - count_tokens(SYSTEM) - count_tokens(head) - count_tokens(tail) - 16  # message framing
+    question = _FENCE.sub(" ", question)
+    left = budget - _fixed_tokens() - count_tokens(question)
     blocks = []
-    for i, hit in enumerate(hits):
-        block = f"[{i + 1}] {_label(hit)}\n{_FENCE.sub(' ', hit.chunk.text.strip())}\n\n"
+    for citation in citations:
+        block = f"[{citation.n}] {_label(citation)}\n{_FENCE.sub(' ', citation.hit.chunk.text.strip())}\n\n"
         tokens = enc.encode(block, disallowed_special=())
         cut = left - 4
-        while len(tokens) > left:
-            if cut < MIN_PASSAGE_TOKENS:
-                break
+        while len(tokens) > left and cut >= MIN_PASSAGE_TOKENS:
             block = enc.decode(tokens[:cut]) + " …\n\n"
             tokens, cut = enc.encode(block, disallowed_special=()), cut - 4
         if len(tokens) > left:
@@ -110,7 +112,7 @@ def build_messages(question: str, hits: Sequence[Hit], budget: int) -> tuple[lis
         blocks.append(block)
         left -= len(tokens)
     messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": head + "".join(blocks) + tail}]
+                {"role": "user", "content": f"Question: {question}\n\n<passages>\n" + "".join(blocks) + "</passages>"}]
     return messages, len(blocks)
 
 
@@ -174,7 +176,8 @@ class LLMAnswerer:
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         if not hits:
             return abstention(question, hits)
-        messages, sent = build_messages(question, hits, self.settings.llm_context_tokens)
+        citations = tuple(Citation(i + 1, h) for i, h in enumerate(hits))
+        messages, sent = build_messages(question, citations, self.settings.llm_context_tokens)
         try:
             if not sent:
                 raise LLMError(f"llm_context_tokens {self.settings.llm_context_tokens} leaves no room for a passage")
@@ -193,5 +196,4 @@ class LLMAnswerer:
                          + ", ".join(f"[{n}]" for n in dict.fromkeys(dropped)) + ".")
         if not MARKER.search(text):
             notes.append("The language model cited no passage; check its answer against the sources.")
-        citations = tuple(Citation(i + 1, h) for i, h in enumerate(hits[:sent]))
-        return Answer(question, text, citations, notes=tuple(notes))
+        return Answer(question, text, citations[:sent], notes=tuple(notes))

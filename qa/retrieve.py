@@ -192,9 +192,10 @@ class Retriever:
         return FirstStage(lists, fused, sub, score, dict(zip(dense[0].tolist(), dense[1].tolist())),
                           dict(zip(lexical[0].tolist(), lexical[1].tolist())), sources, dates)
 
-    def ranker(self) -> Ranker | None:
-        """The shipped reranker when `rerank` is on and it was fitted on this embedding model's
-        cosines (another model's run on another scale: then the first stage ranks alone)."""
+    def ranker(self, query: str | None = None) -> Ranker | None:
+        """The shipped reranker when `rerank` is on, it was fitted on this embedding model's
+        cosines (another model's run on another scale) and, given a query, on questions no longer
+        than it (`Ranker.fits`); otherwise the first stage ranks alone."""
         if not self.settings.rerank:
             return None
         ranker = default_ranker()
@@ -204,7 +205,7 @@ class Retriever:
                          ranker.model, self.embedder.model_id)
                 self._warned = True
             return None
-        return ranker
+        return ranker if query is None or ranker.fits(query) else None
 
     def members(self, doc: int) -> np.ndarray:
         """Rows of one document (by its number in `index.doc_rows`)."""
@@ -250,9 +251,7 @@ class Retriever:
         vector = self.embedder.embed_query(query) if mode != "lexical" else None
         stage = self.first_stage(query, vector, mask, mode)
         dense_of, lexical_of = dict(stage.dense), dict(stage.lexical)
-        ranker = self.ranker() if mode == "hybrid" and stage.ordered else None
-        if ranker is not None and not ranker.fits(query):
-            ranker = None
+        ranker = self.ranker(query) if mode == "hybrid" and stage.ordered else None
         if ranker is not None and vector is not None:
             cands, chunks, x = self.candidates(query, vector, stage, mask)
             scores = ranker.score(x)

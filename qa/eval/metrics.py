@@ -7,11 +7,10 @@ and is tested on hand-made cases.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Sequence
 
-_MARKER = re.compile(r"\[\d+\]")
+from qa.cite import MARKER
 
 
 def squash(text: str) -> str:
@@ -57,7 +56,7 @@ def answer_correct(answers: Sequence[str], text: str) -> bool | None:
     """
     if not answers:
         return None
-    plain = _MARKER.sub(" ", text)
+    plain = MARKER.sub(" ", text)
     return any(contains_answer(a, plain) for a in answers)
 
 
