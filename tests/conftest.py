@@ -51,6 +51,14 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def pipeline(sample_index: Settings):  # type: ignore[no-untyped-def]
+    """The sample index opened once (modules that need another pipeline define their own)."""
+    from qa.pipeline import Pipeline
+
+    return Pipeline.open(sample_index)
+
+
+@pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The packaged all-MiniLM-L6-v2 (tests using it are marked `model`)."""
     from qa.embed import load_embedder

@@ -210,11 +210,6 @@ ANSWERED = {
 }
 
 
-@pytest.fixture(scope="module")
-def pipeline(sample_index: Settings) -> Pipeline:
-    return Pipeline.open(sample_index)
-
-
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_bad_questions_are_refused_with_a_reason(name: str, pipeline: Pipeline) -> None:
     for call in (pipeline.ask, pipeline.search):

@@ -155,14 +155,14 @@ def test_a_budget_with_no_room_for_a_passage_quotes_instead(endpoint: FakeEndpoi
     assert not endpoint.requests and "leaves no room for a passage" in answer.notes[0]
 
 
-def test_pipeline_uses_the_endpoint_when_configured(sample_index: Settings, endpoint: FakeEndpoint) -> None:
+def test_pipeline_uses_the_endpoint_when_configured(sample_index: Settings, pipeline: Any,
+                                                    endpoint: FakeEndpoint) -> None:
     from qa.pipeline import Pipeline
 
     endpoint.reply = "It is quoted here [1]."
-    pipeline = Pipeline.open(replace(sample_index, llm_url=endpoint.url))
-    answer = pipeline.ask("Who controls the crossing?")
+    answer = Pipeline.open(replace(sample_index, llm_url=endpoint.url)).ask("Who controls the crossing?")
     assert answer.text == "It is quoted here [1]." and endpoint.requests
-    assert isinstance(Pipeline.open(sample_index).answerer, ExtractiveAnswerer)
+    assert isinstance(pipeline.answerer, ExtractiveAnswerer)
 
 
 def test_bad_llm_settings_are_refused() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.config import Settings
 from qa.errors import BadQuestion
 from qa.pipeline import Pipeline
 from qa.retrieve import Filters, cap_per_document, rrf, weighted
@@ -29,11 +28,6 @@ def test_cap_per_document_keeps_order() -> None:
     doc_of = np.array([0, 0, 0, 1, 1, 2])
     assert cap_per_document([0, 1, 2, 3, 4, 5], doc_of, 2) == [0, 1, 3, 4, 5]
     assert cap_per_document([2, 5, 1, 0], doc_of, 1) == [2, 5]
-
-
-@pytest.fixture(scope="module")
-def pipeline(sample_index: Settings) -> Pipeline:
-    return Pipeline.open(sample_index)
 
 
 def test_hybrid_finds_the_page_and_caps_documents(pipeline: Pipeline) -> None:

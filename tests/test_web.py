@@ -36,11 +36,6 @@ def _turn(question: str, answer_text: str, citations: tuple[Citation, ...], quer
     return chat.Turn(question, plan, Answer(question, answer_text, citations))
 
 
-@pytest.fixture(scope="module")
-def pipeline(sample_index: Settings) -> Pipeline:
-    return Pipeline.open(sample_index)
-
-
 # --- rendering: pure ---------------------------------------------------------------------------
 
 def test_highlight_marks_the_spans_and_escapes_everything() -> None:
