@@ -1,7 +1,7 @@
 """`build_index()`, `update_index()`, `remove_documents()`: ingest → chunk → embed → store.
 
 Every write makes a complete new build (see `qa.store.write_index`), and every one reuses the
-vectors of chunks whose content hash is already in the live build, so only new text is embedded.
+vectors (passage and sentences) of chunks whose content hash is already in the live build, so only new text is embedded.
 An update therefore rechunks all documents (cheap) and embeds only what changed: its result is
 the build that a full rebuild of the same documents would give, by construction. Documents are
 stored in id order, so the rows, and with them the order of tied search results, match too.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from qa.chunk import chunk_document
+from qa.chunk import chunk_document, sentence_spans
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
 from qa.errors import IndexNotFound, IngestError, QAError
@@ -86,19 +86,30 @@ def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Sett
     return chunks
 
 
-def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, np.ndarray],
-             embedder: Embedder, progress: bool) -> tuple[np.ndarray, int]:
-    """One vector per chunk: from `known` by content hash, else embedded now. Also: how many embedded."""
+Vectors = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
+
+
+def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, Vectors],
+             embedder: Embedder, progress: bool) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """One vector per chunk and its sentence vectors: from `known` by content hash, else embedded
+    now. Also: how many chunks were embedded."""
     todo = [i for i, h in enumerate(hashes) if h not in known]
     stop_point("embedding")
-    fresh = embedder.embed_documents([chunks[i].indexed_text for i in todo], progress=progress)
+    fresh, fresh_sentences = embedder.embed_passages(
+        [chunks[i].indexed_text for i in todo], [sentence_spans(chunks[i]) for i in todo], progress=progress)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    if todo:
-        vectors[todo] = fresh
+    sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), dtype=np.float16)] * len(chunks)
+    for i, vector, per_sentence in zip(todo, fresh, fresh_sentences):
+        vectors[i], sentences[i] = vector, per_sentence
     for i, h in enumerate(hashes):
         if h in known:
-            vectors[i] = known[h]
-    return vectors, len(todo)
+            vectors[i], sentences[i] = known[h]
+    return vectors, sentences, len(todo)
+
+
+def _known(index: Index) -> dict[str, Vectors]:
+    """A build's vectors by content hash."""
+    return {h: (v, s) for (_, h), v, s in zip(index.all_chunks(), index.all_vectors(), index.all_sentence_vectors())}
 
 
 def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], skipped: int) -> dict[str, Any]:
@@ -106,7 +117,8 @@ def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], sk
         "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint,
                   "dim": embedder.dim, "max_tokens": embedder.max_tokens},
         "chunking": {"target_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
-                     "header": "title · outlet · date · comment by NAME"},
+                     "header": "title · outlet · date · comment by NAME",
+                     "sentence_vectors": "mean of each sentence's token vectors (mean-pooling models)"},
         "sources": list(sources),
         "counts": {"skipped": skipped},
     }
@@ -122,7 +134,7 @@ def _open_live(settings: Settings, embedder: Embedder | None) -> Index | None:
         return None
 
 
-def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, np.ndarray]:
+def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, Vectors]:
     """Vectors of the live build by content hash; none when it is missing or unusable."""
     try:
         old = _open_live(settings, embedder)
@@ -131,7 +143,7 @@ def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, np.nd
     if old is None:
         return {}
     try:
-        return {h: v for (_, h), v in zip(old.all_chunks(), old.all_vectors())}
+        return _known(old)
     finally:
         old.close()
 
@@ -150,9 +162,11 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
-        vectors, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder), embedder, progress)
+        vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
+                                                embedder, progress)
         sources = [str(p.resolve()) for p in paths]
-        write_index(settings.index, docs, chunks, vectors, _manifest(embedder, settings, sources, len(skipped)))
+        write_index(settings.index, docs, chunks, vectors, sentences,
+                    _manifest(embedder, settings, sources, len(skipped)))
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
@@ -172,7 +186,7 @@ def _merge_sources(old: Sequence[str], new: Sequence[Path]) -> list[str]:
 
 
 def _read_live(settings: Settings, embedder: Embedder) -> tuple[
-    dict[str, Document], list[str], dict[str, np.ndarray], list[str]
+    dict[str, Document], list[str], dict[str, Vectors], list[str]
 ]:
     """The live build's documents, chunk hashes in row order, vectors by hash, and sources."""
     old = _open_live(settings, embedder)
@@ -180,7 +194,7 @@ def _read_live(settings: Settings, embedder: Embedder) -> tuple[
         return {}, [], {}, []
     try:
         hashes = [h for _, h in old.all_chunks()]
-        return old.documents(), hashes, dict(zip(hashes, old.all_vectors())), old.manifest.get("sources", [])
+        return old.documents(), hashes, _known(old), old.manifest.get("sources", [])
     finally:
         old.close()
 
@@ -223,9 +237,9 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         written = not (hashes == old_hashes and docs == [old_docs[i] for i in sorted(old_docs)])
         embedded = 0
         if written:
-            vectors, embedded = _vectors(chunks, hashes, known, embedder, progress)
+            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
-            write_index(settings.index, docs, chunks, vectors, manifest)
+            write_index(settings.index, docs, chunks, vectors, sentences, manifest)
     return UpdateReport(
         index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
         unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),
@@ -260,12 +274,13 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
                               f"--index {settings.index}")
             rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
             vectors = old.all_vectors()[[row for row, _ in rows]]
+            sentences = old.sentences.of([row for row, _ in rows])
             manifest: dict[str, Any] = {k: old.manifest[k] for k in ("model", "chunking", "sources")
                                         if k in old.manifest}
             manifest["counts"] = {"skipped": old.manifest["counts"].get("skipped", 0)}
         finally:
             old.close()
-        write_index(settings.index, [docs[i] for i in keep], [c for _, c in rows], vectors, manifest)
+        write_index(settings.index, [docs[i] for i in keep], [c for _, c in rows], vectors, sentences, manifest)
     removed = tuple(dict.fromkeys(doc_ids))
     return UpdateReport(
         index=settings.index, added=(), changed=(), removed=removed, unchanged=len(keep),

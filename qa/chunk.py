@@ -150,3 +150,10 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+def sentence_spans(chunk: Chunk) -> list[tuple[int, int]]:
+    """The chunk's sentences as character spans of `chunk.indexed_text` (the header left out):
+    what its sentence vectors are pooled over."""
+    base = len(chunk.header) + 1
+    return [(base + start, base + end) for start, end in split_sentences(chunk.text)]

@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +36,17 @@ class Embedder(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+Span = tuple[int, int]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return (v / norm if norm else v).astype(np.float32)
 
 
 def _batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -77,6 +88,13 @@ class HashEmbedder:
                 out[i] = self._vector(t)
                 bar.update(1)
         return out
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector, and one per span: the span's own bag of words."""
+        sentences = [np.array([self._vector(t[a:b]) for a, b in s], dtype=np.float32).reshape(len(s), self.dim)
+                     for t, s in zip(texts, spans)]
+        return self.embed_documents(texts, progress), sentences
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
@@ -193,6 +211,57 @@ class SentenceTransformerEmbedder:
                 parts.append(self._encode(batch))
                 bar.update(len(batch))
         return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+
+    @cached_property
+    def mean_pooled(self) -> bool:
+        """Whether the passage vector is the mean of the token vectors (normalised), so a
+        sentence's vector can be pooled from the same forward pass."""
+        modules = list(self.model)
+        names = [type(m).__name__ for m in modules]
+        return (names[:2] == ["Transformer", "Pooling"] and set(names[2:]) <= {"Normalize"}
+                and getattr(modules[1], "pooling_mode", None) in ("mean", ("mean",), ["mean"]))
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector, and a vector for each character span of it (its sentences): the
+        mean of the span's token vectors from the same forward pass, so they cost nothing extra.
+        A model that does not mean-pool gets no sentence vectors."""
+        if len(texts) != len(spans):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        if not self.mean_pooled or self._tokenizer is None:
+            empty = np.zeros((0, self.dim), dtype=np.float32)
+            return self.embed_documents(texts, progress), [empty] * len(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray] = []
+        with _progress(len(texts), progress and len(texts) > SMALL_BATCH, "Embedding") as bar:
+            for at in range(0, len(texts), EMBED_BATCH):
+                batch = list(texts[at:at + EMBED_BATCH])
+                outputs = self.model.encode(batch, batch_size=self.batch_size, output_value=None,
+                                            show_progress_bar=False)
+                encodings = self._tokenizer.encode_batch(batch)
+                for i, (out, enc) in enumerate(zip(outputs, encodings)):
+                    vectors[at + i] = _unit(out["sentence_embedding"].float().numpy())
+                    sentences.append(self._pool(out, enc, spans[at + i]))
+                bar.update(len(batch))
+        return vectors, sentences
+
+    def _pool(self, out: dict, encoding, spans: Sequence[Span]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Mean of the token vectors inside each span, normalised; a span with no token (cut off by
+        the model's limit) has no vector."""
+        n = int(out["attention_mask"].sum())
+        tokens = out["token_embeddings"][:n].float().numpy()
+        ids = encoding.ids[:n - 1] + encoding.ids[-1:] if len(encoding.ids) > n else encoding.ids
+        if list(ids) != out["input_ids"][:n].tolist():
+            raise RuntimeError("The tokenizer file and the model disagree on a passage's tokens.")
+        offsets = np.array(encoding.offsets[:n - 1] + encoding.offsets[-1:] if len(encoding.offsets) > n
+                           else encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
+        pooled = []
+        for start, end in spans:
+            inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+            if inside.any():
+                pooled.append(_unit(tokens[inside].mean(axis=0)))
+        return np.array(pooled, dtype=np.float32).reshape(len(pooled), self.dim)
 
     def _encode_single_thread(self, texts: Sequence[str]) -> np.ndarray:
         """A few short texts (a query, an answer's sentences): one thread is as fast on a quiet

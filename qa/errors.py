@@ -17,6 +17,10 @@ class IndexMismatch(QAError):
     """The index was built with another format, model or dimension than the settings ask for."""
 
 
+class IndexOutdated(IndexMismatch):
+    """The index was written by an older version of archive-qa, in a format this one does not read."""
+
+
 class IndexCorrupt(QAError):
     """A file of the index is missing, truncated or damaged."""
 

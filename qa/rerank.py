@@ -1,11 +1,12 @@
-"""Second-stage ranking: a linear model over signals the first stage ignores.
+"""Second-stage ranking: a small network over signals the first stage ignores.
 
 The fused first stage scores a chunk by its BM25 and cosine alone. A question's evidence often sits in
 one sentence that repeats the question's wording ("whether a team will lead at the end of a certain
-quarter"), in the report of the outlet or the day the question names, in an article whose other
+quarter") or means the same (the best cosine between the question and one of the chunk's sentence
+vectors), in the report of the outlet or the day the question names, in an article whose other
 chunks also match, and near the top of a news story. Each of those is a feature here; the weights are
-a logistic regression fitted on MultiHop-RAG dev queries by `eval/train_rerank.py` and shipped in
-`qa/data/rerank.json` (the same for every archive; nothing reads a benchmark's answers at query time).
+fitted on MultiHop-RAG dev queries by `eval/train_rerank.py` and shipped in `qa/data/rerank.json`
+(the same for every archive; nothing reads a benchmark's answers at query time).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from qa.lexical import BM25Index, analyze
 from qa.types import Chunk
 
 FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "sentence", "phrase", "lead", "title",
-            "doc_rank", "in_doc", "part", "part_phrase")
+            "doc_rank", "in_doc", "part", "part_phrase", "sentence_dense")
 WEIGHTS_FILE = Path(__file__).parent / "data" / "rerank.json"
 
 _PARTS = re.compile(r",|;|\?|\b(?:and|while|whereas|but|compared (?:to|with)|between|or)\b", re.I)
@@ -72,6 +73,7 @@ class Candidates:
     sub: np.ndarray  # best score in a list restricted to a named outlet or date, 0 when absent
     lexical: np.ndarray  # raw BM25, 0 when not a lexical candidate
     dense: np.ndarray  # cosine to the question
+    sentence_dense: np.ndarray  # best cosine of one of the chunk's sentences to the question, 0 when none
 
 
 def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources: Sequence[str | None],
@@ -121,6 +123,7 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
             max((max((sum(map(weigh, s & p)) for s in shared), default=0.0) / m for p, m, _ in parts),
                 default=0.0),
             max((len(b & passage) / max(len(b), 1) for _, _, b in parts), default=0.0),
+            max(float(cands.sentence_dense[i]), 0.0),
         )
     # how a chunk's sentence match compares with the best of its own document's candidates
     sentence = x[:, FEATURES.index("sentence")]

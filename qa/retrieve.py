@@ -231,7 +231,8 @@ class Retriever:
         dense = self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector if rows else []
         cands = Candidates(rows, np.array([stage.fused.get(r, 0.0) for r in rows], dtype=np.float32),
                            np.array([stage.sub.get(r, 0.0) for r in rows], dtype=np.float32),
-                           lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32))
+                           lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32),
+                           self.index.sentences.best(rows, vector))
         chunks = self.index.chunks(rows)
         names = self.index.source_names
         outlets = [names[self.index.sources[r]] if self.index.sources[r] >= 0 else None for r in rows]

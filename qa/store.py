@@ -1,5 +1,8 @@
 """The index folder: SQLite (documents, chunks), FAISS (vectors), BM25 (lexical), manifest.json.
 
+Format 2 adds `sentences.npz`: a vector for each sentence of each chunk (float16, pooled from the
+chunk's own forward pass), which the reranker compares with the question.
+
 Layout: `DIR/CURRENT` names the live build folder `DIR/build-*`. A build is written to a
 `.tmp` folder, renamed when complete, and made live by atomically replacing `CURRENT`; a crash at
 any point leaves the previous build live. Loading checks the manifest (format, model, dimension,
@@ -31,14 +34,14 @@ import numpy as np
 
 from qa import __version__
 from qa.dates import ordinal
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
+from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, IndexOutdated
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
 FORMAT = "archive-qa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HNSW_ABOVE = 200_000  # chunks; below this an exact flat index is fast enough
-FILES = ("chunks.sqlite", "vectors.faiss", "lexical.npz")
+FILES = ("chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz")
 
 SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
@@ -179,16 +182,17 @@ def _vector_index(vectors: np.ndarray) -> Any:
 
 def write_index(
     index_dir: Path, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
-    manifest: dict[str, Any],
+    sentences: Sequence[np.ndarray], manifest: dict[str, Any],
 ) -> Path:
     """Write a complete build beside the live one and swap it in. Call under `writer_lock`.
 
-    `manifest` carries model and chunking facts; counts, files and versions are added here.
+    `sentences` holds each chunk's sentence vectors. `manifest` carries model and chunking facts;
+    counts, files and versions are added here.
     """
     import faiss
 
-    if len(chunks) != len(vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    if not len(chunks) == len(vectors) == len(sentences):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors and {len(sentences)} sentence lists")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"build-{stamp}"
     tmp = index_dir / f"build-{stamp}.tmp"
@@ -199,6 +203,8 @@ def write_index(
     vindex = _vector_index(vectors)
     faiss.write_index(vindex, str(tmp / "vectors.faiss"))
     BM25Index.build(c.indexed_text for c in chunks).save(tmp / "lexical.npz")
+    packed = SentenceVectors.pack(sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
+    packed.save(tmp / "sentences.npz")
     n_comment_chunks = sum(c.kind == "comment" for c in chunks)
     full = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
@@ -208,7 +214,8 @@ def write_index(
         "counts": {
             "documents": len(documents), "comments": sum(len(d.comments) for d in documents),
             "chunks": len(chunks), "article_chunks": len(chunks) - n_comment_chunks,
-            "comment_chunks": n_comment_chunks, **manifest.get("counts", {}),
+            "comment_chunks": n_comment_chunks, "sentence_vectors": len(packed.vectors),
+            **manifest.get("counts", {}),
         },
         "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
                   for name in FILES},
@@ -232,6 +239,56 @@ def write_index(
     stop_point("swapped")
     remove_stale_builds(index_dir)
     return final
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """Every chunk's sentence vectors in one float16 array; chunk `row`'s are
+    `vectors[offsets[row]:offsets[row + 1]]` (none for a model that does not mean-pool)."""
+
+    vectors: np.ndarray  # (sentences, dim) float16
+    offsets: np.ndarray  # (chunks + 1,) int64, rising from 0 to len(vectors)
+
+    @classmethod
+    def pack(cls, per_chunk: Sequence[np.ndarray], dim: int) -> SentenceVectors:
+        counts = np.array([len(v) for v in per_chunk], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        vectors = (np.concatenate([np.asarray(v, dtype=np.float16).reshape(-1, dim) for v in per_chunk])
+                   if int(offsets[-1]) else np.zeros((0, dim), dtype=np.float16))
+        return cls(vectors, offsets)
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as f:
+            np.savez(f, vectors=self.vectors, offsets=self.offsets)
+
+    @classmethod
+    def load(cls, path: Path, chunks: int, dim: int) -> SentenceVectors:
+        """Read and check the file; ValueError when its shape does not fit the build."""
+        with np.load(path, allow_pickle=False) as data:
+            vectors, offsets = data["vectors"], data["offsets"]
+        if (vectors.dtype != np.float16 or vectors.ndim != 2 or vectors.shape[1] != dim
+                or offsets.shape != (chunks + 1,) or offsets[0] != 0 or offsets[-1] != len(vectors)
+                or (np.diff(offsets) < 0).any()):
+            raise ValueError(f"{path.name} does not fit {chunks} chunks of {dim}-d vectors")
+        return cls(vectors, offsets)
+
+    def of(self, rows: Sequence[int]) -> list[np.ndarray]:
+        """Each row's sentence vectors (float16)."""
+        return [self.vectors[self.offsets[r]:self.offsets[r + 1]] for r in rows]
+
+    def best(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
+        """Each row's highest sentence cosine with `query` (a unit vector); 0 for a row without any."""
+        at = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.offsets[at], self.offsets[at + 1]
+        counts = ends - starts
+        out = np.zeros(len(at), dtype=np.float32)
+        if not counts.sum():
+            return out
+        has = counts > 0
+        take = np.repeat(starts[has] - np.cumsum(counts[has]) + counts[has], counts[has]) + np.arange(counts.sum())
+        cos = self.vectors[take].astype(np.float32) @ query.astype(np.float32)
+        out[has] = np.maximum.reduceat(cos, np.concatenate([[0], np.cumsum(counts[has])[:-1]]))
+        return out
 
 
 def _manifest_checksum(manifest: dict[str, Any]) -> str:
@@ -292,16 +349,25 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         raise IndexCorrupt(f"{path} is missing. {_rebuild_hint(index_dir)}") from None
     except (ValueError, OSError, RecursionError):
         raise IndexCorrupt(f"{path} is damaged (not readable JSON). {_rebuild_hint(index_dir)}") from None
-    if not _valid_manifest(manifest):
-        raise IndexCorrupt(f"{path} is damaged or edited (fields missing). {_rebuild_hint(index_dir)}")
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{path} is damaged or edited (not an object). {_rebuild_hint(index_dir)}")
     if "checksum" in manifest and manifest["checksum"] != _manifest_checksum(manifest):
         raise IndexCorrupt(f"{path} was edited or damaged (its checksum does not match). "
                            f"{_rebuild_hint(index_dir)}")
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if manifest.get("format") == FORMAT and isinstance(version, int) and version < FORMAT_VERSION:
+        raise IndexOutdated(
+            f"{index_dir} holds index format {version}, written by an older archive-qa; this version reads "
+            f"format {FORMAT_VERSION}. {_rebuild_hint(index_dir, manifest)}"
+        )
+    if manifest.get("format") != FORMAT or version != FORMAT_VERSION:  # before the fields: they differ
         raise IndexMismatch(
             f"{index_dir} holds index format {manifest.get('format_version')!r}; this version of "
-            f"archive-qa reads format {FORMAT_VERSION}. {_rebuild_hint(index_dir, manifest)}"
+            f"archive-qa reads format {FORMAT_VERSION}. "
+            f"{_rebuild_hint(index_dir, manifest if manifest.get('format') == FORMAT else None)}"
         )
+    if not _valid_manifest(manifest):
+        raise IndexCorrupt(f"{path} is damaged or edited (fields missing). {_rebuild_hint(index_dir)}")
     return build, manifest
 
 
@@ -335,6 +401,7 @@ class Index:
     days: np.ndarray  # int32 per row: date ordinal, -1 when undated
     sources: np.ndarray  # int32 per row: position in source_names, -1 when the outlet is unknown
     source_names: list[str]
+    sentences: SentenceVectors
     _con: sqlite3.Connection
     _lock: threading.Lock
 
@@ -381,6 +448,10 @@ class Index:
         """Every stored vector, one row per chunk."""
         return self.vectors.reconstruct_n(0, self.vectors.ntotal)
 
+    def all_sentence_vectors(self) -> list[np.ndarray]:
+        """Every chunk's sentence vectors, in row order."""
+        return self.sentences.of(range(len(self)))
+
     def close(self) -> None:
         self._con.close()
 
@@ -410,6 +481,7 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         lexical = BM25Index.load(build / "lexical.npz")
+        sentences = SentenceVectors.load(build / "sentences.npz", n, model["dim"])
         con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         meta = con.execute("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
                            "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row").fetchall()
@@ -429,5 +501,5 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
     return Index(
         index_dir=index_dir, build=build, manifest=manifest, vectors=vectors, lexical=lexical,
         kinds=kinds, doc_rows=doc_rows, days=days, sources=sources, source_names=source_names,
-        _con=con, _lock=threading.Lock(),
+        sentences=sentences, _con=con, _lock=threading.Lock(),
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from qa import chat, render
 from qa.config import Settings
-from qa.errors import ConfigError, IndexNotFound, QAError
+from qa.errors import ConfigError, IndexNotFound, IndexOutdated, QAError
 from qa.pipeline import Pipeline
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
@@ -116,7 +116,10 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
 def ensure_index(settings: Settings, archive: Path | None, default_index: bool) -> str:
     """Build the index from `archive` when there is none; with no archive, the bundled sample is built
-    into the default folder only. Returns "" when an index is there, else what to run to make one."""
+    into the default folder only. An index in an older format is rebuilt from the sources its
+    manifest records, when they are all still there. Returns "" when an index is there, else what to
+    run to make one."""
+    from qa.build import build_index
     from qa.store import read_manifest
 
     try:
@@ -126,12 +129,32 @@ def ensure_index(settings: Settings, archive: Path | None, default_index: bool) 
         if archive is None and not default_index:
             return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
                     f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
-    from qa.build import build_index
-
+    except IndexOutdated as exc:
+        sources = [Path(p) for p in _recorded_sources(settings.index)]
+        if not sources or not all(p.exists() for p in sources):
+            raise
+        print(f"{str(exc).split(' Rebuild it:')[0]} Rebuilding it from {', '.join(map(str, sources))} …",
+              flush=True)
+        print(build_index(sources, settings, progress=True).summary(), flush=True)
+        return ""
     source = archive or SAMPLE_ARCHIVE
     print(f"No index at {settings.index}; building one from {source} …", flush=True)
     print(build_index([source], settings, progress=True).summary(), flush=True)
     return ""
+
+
+def _recorded_sources(index_dir: Path) -> list[str]:
+    """The sources the live build's manifest names (an outdated build's manifest is still JSON)."""
+    import json
+
+    from qa.store import live_build
+
+    try:
+        build = live_build(index_dir)
+        sources = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("sources") if build else None
+    except (OSError, ValueError, AttributeError, QAError):
+        return []
+    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
 
 
 def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:

@@ -69,7 +69,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "manifest model edited": (_edit_manifest(_set("model", "id", value="hash:128")), "manifest.json was edited"),
     "manifest checksum of a file edited": (
         _edit_manifest(_set("files", "vectors.faiss", "sha256", value="0" * 64)), "manifest.json was edited"),
-    "manifest fields removed": (_edit_manifest(lambda m: m.pop("files")), "manifest.json is damaged or edited"),
+    "manifest fields removed": (_edit_manifest(lambda m: m.pop("files")), "manifest.json was edited"),
     "manifest not JSON": (lambda b: _truncate(b / "manifest.json"), "manifest.json is damaged"),
     "manifest missing": (lambda b: (b / "manifest.json").unlink(), "manifest.json is missing"),
     "CURRENT garbage": (_write_current(b"hello world\n"), "CURRENT is damaged"),
@@ -161,7 +161,7 @@ def test_a_newer_format_is_refused(hash_settings: Settings) -> None:
     manifest["format_version"] = 99
     manifest["checksum"] = _manifest_checksum(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexMismatch, match="holds index format 99; this version of archive-qa reads format 1"):
+    with pytest.raises(IndexMismatch, match="holds index format 99; this version of archive-qa reads format 2"):
         open_index(hash_settings.index)
 
 
@@ -191,3 +191,23 @@ def test_update_refuses_a_damaged_index_and_leaves_it_alone(hash_settings: Setti
     with pytest.raises(IndexCorrupt, match="vectors.faiss is damaged"):
         update_index([SAMPLE], hash_settings)
     assert live_build(hash_settings.index) == build
+
+
+def test_an_older_format_is_outdated_and_serve_rebuilds_it(hash_settings: Settings) -> None:
+    from qa.errors import IndexOutdated
+    from qa.store import _manifest_checksum
+    from qa.web import ensure_index
+
+    build_index([SAMPLE], hash_settings)
+    old = live_build(hash_settings.index)
+    path = old / "manifest.json"  # type: ignore[operator]
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 1
+    del manifest["files"]["sentences.npz"]  # format 1 had no sentence vectors
+    manifest["checksum"] = _manifest_checksum(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexOutdated, match=r"format 1, written by an older archive-qa.*index build .*sample_archive"):
+        open_index(hash_settings.index)
+    assert ensure_index(hash_settings, archive=None, default_index=False) == ""  # rebuilt from its sources
+    assert live_build(hash_settings.index) != old
+    assert open_index(hash_settings.index).manifest["counts"]["documents"] == 12

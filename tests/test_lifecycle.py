@@ -82,6 +82,7 @@ def snapshot(settings: Settings) -> dict[str, object]:
     try:
         chunks = [(c.chunk_id, h) for c, h in index.all_chunks()]
         docs, vectors, counts = index.documents(), index.all_vectors(), index.manifest["counts"]
+        sentences = index.sentences.vectors.tobytes() + index.sentences.offsets.tobytes()
     finally:
         index.close()
     pipeline = Pipeline.open(settings)
@@ -90,7 +91,7 @@ def snapshot(settings: Settings) -> dict[str, object]:
         answers = [pipeline.ask(q).text for q in QUERIES]
     finally:
         pipeline.close()
-    return {"docs": docs, "chunks": chunks, "vectors": vectors.tobytes(), "counts": counts,
+    return {"docs": docs, "chunks": chunks, "vectors": vectors.tobytes(), "sentences": sentences, "counts": counts,
             "results": results, "answers": answers}
 
 
@@ -218,12 +219,14 @@ def test_update_settles_an_id_clash_as_a_full_build_does(hash_settings: Settings
 def test_remove_documents(hash_settings: Settings, tmp_path: Path) -> None:
     build_index([SAMPLE], hash_settings)
     before = open_index(hash_settings.index)
-    kept_before = {c.chunk_id: v.tobytes() for (c, _), v in zip(before.all_chunks(), before.all_vectors())
+    kept_before = {c.chunk_id: v.tobytes() + s.tobytes() for (c, _), v, s
+                   in zip(before.all_chunks(), before.all_vectors(), before.all_sentence_vectors())
                    if c.doc_id not in ("page_03", "page_04")}
     report = remove_documents(["page_03", "page_04"], hash_settings)
     assert report.removed == ("page_03", "page_04") and report.documents == 10 and report.embedded == 0
     after = open_index(hash_settings.index)
-    assert {c.chunk_id: v.tobytes() for (c, _), v in zip(after.all_chunks(), after.all_vectors())} == kept_before
+    assert {c.chunk_id: v.tobytes() + s.tobytes() for (c, _), v, s
+            in zip(after.all_chunks(), after.all_vectors(), after.all_sentence_vectors())} == kept_before
     pipeline = Pipeline.open(hash_settings)
     assert all(h.chunk.doc_id not in ("page_03", "page_04") for q in QUERIES for h in pipeline.search(q, k=20))
     live = live_build(hash_settings.index)

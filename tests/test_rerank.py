@@ -44,7 +44,7 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
               _chunk(2, texts[2], start=9000)]
     cands = Candidates([0, 1, 2], np.array([1.0, 0.5, 0.0], np.float32), np.zeros(3, np.float32),
                        lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32),
-                       np.array([0.6, 0.5, 0.1], np.float32))
+                       np.array([0.6, 0.5, 0.1], np.float32), np.array([0.7, -0.2, 0.3], np.float32))
     q = ("Can bettors wager on whether a team will lead at the end of a certain quarter, "
          "as Sporting News said on October 13, 2023?")
     x = features(q, cands, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
@@ -56,7 +56,8 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     assert col["date"][0] == pytest.approx(1.0) and 0.0 < col["date"][1] < 0.2 and col["date"][2] == 0.0
     assert col["lead"][0] == 1.0 and col["lead"][2] < 0.25
     assert col["in_doc"].max() == 0.0
-    empty = Candidates([], *(np.zeros(0, np.float32),) * 4)
+    assert list(col["sentence_dense"]) == pytest.approx([0.7, 0.0, 0.3])  # a negative cosine counts as 0
+    empty = Candidates([], *(np.zeros(0, np.float32),) * 5)
     assert features(q, empty, [], [], set(), [], lexical).shape == (0, len(FEATURES))
 
 

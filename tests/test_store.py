@@ -6,13 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.build import build_index
 from qa.config import Settings
 from qa.embed import HashEmbedder
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from qa.store import live_build, open_index, read_manifest
+from qa.store import SentenceVectors, live_build, open_index, read_manifest
 from tests.conftest import SAMPLE
 
 
@@ -21,7 +22,7 @@ def test_round_trip(sample_index: Settings) -> None:
     index = open_index(sample_index.index, "hash:256", 256)
     assert len(index) == manifest["counts"]["chunks"] > 12
     assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
-    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz"}
+    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz"}
     stored = {c.chunk_id: c for c, _ in index.all_chunks()}
     rows = [0, len(index) - 1]
     for chunk in index.chunks(rows):
@@ -81,3 +82,36 @@ def test_rebuild_reuses_unchanged_vectors(hash_settings: Settings, tmp_path: Pat
     changed = build_index([SAMPLE], bigger)
     assert changed.embedded > 0
     assert len(list(hash_settings.index.glob("build-*"))) == 2  # the live build and the one before
+
+
+def test_sentence_vectors_pack_load_and_best(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    per_chunk = [rng.normal(size=(n, 8)).astype(np.float32) for n in (3, 0, 1, 5, 0)]
+    per_chunk = [v / np.linalg.norm(v, axis=1, keepdims=True) if len(v) else v for v in per_chunk]
+    packed = SentenceVectors.pack(per_chunk, 8)
+    assert list(packed.offsets) == [0, 3, 3, 4, 9, 9] and packed.vectors.dtype == np.float16
+    packed.save(tmp_path / "s.npz")
+    loaded = SentenceVectors.load(tmp_path / "s.npz", chunks=5, dim=8)
+    query = rng.normal(size=8).astype(np.float32)
+    rows = [4, 3, 0, 1, 2, 3]
+    expected = [float((per_chunk[r] @ query).max()) if len(per_chunk[r]) else 0.0 for r in rows]
+    assert loaded.best(rows, query) == pytest.approx(expected, abs=5e-3)  # float16 storage
+    assert [len(v) for v in loaded.of(rows)] == [0, 5, 3, 0, 1, 5]
+    assert loaded.best([], query).shape == (0,)
+    with pytest.raises(ValueError, match="does not fit 6 chunks"):
+        SentenceVectors.load(tmp_path / "s.npz", chunks=6, dim=8)
+    with pytest.raises(ValueError, match="does not fit"):
+        SentenceVectors.load(tmp_path / "s.npz", chunks=5, dim=16)
+
+
+def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None:
+    from qa.chunk import split_sentences
+
+    index = open_index(sample_index.index)
+    chunks = [c for c, _ in index.all_chunks()]
+    assert [len(v) for v in index.all_sentence_vectors()] == [len(split_sentences(c.text)) for c in chunks]
+    assert index.manifest["counts"]["sentence_vectors"] == len(index.sentences.vectors) > len(index)
+    embedder = HashEmbedder()
+    first = split_sentences(chunks[0].text)[0]
+    assert index.sentences.of([0])[0][0] == pytest.approx(embedder.embed_query(chunks[0].text[slice(*first)]),
+                                                          abs=1e-3)

@@ -1,0 +1,34 @@
+"""Sentence vectors pooled from the real model's own forward pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.chunk import sentence_spans, split_sentences
+from qa.config import Settings
+from qa.store import open_index
+from qa.types import Chunk
+
+pytestmark = pytest.mark.model
+
+
+def test_sentence_vectors_come_from_the_same_pass(minilm) -> None:  # type: ignore[no-untyped-def]
+    chunk = Chunk("c", "d", "article",
+                  "The convoy crossed the border at dawn. Gen. Smith said the U.S. base was shelled twice. "
+                  "Wheat prices rose in the markets of Europe.", "Border report · Wire · 2016-05-04", 0, 130,
+                  "Border report")
+    vectors, sentences = minilm.embed_passages([chunk.indexed_text], [sentence_spans(chunk)])
+    assert vectors[0] == pytest.approx(minilm.embed_documents([chunk.indexed_text])[0], abs=1e-5)
+    assert sentences[0].shape == (3, 384)  # "Gen." and "U.S." do not end a sentence
+    assert np.linalg.norm(sentences[0], axis=1) == pytest.approx(np.ones(3), abs=1e-5)
+    for i, question in enumerate(["When did the convoy cross the border?", "Which base was shelled?",
+                                  "What happened to the price of wheat?"]):
+        assert int(np.argmax(sentences[0] @ minilm.embed_query(question))) == i
+
+
+def test_the_archive_has_a_vector_for_every_sentence(archive_index: Settings) -> None:
+    index = open_index(archive_index.index)
+    chunks = [c for c, _ in index.all_chunks()]
+    assert [len(v) for v in index.all_sentence_vectors()] == [len(split_sentences(c.text)) for c in chunks]
+    assert np.isfinite(index.sentences.vectors.astype(np.float32)).all()
