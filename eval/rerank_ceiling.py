@@ -9,8 +9,9 @@ On the reranker's own candidates (`eval/train_rerank.py`'s harvest) and its held
   and with an oracle choosing the passage within each evidence document (the model's order of documents);
 - per signal, how often the passage holding a quote outscores the other passages of its own document
   (a within-document AUC), for the model and for each feature;
-- with `--sentence-sample N`, the same AUC for MiniLM vectors of single sentences (embedded on the
-  fly for N questions; slow), to judge whether sentence vectors at build time would pay.
+- with `--sentence-sample N`, the same AUC for MiniLM vectors of single sentences embedded on their
+  own (on the fly for N questions; slow), beside the index's pooled sentence vectors (`sentence_dense`)
+  and the passage's vector on the same questions.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 import numpy as np
 from train_rerank import harvest, stack  # eval/ is on the path when run as a script
 
+from qa.chunk import split_sentences
 from qa.config import load_settings
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
-from qa.rerank import _SENTENCE, FEATURES, fit
+from qa.rerank import FEATURES, fit
 from qa.retrieve import cap_per_document
 
 
@@ -78,7 +80,7 @@ def sentence_columns(pipeline: Pipeline, items: list[dict], questions: list, sam
         wanted = {int(it["docs"][j]) for j in np.flatnonzero(it["holds"].any(axis=1))}
         for j, chunk in enumerate(pipeline.index.chunks(it["rows"])):
             if int(it["docs"][j]) in wanted:
-                sentences = [s for s in _SENTENCE.split(chunk.text) if s.strip()] or [chunk.text]
+                sentences = [chunk.text[a:b] for a, b in split_sentences(chunk.text)] or [chunk.text]
                 col[j] = float((emb.embed_documents(sentences) @ query).max())
         picked.append(it)
         cols.append(col)
@@ -113,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<22}  {row}")
     print("within-document AUC of the passage holding a quote:")
     print(f"  reranker (held out)  {within_document_auc(items, held):.3f}")
-    for name in ("lexical", "sentence", "part", "phrase", "dense"):
+    for name in ("lexical", "sentence", "part", "phrase", "dense", "sentence_dense"):
         print(f"  {name:<20} {within_document_auc(items, [it['x'][:, FEATURES.index(name)] for it in items]):.3f}")
     if args.sentence_sample:
         picked, cols = sentence_columns(pipeline, items, questions, args.sentence_sample)
         dense = [it["x"][:, FEATURES.index("dense")] for it in picked]
-        print(f"  on {len(picked)} questions: best sentence cosine {within_document_auc(picked, cols):.3f}, "
+        pooled = [it["x"][:, FEATURES.index("sentence_dense")] for it in picked]
+        print(f"  on {len(picked)} questions: sentences embedded alone {within_document_auc(picked, cols):.3f}, "
+              f"pooled sentence vectors {within_document_auc(picked, pooled):.3f}, "
               f"passage cosine {within_document_auc(picked, dense):.3f}")
     return 0
 

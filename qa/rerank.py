@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.chunk import split_sentences
 from qa.dates import ordinal
 from qa.lexical import BM25Index, analyze
 from qa.types import Chunk
@@ -30,14 +31,13 @@ FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "senten
 WEIGHTS_FILE = Path(__file__).parent / "data" / "rerank.json"
 
 _PARTS = re.compile(r",|;|\?|\b(?:and|while|whereas|but|compared (?:to|with)|between|or)\b", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 
 
 @lru_cache(maxsize=16384)
 def _passage(text: str) -> tuple[tuple[frozenset[str], ...], frozenset[tuple[str, str]]]:
     """The analysed term set of each sentence of a passage, and the passage's term bigrams
     (cached: candidates recur across questions)."""
-    sentences = [analyze(s) for s in _SENTENCE.split(text) if s.strip()]
+    sentences = [analyze(text[start:end]) for start, end in split_sentences(text)]
     return tuple(frozenset(s) for s in sentences), frozenset(_bigrams([t for s in sentences for t in s]))
 
 
