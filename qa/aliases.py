@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from qa.lexical import fold
 
@@ -73,13 +74,18 @@ def build_aliases(texts: Iterable[str], min_count: int = 1) -> dict[str, list[st
     return {name: sorted(others) for name, others in table.items()}
 
 
+@lru_cache(maxsize=65536)
+def _words(text: str) -> str:
+    """The text's words, single-spaced (cached: the table's names recur in every query)."""
+    return " ".join(re.findall(r"\w+", text))
+
+
 def expand(query: str, table: dict[str, list[str]]) -> list[str]:
     """Names the query uses that have aliases, and those aliases:
     `expand('who is daesh', {'daesh': ['islamic state']})` -> `['islamic state']`."""
-    folded = " " + " ".join(re.findall(r"\w+", fold(query))) + " "
+    folded = f" {_words(fold(query))} "
     found = []
     for name, others in table.items():
-        words = " ".join(re.findall(r"\w+", name))
-        if f" {words} " in folded:
+        if f" {_words(name)} " in folded:
             found += [o for o in others if f" {o} " not in folded]
     return sorted(set(found))

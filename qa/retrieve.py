@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import numpy as np
@@ -79,13 +79,14 @@ def interleave(lists: Sequence[Sequence[int]]) -> list[int]:
 def mentioned_sources(question: str, names: Sequence[str]) -> list[int]:
     """Positions of the outlets a question names, as written (case matters: "Fortune" the
     magazine, not "fortune"); "The Independent - Sports" is matched as "Independent"."""
-    found = []
-    for i, name in enumerate(names):
-        short = re.split(r"\s+[-|]\s+", name)[0]
-        short = re.sub(r"^The\s+", "", short).strip()
-        if len(short) >= 3 and re.search(rf"(?<![\w.]){re.escape(short)}(?!\w)", question):
-            found.append(i)
-    return found
+    return [i for i, name in enumerate(names) if (pattern := _outlet_pattern(name)) and pattern.search(question)]
+
+
+@lru_cache(maxsize=4096)
+def _outlet_pattern(name: str) -> re.Pattern[str] | None:
+    """How a question writes an outlet: "The Independent - Sports" -> "Independent"; None when too short."""
+    short = re.sub(r"^The\s+", "", re.split(r"\s+[-|]\s+", name)[0]).strip()
+    return re.compile(rf"(?<![\w.]){re.escape(short)}(?!\w)") if len(short) >= 3 else None
 
 
 @dataclass(frozen=True)

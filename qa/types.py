@@ -96,5 +96,4 @@ class Answer:
     text: str
     citations: tuple[Citation, ...]
     abstained: bool = False
-    query: str | None = None  # the standalone query searched, when it differs from the question
     notes: tuple[str, ...] = field(default_factory=tuple)
