@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings, load_settings
+from qa.types import Chunk, Hit
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -74,3 +75,12 @@ def archive_index(tmp_path_factory: pytest.TempPathFactory, minilm, archive_dir:
     settings = load_settings({"index": tmp_path_factory.mktemp("archive") / "index"}, env={})
     build_index([archive_dir], settings, embedder=minilm)
     return settings
+
+
+def make_hit(rank: int, text: str, kind: str = "article", author: str | None = None,
+             comment_index: int | None = None, doc: str = "d1", header: str = "T", title: str = "Border report",
+             published_at: str | None = "2024-03-09", source: str | None = None, path: str | None = "page.txt") -> Hit:
+    """A hand-made search result at `rank` (score 1/rank) holding `text` as its whole passage."""
+    chunk = Chunk(chunk_id=f"c{rank}", doc_id=doc, kind=kind, text=text, header=header, start=0,  # type: ignore[arg-type]
+                  end=len(text), title=title, author=author, published_at=published_at, comment_index=comment_index)
+    return Hit(chunk=chunk, score=1.0 / rank, rank=rank, source=source, path=path)

@@ -5,14 +5,10 @@ from __future__ import annotations
 from qa.answer import ExtractiveAnswerer, candidate_sentences
 from qa.cite import citation_record, markers, markers_valid, render_references
 from qa.embed import HashEmbedder
-from qa.types import Chunk, Citation, Hit
+from qa.types import Citation
+from tests.conftest import make_hit
 
-
-def hit(rank: int, text: str, kind: str = "article", author: str | None = None, comment_index: int | None = None,
-        doc: str = "d1") -> Hit:
-    chunk = Chunk(chunk_id=f"c{rank}", doc_id=doc, kind=kind, text=text, header="T", start=0, end=len(text),  # type: ignore[arg-type]
-                  title="Border report", author=author, published_at="2024-03-09", comment_index=comment_index)
-    return Hit(chunk=chunk, score=1.0 / rank, rank=rank, path="page.txt")
+hit = make_hit
 
 
 HITS = [

@@ -44,7 +44,8 @@ from qa.eval.metrics import (
 from qa.eval.outcomes import evaluate_question, judge_answer
 from qa.eval.questions import Evidence, Question
 from qa.eval.report import cutoffs, markdown_table, run_record, save_run
-from qa.types import Answer, Chunk, Citation, Hit
+from qa.types import Answer, Citation, Hit
+from tests.conftest import make_hit
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
@@ -157,9 +158,7 @@ def test_mean_share_and_percentile_known_values():
 # ---------------------------------------------------------------- judging one question
 
 def _hit(rank: int, text: str, doc: str = "d1", kind: str = "article") -> Hit:
-    chunk = Chunk(chunk_id=f"c{rank}", doc_id=doc, kind=kind, text=text, header="H", start=0, end=len(text),  # type: ignore[arg-type]
-                  title="T")
-    return Hit(chunk=chunk, score=1.0 / rank, rank=rank)
+    return make_hit(rank, text, kind, doc=doc, header="H", title="T", published_at=None, path=None)
 
 
 def _question(answers: tuple[str, ...] = ("five",), quotes: tuple[str, ...] = ("killing five members",),

@@ -20,7 +20,8 @@ from qa.cite import markers
 from qa.config import Settings, load_settings
 from qa.embed import HashEmbedder
 from qa.errors import ConfigError
-from qa.types import Chunk, Hit
+from qa.types import Hit
+from tests.conftest import make_hit
 
 
 class FakeEndpoint:
@@ -66,9 +67,7 @@ def endpoint() -> Iterator[FakeEndpoint]:
 
 
 def hit(rank: int, text: str, kind: str = "article", author: str | None = None) -> Hit:
-    chunk = Chunk(chunk_id=f"c{rank}", doc_id=f"d{rank}", kind=kind, text=text, header="T", start=0,  # type: ignore[arg-type]
-                  end=len(text), title="Border report", author=author, published_at="2024-03-09")
-    return Hit(chunk=chunk, score=1.0 / rank, rank=rank, source="Border Weekly", path="page.txt")
+    return make_hit(rank, text, kind, author, doc=f"d{rank}", source="Border Weekly")
 
 
 HITS = [
