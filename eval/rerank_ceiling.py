@@ -21,13 +21,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from train_rerank import harvest, stack  # eval/ is on the path when run as a script
+from train_rerank import harvest, held_out_scores  # eval/ is on the path when run as a script
 
 from qa.chunk import split_sentences
 from qa.config import load_settings
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
-from qa.rerank import FEATURES, fit
+from qa.rerank import FEATURES
 from qa.retrieve import cap_per_document
 
 
@@ -97,13 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = Pipeline.open(load_settings({"index": args.index}))
     questions = [q for q in load_questions(args.questions) if q.evidence]
     items = harvest(pipeline, questions)
-    fold = np.random.default_rng(0).integers(0, args.folds, len(items))
-    held: list[np.ndarray] = [np.zeros(0)] * len(items)
-    for f in range(args.folds):
-        model = fit(*stack([it for it, g in zip(items, fold) if g != f]))
-        for i, it in enumerate(items):
-            if fold[i] == f:
-                held[i] = model.score(it["x"])
+    held = held_out_scores(items, args.folds)
     quotes = sum(it["holds"].shape[1] for it in items)
     print(f"{len(items)} questions, {quotes} evidence quotes, {args.folds}-fold held-out scores")
     print(f"quotes held by some candidate: {sum(it['holds'].any(axis=0).sum() for it in items) / quotes:.3f}")

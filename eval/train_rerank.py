@@ -75,18 +75,22 @@ def summary(results: list[tuple[int | None, float]], k: int) -> str:
             f"Recall@{k} {recall:.3f}")
 
 
-def held_out(items: list[dict], folds: int, seed: int, per_doc: int, k: int, hidden: int,
-             steps: int) -> list[tuple[int | None, float]]:
-    """Each question scored by a model fitted on the folds it is not in."""
+def held_out_scores(items: list[dict], folds: int, seed: int = 0, hidden: int = 32,
+                    steps: int = 1000) -> list[np.ndarray]:
+    """Each question's candidates scored by a model fitted on the folds the question is not in."""
     fold = np.random.default_rng(seed).integers(0, folds, len(items))
-    held: list[tuple[int | None, float]] = [(None, 0.0)] * len(items)
+    held: list[np.ndarray] = [np.zeros(0)] * len(items)
     for f in range(folds):
         model = fit(*stack([it for it, g in zip(items, fold) if g != f]), hidden=hidden, steps=steps)
         for i, it in enumerate(items):
             if fold[i] == f:
-                s = model.score(it["x"])
-                held[i] = scores_at(it, [it["rows"][j] for j in np.argsort(-s, kind="stable")], per_doc, k)
+                held[i] = model.score(it["x"])
     return held
+
+
+def ranked(item: dict, scores: np.ndarray) -> list[int]:
+    """The item's candidate rows, best score first."""
+    return [item["rows"][j] for j in np.argsort(-scores, kind="stable")]
 
 
 def stack(items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,13 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} questions, {args.folds}-fold, per_doc {settings.per_doc}"
           + (f", without {', '.join(args.drop)}" if args.drop else ""))
     print(f"first stage          {first}")
-    draws = [held_out(items, args.folds, seed, settings.per_doc, args.k, args.hidden, args.steps)
+    draws = [[scores_at(it, ranked(it, s), settings.per_doc, args.k)
+              for it, s in zip(items, held_out_scores(items, args.folds, seed, args.hidden, args.steps))]
              for seed in range(args.draws)]
     for seed, held in enumerate(draws):
         print(f"reranked (held out)  {summary(held, args.k)}" + (f"  [split {seed}]" if args.draws > 1 else ""))
-    reranked = summary(draws[0], args.k)
+    reranked = summary([r for held in draws for r in held], args.k)  # every split's questions: their mean
     if args.draws > 1:
-        reranked = summary([r for held in draws for r in held], args.k)
         print(f"mean of {args.draws} splits  {reranked}")
     model = fit(*stack(items), hidden=args.hidden, steps=args.steps, model=pipeline.embedder.model_id)
     min_terms = min(len(set(analyze(q.question))) for q in questions if q.evidence)

@@ -28,6 +28,9 @@ SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
 
+Span = tuple[int, int]  # character offsets into a text
+
+
 class Embedder(Protocol):
     model_id: str  # what the manifest records and loading compares
     fingerprint: str  # hash of the weights, "" when unknown
@@ -36,12 +39,9 @@ class Embedder(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
     def embed_query(self, text: str) -> np.ndarray: ...
-
-
-Span = tuple[int, int]
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -228,7 +228,7 @@ class SentenceTransformerEmbedder:
         A model that does not mean-pool gets no sentence vectors."""
         if len(texts) != len(spans):
             raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
-        if not self.mean_pooled or self._tokenizer is None:
+        if not self.mean_pooled:
             empty = np.zeros((0, self.dim), dtype=np.float32)
             return self.embed_documents(texts, progress), [empty] * len(texts)
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -238,27 +238,27 @@ class SentenceTransformerEmbedder:
                 batch = list(texts[at:at + EMBED_BATCH])
                 outputs = self.model.encode(batch, batch_size=self.batch_size, output_value=None,
                                             show_progress_bar=False)
-                encodings = self._tokenizer.encode_batch(batch)
-                for i, (out, enc) in enumerate(zip(outputs, encodings)):
+                # the model's own tokenizer, truncated as the model truncates: its tokens are the vectors'
+                offsets = self.model.tokenizer(batch, truncation=True, max_length=self.max_tokens,
+                                               return_offsets_mapping=True)["offset_mapping"]
+                for i, (out, where) in enumerate(zip(outputs, offsets)):
                     vectors[at + i] = _unit(out["sentence_embedding"].float().numpy())
-                    sentences.append(self._pool(out, enc, spans[at + i]))
+                    sentences.append(self._pool(out, where, spans[at + i]))
                 bar.update(len(batch))
         return vectors, sentences
 
-    def _pool(self, out: dict, encoding, spans: Sequence[Span]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _pool(self, out: dict, offsets: Sequence[Span], spans: Sequence[Span]) -> np.ndarray:  # type: ignore[type-arg]
         """Mean of the token vectors inside each span, normalised; a span with no token (cut off by
         the model's limit) has no vector."""
         n = int(out["attention_mask"].sum())
+        if len(offsets) != n:
+            raise RuntimeError(f"The tokenizer gave {len(offsets)} tokens for a passage the model read as {n}.")
         tokens = out["token_embeddings"][:n].float().numpy()
-        ids = encoding.ids[:n - 1] + encoding.ids[-1:] if len(encoding.ids) > n else encoding.ids
-        if list(ids) != out["input_ids"][:n].tolist():
-            raise RuntimeError("The tokenizer file and the model disagree on a passage's tokens.")
-        offsets = np.array(encoding.offsets[:n - 1] + encoding.offsets[-1:] if len(encoding.offsets) > n
-                           else encoding.offsets, dtype=np.int64).reshape(-1, 2)
-        real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
+        where = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+        real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
         pooled = []
         for start, end in spans:
-            inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+            inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
             if inside.any():
                 pooled.append(_unit(tokens[inside].mean(axis=0)))
         return np.array(pooled, dtype=np.float32).reshape(len(pooled), self.dim)

@@ -18,7 +18,12 @@ class IndexMismatch(QAError):
 
 
 class IndexOutdated(IndexMismatch):
-    """The index was written by an older version of archive-qa, in a format this one does not read."""
+    """The index was written by an older version of archive-qa, in a format this one does not read.
+    `sources` are the paths its manifest says it indexed (to rebuild it from)."""
+
+    def __init__(self, message: str, sources: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.sources = sources or []
 
 
 class IndexCorrupt(QAError):

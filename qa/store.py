@@ -279,15 +279,16 @@ class SentenceVectors:
     def best(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
         """Each row's highest sentence cosine with `query` (a unit vector); 0 for a row without any."""
         at = np.asarray(rows, dtype=np.int64)
-        starts, ends = self.offsets[at], self.offsets[at + 1]
-        counts = ends - starts
+        starts = self.offsets[at]
+        counts = self.offsets[at + 1] - starts
         out = np.zeros(len(at), dtype=np.float32)
         if not counts.sum():
             return out
-        has = counts > 0
-        take = np.repeat(starts[has] - np.cumsum(counts[has]) + counts[has], counts[has]) + np.arange(counts.sum())
+        first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
+        take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
         cos = self.vectors[take].astype(np.float32) @ query.astype(np.float32)
-        out[has] = np.maximum.reduceat(cos, np.concatenate([[0], np.cumsum(counts[has])[:-1]]))
+        has = counts > 0
+        out[has] = np.maximum.reduceat(cos, first[has])
         return out
 
 
@@ -356,9 +357,11 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
                            f"{_rebuild_hint(index_dir)}")
     version = manifest.get("format_version")
     if manifest.get("format") == FORMAT and isinstance(version, int) and version < FORMAT_VERSION:
+        sources = manifest.get("sources")
         raise IndexOutdated(
             f"{index_dir} holds index format {version}, written by an older archive-qa; this version reads "
-            f"format {FORMAT_VERSION}. {_rebuild_hint(index_dir, manifest)}"
+            f"format {FORMAT_VERSION}. {_rebuild_hint(index_dir, manifest)}",
+            sources=[s for s in sources if isinstance(s, str)] if isinstance(sources, list) else [],
         )
     if manifest.get("format") != FORMAT or version != FORMAT_VERSION:  # before the fields: they differ
         raise IndexMismatch(

@@ -130,7 +130,7 @@ def ensure_index(settings: Settings, archive: Path | None, default_index: bool) 
             return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
                     f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
     except IndexOutdated as exc:
-        sources = [Path(p) for p in _recorded_sources(settings.index)]
+        sources = [Path(p) for p in exc.sources]
         if not sources or not all(p.exists() for p in sources):
             raise
         print(f"{str(exc).split(' Rebuild it:')[0]} Rebuilding it from {', '.join(map(str, sources))} …",
@@ -142,19 +142,6 @@ def ensure_index(settings: Settings, archive: Path | None, default_index: bool) 
     print(build_index([source], settings, progress=True).summary(), flush=True)
     return ""
 
-
-def _recorded_sources(index_dir: Path) -> list[str]:
-    """The sources the live build's manifest names (an outdated build's manifest is still JSON)."""
-    import json
-
-    from qa.store import live_build
-
-    try:
-        build = live_build(index_dir)
-        sources = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("sources") if build else None
-    except (OSError, ValueError, AttributeError, QAError):
-        return []
-    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
 
 
 def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
