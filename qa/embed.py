@@ -23,7 +23,7 @@ from qa.config import PACKAGED_MODEL
 from qa.errors import ConfigError
 
 EMBED_BATCH = 256  # texts per progress-bar step
-QUERY_CACHE = 64  # recent question vectors kept
+QUERY_CACHE = 64  # recent questions' vectors (and token vectors) kept
 SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
@@ -42,6 +42,7 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
     def embed_query(self, text: str) -> np.ndarray: ...
+    def embed_query_parts(self, text: str, spans: Sequence[Span]) -> np.ndarray: ...
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -99,6 +100,10 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
 
+    def embed_query_parts(self, text: str, spans: Sequence[Span]) -> np.ndarray:
+        """One vector per span of the question: the span's own bag of words."""
+        return np.array([self._vector(text[a:b]) for a, b in spans], dtype=np.float32).reshape(len(spans), self.dim)
+
 
 def packaged_model_path() -> Path:
     try:
@@ -141,7 +146,7 @@ class SentenceTransformerEmbedder:
             self.model_id = str(self.path.resolve()) if self.path else name
         self._model = None
         self._tokenizer = None
-        self._queries: dict[str, np.ndarray] = {}
+        self._queries: dict[str, tuple[np.ndarray, dict]] = {}  # type: ignore[type-arg]
         self.fingerprint = _weights_hash(self.path) if self.path else ""
         config = self.path / "sentence_bert_config.json" if self.path else None
         if config and config.is_file():
@@ -276,16 +281,46 @@ class SentenceTransformerEmbedder:
             finally:
                 torch.set_num_threads(before)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """Cached: retrieval and the answerer both need the question's vector."""
-        vector = self._queries.get(text)
-        if vector is None:
-            vector = self._encode_single_thread([text])[0]
+    def _query(self, text: str) -> tuple[np.ndarray, dict]:  # type: ignore[type-arg]
+        """The question's vector and the model's whole output for it (its token vectors), from one
+        forward pass on one thread; cached: retrieval and the answerer both need them."""
+        hit = self._queries.get(text)
+        if hit is None:
+            import torch
+
+            with _THREADS:
+                before = torch.get_num_threads()
+                torch.set_num_threads(1)
+                try:
+                    out = self.model.encode([text], output_value=None, show_progress_bar=False)[0]
+                finally:
+                    torch.set_num_threads(before)
+            vector = _unit(out["sentence_embedding"].float().numpy())
             vector.setflags(write=False)
             if len(self._queries) >= QUERY_CACHE:
                 self._queries.pop(next(iter(self._queries)))
-            self._queries[text] = vector
-        return vector
+            hit = self._queries[text] = (vector, out)
+        return hit
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._query(text)[0]
+
+    def embed_query_parts(self, text: str, spans: Sequence[Span]) -> np.ndarray:
+        """One vector per character span of the question (its parts): the mean of the span's token
+        vectors from the question's own forward pass, as a sentence's vector is pooled from its
+        passage's, so a part costs no extra embedding. A model that does not mean-pool embeds
+        each part's text on its own."""
+        if not spans:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if not self.mean_pooled:
+            return self._encode_single_thread([text[a:b] for a, b in spans])
+        _, out = self._query(text)
+        offsets = self.model.tokenizer([text], truncation=True, max_length=self.max_tokens,
+                                       return_offsets_mapping=True)["offset_mapping"][0]
+        pooled = self._pool(out, offsets, spans)
+        if len(pooled) != len(spans):  # a part beyond the model's limit: embed it alone
+            return self._encode_single_thread([text[a:b] for a, b in spans])
+        return pooled
 
 
 def load_embedder(name: str, batch_size: int = 32) -> Embedder:

@@ -3,7 +3,8 @@
 The fused first stage scores a chunk by its BM25 and cosine alone. A question's evidence often sits in
 one sentence that repeats the question's wording ("whether a team will lead at the end of a certain
 quarter") or means the same (the best cosine between the question and one of the chunk's sentence
-vectors), in the report of the outlet or the day the question names, in an article whose other
+vectors; and between each part of the question and a sentence, since a multi-part question asks
+one thing of each source and the passage that answers one part best stands out), in the report of the outlet or the day the question names, in an article whose other
 chunks also match, and near the top of a news story. Each of those is a feature here; the weights are
 fitted on MultiHop-RAG dev queries by `eval/train_rerank.py` and shipped in `qa/data/rerank.json`
 (the same for every archive; nothing reads a benchmark's answers at query time).
@@ -23,11 +24,12 @@ import numpy as np
 
 from qa.chunk import split_sentences
 from qa.dates import ordinal
+from qa.embed import Span
 from qa.lexical import BM25Index, analyze
 from qa.types import Chunk
 
 FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "sentence", "phrase", "lead", "title",
-            "doc_rank", "in_doc", "part", "part_phrase", "sentence_dense")
+            "doc_rank", "in_doc", "part", "part_phrase", "sentence_dense", "part_dense", "part_dense_cover", "part_cover")
 WEIGHTS_FILE = Path(__file__).parent / "data" / "rerank.json"
 
 _PARTS = re.compile(r",|;|\?|\b(?:and|while|whereas|but|compared (?:to|with)|between|or)\b", re.I)
@@ -41,22 +43,28 @@ def _passage(text: str) -> tuple[tuple[frozenset[str], ...], frozenset[tuple[str
     return tuple(frozenset(s) for s in sentences), frozenset(_bigrams([t for s in sentences for t in s]))
 
 
-def question_parts(question: str, min_terms: int = 3) -> list[list[str]]:
+def question_parts(question: str, min_terms: int = 3) -> list[tuple[Span, list[str]]]:
     """The question cut at commas and conjunctions into parts of at least `min_terms` analysed
     terms (a short piece joins the one before it): a multi-hop question asks one thing of each source.
+    Each part is its character span in the question (separators between joined pieces included)
+    and its terms (separators left out).
 
     `question_parts('Did TechCrunch report the fraud trial, and did Fortune report the jury verdict?')`
-    -> `[['techcrunch', 'report', 'fraud', 'trial'], ['fortune', 'report', 'jury', 'verdict']]`
+    -> `[((0, 37), ['techcrunch', 'report', 'fraud', 'trial']), ((42, 78), ['fortun', 'report', 'jury', 'verdict'])]`
     """
-    parts: list[list[str]] = []
-    for piece in _PARTS.split(question):
-        terms = analyze(piece or "")
-        if parts and len(parts[-1]) < min_terms:
-            parts[-1].extend(terms)
+    bounds = [0, *(i for m in _PARTS.finditer(question) for i in m.span()), len(question)]
+    parts: list[tuple[Span, list[str]]] = []
+    for start, end in zip(bounds[::2], bounds[1::2]):
+        terms = analyze(question[start:end])
+        if parts and len(parts[-1][1]) < min_terms:
+            (first, _), joined = parts[-1]
+            parts[-1] = ((first, end), joined + terms)
         elif terms:
-            parts.append(terms)
-    if len(parts) > 1 and len(parts[-1]) < min_terms:
-        parts[-2].extend(parts.pop())
+            parts.append(((start, end), terms))
+    if len(parts) > 1 and len(parts[-1][1]) < min_terms:
+        (_, end), terms = parts.pop()
+        (first, _), joined = parts[-1]
+        parts[-1] = ((first, end), joined + terms)
     return parts
 
 
@@ -74,6 +82,7 @@ class Candidates:
     lexical: np.ndarray  # raw BM25, 0 when not a lexical candidate
     dense: np.ndarray  # cosine to the question
     sentence_dense: np.ndarray  # best cosine of one of the chunk's sentences to the question, 0 when none
+    parts_dense: np.ndarray  # (rows, parts): the same for each part of the question; no column without vectors
 
 
 def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources: Sequence[str | None],
@@ -89,7 +98,8 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
     mass = sum(idf.values()) or 1.0
     qset = frozenset(terms)
     q_bigrams = _bigrams(analysed)
-    parts = [(frozenset(p), sum(idf.get(t, 0.0) for t in set(p)) or 1.0, _bigrams(p)) for p in question_parts(question)]
+    parts = [(frozenset(p), sum(idf.get(t, 0.0) for t in set(p)) or 1.0, _bigrams(p))
+             for _, p in question_parts(question)]
     weigh = idf.__getitem__
     lex_max = float(cands.lexical.max()) or 1.0
     days = [ordinal(d) for d in dates]
@@ -99,6 +109,7 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
         doc_best[c.doc_id] = max(doc_best.get(c.doc_id, 0.0), float(f), float(s))
         doc_rank.setdefault(c.doc_id, len(doc_rank))
     title_terms: dict[str, set[str]] = {}
+    part_terms = np.zeros((n, len(parts)), dtype=np.float32)
     for i, (c, source) in enumerate(zip(chunks, sources)):
         sentences, passage = _passage(c.text)
         shared = [s & qset for s in sentences if not s.isdisjoint(qset)]
@@ -120,18 +131,41 @@ def features(question: str, cands: Candidates, chunks: Sequence[Chunk], sources:
             sum(idf[t] for t in title_terms[c.title] if t in idf) / mass,
             1.0 / (1.0 + doc_rank[c.doc_id]),
             0.0,
-            max((max((sum(map(weigh, s & p)) for s in shared), default=0.0) / m for p, m, _ in parts),
-                default=0.0),
+            0.0,  # part: below, with part_cover
             max((len(b & passage) / max(len(b), 1) for _, _, b in parts), default=0.0),
             max(float(cands.sentence_dense[i]), 0.0),
+            0.0,  # part_dense, part_dense_cover and part_cover: below, from every candidate at once
+            0.0,
+            0.0,
         )
+        # each part's share of its IDF mass in the chunk's best sentence for it
+        part_terms[i] = [max((sum(map(weigh, s & p)) for s in shared), default=0.0) / m for p, m, _ in parts]
     # how a chunk's sentence match compares with the best of its own document's candidates
     sentence = x[:, FEATURES.index("sentence")]
     best_in_doc: dict[str, float] = {}
     for c, v in zip(chunks, sentence):
         best_in_doc[c.doc_id] = max(best_in_doc.get(c.doc_id, 0.0), float(v))
     x[:, FEATURES.index("in_doc")] = [v - best_in_doc[c.doc_id] for c, v in zip(chunks, sentence)]
+    if parts:
+        x[:, FEATURES.index("part")] = part_terms.max(axis=1)
+        x[:, FEATURES.index("part_cover")] = part_cover(part_terms)
+    if cands.parts_dense.shape[1]:
+        x[:, FEATURES.index("part_dense")] = np.maximum(cands.parts_dense.max(axis=1), 0.0)
+        x[:, FEATURES.index("part_dense_cover")] = part_cover(cands.parts_dense)
     return x
+
+
+def part_cover(scores: np.ndarray) -> np.ndarray:
+    """1 / the best rank a candidate reaches among all candidates on any one part of the question
+    (`scores` is candidates x parts, by terms or by sentence vectors): the passage that answers one
+    part best stands out even when another passage matches the whole question better.
+
+    `part_cover(np.array([[0.9, 0.1], [0.8, 0.7], [0.2, 0.3]]))` -> `[1.0, 1.0, 0.5]`
+    """
+    if not scores.size:
+        return np.zeros(len(scores), dtype=np.float32)
+    ranks = np.argsort(np.argsort(-scores, axis=0, kind="stable"), axis=0, kind="stable") + 1
+    return (1.0 / ranks.min(axis=1)).astype(np.float32)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.dates import mentioned_dates, ordinal, parse_date
 from qa.embed import Embedder
 from qa.errors import BadQuestion
-from qa.rerank import Candidates, Ranker, default_ranker, features
+from qa.rerank import Candidates, Ranker, default_ranker, features, question_parts
 from qa.store import Index
 from qa.types import KINDS, Chunk, Hit
 
@@ -230,10 +230,13 @@ class Retriever:
             taken.update(extra)
         lexical = self.index.lexical.scores(query)
         dense = self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector if rows else []
+        spans = [span for span, _ in question_parts(query)]
+        parts = self.embedder.embed_query_parts(query, spans) if len(spans) > 1 else vector[None]
+        sentence = self.index.sentences.best(rows, np.vstack([vector, parts]))  # (rows, 1 + parts)
         cands = Candidates(rows, np.array([stage.fused.get(r, 0.0) for r in rows], dtype=np.float32),
                            np.array([stage.sub.get(r, 0.0) for r in rows], dtype=np.float32),
                            lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32),
-                           self.index.sentences.best(rows, vector))
+                           sentence[:, 0], sentence[:, 1:])
         chunks = self.index.chunks(rows)
         names = self.index.source_names
         outlets = [names[self.index.sources[r]] if self.index.sources[r] >= 0 else None for r in rows]

@@ -277,19 +277,20 @@ class SentenceVectors:
         return [self.vectors[self.offsets[r]:self.offsets[r + 1]] for r in rows]
 
     def best(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
-        """Each row's highest sentence cosine with `query` (a unit vector); 0 for a row without any."""
+        """Each row's highest sentence cosine with `query`, a unit vector (-> shape (rows,)) or one
+        per line of a matrix (-> (rows, queries)); 0 for a row without sentences."""
+        queries = np.atleast_2d(np.asarray(query, dtype=np.float32))
         at = np.asarray(rows, dtype=np.int64)
         starts = self.offsets[at]
         counts = self.offsets[at + 1] - starts
-        out = np.zeros(len(at), dtype=np.float32)
-        if not counts.sum():
-            return out
-        first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
-        take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
-        cos = self.vectors[take].astype(np.float32) @ query.astype(np.float32)
-        has = counts > 0
-        out[has] = np.maximum.reduceat(cos, first[has])
-        return out
+        out = np.zeros((len(at), len(queries)), dtype=np.float32)
+        if counts.sum():
+            first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
+            take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
+            cos = self.vectors[take].astype(np.float32) @ queries.T
+            has = counts > 0
+            out[has] = np.maximum.reduceat(cos, first[has], axis=0)
+        return out if np.ndim(query) == 2 else out[:, 0]
 
 
 def _manifest_checksum(manifest: dict[str, Any]) -> str:

@@ -32,3 +32,20 @@ def test_the_archive_has_a_vector_for_every_sentence(archive_index: Settings) ->
     chunks = [c for c, _ in index.all_chunks()]
     assert [len(v) for v in index.all_sentence_vectors()] == [len(split_sentences(c.text)) for c in chunks]
     assert np.isfinite(index.sentences.vectors.astype(np.float32)).all()
+
+
+def test_question_parts_are_pooled_from_the_question_s_own_pass(minilm) -> None:  # type: ignore[no-untyped-def]
+    from qa.rerank import question_parts
+
+    sentences = minilm.embed_documents(["The central bank raised interest rates by half a point.",
+                                        "The home side won the cup final on penalties."])
+    question = "Did the central bank raise interest rates, and who won the cup final on penalties?"
+    spans = [span for span, _ in question_parts(question)]
+    parts = minilm.embed_query_parts(question, spans)
+    assert parts.shape == (2, 384)
+    assert np.linalg.norm(parts, axis=1) == pytest.approx(np.ones(2), abs=1e-5)
+    assert [int(np.argmax(sentences @ p)) for p in parts] == [0, 1]  # each part finds its own sentence
+    whole = minilm.embed_query(question)
+    assert whole == pytest.approx(minilm.embed_documents([question])[0], abs=1e-5)  # the cached pass is the usual vector
+    assert all(float(p @ whole) < 0.99 for p in parts)  # and the parts are not the whole question's vector
+    assert minilm.embed_query_parts(question, []).shape == (0, 384)

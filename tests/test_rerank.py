@@ -13,7 +13,7 @@ from qa.config import Settings
 from qa.dates import mentioned_dates
 from qa.lexical import BM25Index
 from qa.pipeline import Pipeline
-from qa.rerank import FEATURES, WEIGHTS_FILE, Candidates, Ranker, default_ranker, features, fit, question_parts
+from qa.rerank import FEATURES, WEIGHTS_FILE, Candidates, Ranker, default_ranker, features, fit, part_cover, question_parts
 from qa.types import Chunk
 
 
@@ -26,9 +26,28 @@ def test_mentioned_dates_reads_the_ways_questions_write_them() -> None:
 
 def test_question_parts_cut_at_conjunctions_and_join_short_pieces() -> None:
     q = "Did TechCrunch report the fraud trial, and did Fortune report the jury verdict?"
-    assert question_parts(q) == [["techcrunch", "report", "fraud", "trial"], ["fortun", "report", "jury", "verdict"]]
-    assert question_parts("Who won, and when?") == [["won"]]
+    parts = question_parts(q)
+    assert [terms for _, terms in parts] == [["techcrunch", "report", "fraud", "trial"], ["fortun", "report", "jury", "verdict"]]
+    assert [q[a:b] for (a, b), _ in parts] == ["Did TechCrunch report the fraud trial", " did Fortune report the jury verdict"]
+    assert question_parts("Who won, and when?") == [((0, 18), ["won"])]  # short pieces join: one part, all of it
     assert question_parts("") == []
+
+
+def test_the_hash_embedder_embeds_each_part_on_its_own() -> None:
+    from qa.embed import HashEmbedder
+
+    q = "Did TechCrunch report the fraud trial, and did Fortune report the jury verdict?"
+    spans = [span for span, _ in question_parts(q)]
+    parts = HashEmbedder().embed_query_parts(q, spans)
+    assert parts.shape == (2, 256)
+    assert parts[1] == pytest.approx(HashEmbedder().embed_query(q[slice(*spans[1])]))
+    assert HashEmbedder().embed_query_parts(q, []).shape == (0, 256)
+
+
+def test_part_cover_marks_the_best_passage_for_each_part() -> None:
+    scores = np.array([[0.9, 0.1, 0.2], [0.8, 0.7, 0.1], [0.2, 0.3, 0.15], [0.1, 0.0, 0.05]], np.float32)
+    assert list(part_cover(scores)) == pytest.approx([1.0, 1.0, 0.5, 0.25])
+    assert part_cover(np.zeros((0, 2), np.float32)).shape == (0,)
 
 
 def _chunk(i: int, text: str, title: str = "T", published_at: str | None = None, start: int = 0) -> Chunk:
@@ -44,7 +63,8 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
               _chunk(2, texts[2], start=9000)]
     cands = Candidates([0, 1, 2], np.array([1.0, 0.5, 0.0], np.float32), np.zeros(3, np.float32),
                        lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32),
-                       np.array([0.6, 0.5, 0.1], np.float32), np.array([0.7, -0.2, 0.3], np.float32))
+                       np.array([0.6, 0.5, 0.1], np.float32), np.array([0.7, -0.2, 0.3], np.float32),
+                       np.array([[0.6, 0.1], [-0.3, 0.2], [0.4, 0.0]], np.float32))
     q = ("Can bettors wager on whether a team will lead at the end of a certain quarter, "
          "as Sporting News said on October 13, 2023?")
     x = features(q, cands, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
@@ -57,7 +77,14 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     assert col["lead"][0] == 1.0 and col["lead"][2] < 0.25
     assert col["in_doc"].max() == 0.0
     assert list(col["sentence_dense"]) == pytest.approx([0.7, 0.0, 0.3])  # a negative cosine counts as 0
-    empty = Candidates([], *(np.zeros(0, np.float32),) * 5)
+    assert list(col["part_dense"]) == pytest.approx([0.6, 0.2, 0.4])  # the best part, never below 0
+    assert list(col["part_dense_cover"]) == pytest.approx([1.0, 1.0, 0.5])  # chunk 1 matches part 2 best
+    assert col["part_cover"][0] == 1.0 and col["part_cover"].min() < 1.0
+    no_parts = replace(cands, parts_dense=np.zeros((3, 0), np.float32))  # a model without vectors
+    y = features(q, no_parts, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
+    assert not y[:, FEATURES.index("part_dense")].any() and not y[:, FEATURES.index("part_dense_cover")].any()
+    assert (y[:, :FEATURES.index("part_dense")] == x[:, :FEATURES.index("part_dense")]).all()
+    empty = Candidates([], *(np.zeros(0, np.float32),) * 5, np.zeros((0, 0), np.float32))
     assert features(q, empty, [], [], set(), [], lexical).shape == (0, len(FEATURES))
 
 

@@ -98,6 +98,12 @@ def test_sentence_vectors_pack_load_and_best(tmp_path: Path) -> None:
     assert loaded.best(rows, query) == pytest.approx(expected, abs=5e-3)  # float16 storage
     assert [len(v) for v in loaded.of(rows)] == [0, 5, 3, 0, 1, 5]
     assert loaded.best([], query).shape == (0,)
+    several = rng.normal(size=(2, 8)).astype(np.float32)  # one column per query
+    table = loaded.best(rows, several)
+    assert table.shape == (6, 2)
+    for j, q in enumerate(several):
+        assert table[:, j] == pytest.approx(loaded.best(rows, q), abs=1e-6)
+    assert loaded.best([], several).shape == (0, 2)
     with pytest.raises(ValueError, match="does not fit 6 chunks"):
         SentenceVectors.load(tmp_path / "s.npz", chunks=6, dim=8)
     with pytest.raises(ValueError, match="does not fit"):
