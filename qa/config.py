@@ -24,7 +24,7 @@ class Settings:
     overlap_tokens: int = 30  # carried over from the previous chunk, in whole sentences
     k: int = 5  # passages returned / cited
     depth: int = 50  # candidates taken from each retriever before fusion
-    per_doc: int = 3  # most chunks from one document in a result list
+    per_doc: int = 5  # most chunks from one document in a result list
     split_sources: bool = True  # also search each outlet and date the question names, and interleave
     rerank: bool = True  # reorder hybrid candidates with the shipped reranker (qa/rerank.py)
     fusion: str = "weighted"
