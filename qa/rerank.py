@@ -4,8 +4,9 @@ The fused first stage scores a chunk by its BM25 and cosine alone. A question's 
 one sentence that repeats the question's wording ("whether a team will lead at the end of a certain
 quarter") or means the same (the best cosine between the question and one of the chunk's sentence
 vectors; and between each part of the question and a sentence, since a multi-part question asks
-one thing of each source and the passage that answers one part best stands out), in the report of the outlet or the day the question names, in an article whose other
-chunks also match, and near the top of a news story. Each of those is a feature here; the weights are
+one thing of each source and the passage that answers one part best stands out), in the report of
+the outlet or the day the question names, in an article whose other chunks also match, and near the
+top of a news story. Each of those is a feature here; the weights are
 fitted on MultiHop-RAG dev queries by `eval/train_rerank.py` and shipped in `qa/data/rerank.json`
 (the same for every archive; nothing reads a benchmark's answers at query time).
 """
@@ -29,7 +30,8 @@ from qa.lexical import BM25Index, analyze
 from qa.types import Chunk
 
 FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "sentence", "phrase", "lead", "title",
-            "doc_rank", "in_doc", "part", "part_phrase", "sentence_dense", "part_dense", "part_dense_cover", "part_cover")
+            "doc_rank", "in_doc", "part", "part_phrase", "sentence_dense", "part_dense", "part_dense_cover",
+            "part_cover")
 WEIGHTS_FILE = Path(__file__).parent / "data" / "rerank.json"
 
 _PARTS = re.compile(r",|;|\?|\b(?:and|while|whereas|but|compared (?:to|with)|between|or)\b", re.I)

@@ -46,6 +46,6 @@ def test_question_parts_are_pooled_from_the_question_s_own_pass(minilm) -> None:
     assert np.linalg.norm(parts, axis=1) == pytest.approx(np.ones(2), abs=1e-5)
     assert [int(np.argmax(sentences @ p)) for p in parts] == [0, 1]  # each part finds its own sentence
     whole = minilm.embed_query(question)
-    assert whole == pytest.approx(minilm.embed_documents([question])[0], abs=1e-5)  # the cached pass is the usual vector
+    assert whole == pytest.approx(minilm.embed_documents([question])[0], abs=1e-5)  # the usual question vector
     assert all(float(p @ whole) < 0.99 for p in parts)  # and the parts are not the whole question's vector
     assert minilm.embed_query_parts(question, []).shape == (0, 384)
