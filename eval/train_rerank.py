@@ -1,7 +1,7 @@
 """Fit the reranker (`qa/rerank.py`) on a question set with evidence quotes, and measure it held out.
 
     python eval/train_rerank.py eval/runs/multihop_dev.jsonl --index DIR [--out qa/data/rerank.json]
-                                [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden 32] [--steps 1000] [--k 10]
+                                [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden 256] [--steps 2000] [--k 10]
 
 A candidate passage is relevant when it holds an evidence quote (the fact rule of `qa eval`).
 The questions are split into folds; a model fitted on the other folds ranks each fold, and the
@@ -75,8 +75,8 @@ def summary(results: list[tuple[int | None, float]], k: int) -> str:
             f"Recall@{k} {recall:.3f}")
 
 
-def held_out_scores(items: list[dict], folds: int, seed: int = 0, hidden: int = 32,
-                    steps: int = 1000) -> list[np.ndarray]:
+def held_out_scores(items: list[dict], folds: int, seed: int = 0, hidden: int = 256,
+                    steps: int = 2000) -> list[np.ndarray]:
     """Each question's candidates scored by a model fitted on the folds the question is not in."""
     fold = np.random.default_rng(seed).integers(0, folds, len(items))
     held: list[np.ndarray] = [np.zeros(0)] * len(items)
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=1, help="fold splits to average the held-out figures over")
     ap.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
                     help="fit without this feature (repeatable)")
-    ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--k", type=int, default=10)
     args = ap.parse_args(argv)
     if args.folds < 2:

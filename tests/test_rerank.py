@@ -107,6 +107,7 @@ def test_fit_learns_a_signal_and_the_model_round_trips(tmp_path: Path) -> None:
     model = fit(x, y, np.arange(600) // 20, hidden=16, steps=400)
     s = model.score(x)
     assert ((s > 0) & (s < 1)).all()
+    assert np.array_equal(fit(x, y, np.arange(600) // 20, hidden=16, steps=400).score(x), s)  # deterministic
     pos, neg = s[y == 1], s[y == 0]
     assert (pos[:, None] > neg[None, :]).mean() > 0.95  # AUC
     path = tmp_path / "m.json"
