@@ -1,7 +1,7 @@
 """Fit the reranker (`qa/rerank.py`) on a question set with evidence quotes, and measure it held out.
 
     python eval/train_rerank.py eval/runs/multihop_dev.jsonl --index DIR [--out qa/data/rerank.json]
-                                [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden 256] [--steps 2000] [--k 10]
+                                [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden HIDDEN] [--steps STEPS] [--k 10]
 
 A candidate passage is relevant when it holds an evidence quote (the fact rule of `qa eval`).
 The questions are split into folds; a model fitted on the other folds ranks each fold, and the
@@ -29,7 +29,7 @@ from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
 from qa.lexical import analyze
 from qa.pipeline import Pipeline, clean_question
-from qa.rerank import FEATURES, WEIGHTS_FILE, fit
+from qa.rerank import FEATURES, HIDDEN, STEPS, WEIGHTS_FILE, fit
 from qa.retrieve import cap_per_document
 
 
@@ -75,8 +75,8 @@ def summary(results: list[tuple[int | None, float]], k: int) -> str:
             f"Recall@{k} {recall:.3f}")
 
 
-def held_out_scores(items: list[dict], folds: int, seed: int = 0, hidden: int = 256,
-                    steps: int = 2000) -> list[np.ndarray]:
+def held_out_scores(items: list[dict], folds: int, seed: int = 0, hidden: int = HIDDEN,
+                    steps: int = STEPS) -> list[np.ndarray]:
     """Each question's candidates scored by a model fitted on the folds the question is not in."""
     fold = np.random.default_rng(seed).integers(0, folds, len(items))
     held: list[np.ndarray] = [np.zeros(0)] * len(items)
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=1, help="fold splits to average the held-out figures over")
     ap.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
                     help="fit without this feature (repeatable)")
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units (default: %(default)s)")
+    ap.add_argument("--steps", type=int, default=STEPS, help="Adam steps (default: %(default)s)")
     ap.add_argument("--k", type=int, default=10)
     args = ap.parse_args(argv)
     if args.folds < 2:

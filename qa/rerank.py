@@ -226,23 +226,27 @@ def default_ranker() -> Ranker:
     return Ranker.load(WEIGHTS_FILE)
 
 
-def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, hidden: int = 256, steps: int = 2000,
-        l2: float = 1e-4, seed: int = 0, model: str = "") -> Ranker:
+HIDDEN = 256  # the shipped model's hidden units (`fit`'s and `eval/train_rerank.py`'s default)
+STEPS = 2000  # and its Adam steps
+
+
+def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, hidden: int = HIDDEN, steps: int = STEPS,
+        l2: float = 1e-4, seed: int = 0, model: str = "", dtype: type[np.floating] = np.float32) -> Ranker:
     """Fit by full-batch Adam on the log loss. Each question's candidates are weighted so that
     every question counts the same, whatever its number of candidates or of relevant ones.
-    Computed in float32 (about 2.7 times faster than float64 on the MultiHop harvest; the model is
-    stored in float64). Deterministic for a given seed."""
+    Computed in `dtype` (float32 by default: faster than float64, `eval/bench_fit.py`, with the same
+    held-out figures); the model is stored in float64. Deterministic for a given seed."""
     mean = x.mean(axis=0).astype(np.float64)
     std = x.std(axis=0).astype(np.float64)
     std[std < 1e-6] = 1.0
-    z = ((x - mean) / std).astype(np.float32)
-    y = np.asarray(y, dtype=np.float32)
+    z = ((x - mean) / std).astype(dtype)
+    y = np.asarray(y, dtype=dtype)
     _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
     weight = 1.0 / counts[inverse]
-    weight = (weight / weight.sum()).astype(np.float32)
+    weight = (weight / weight.sum()).astype(dtype)
     rng = np.random.default_rng(seed)
-    params = [p.astype(np.float32) for p in (rng.normal(0.0, 0.3, (z.shape[1], hidden)), np.zeros(hidden),
-                                            rng.normal(0.0, 0.3, hidden), np.zeros(1))]
+    params = [p.astype(dtype) for p in (rng.normal(0.0, 0.3, (z.shape[1], hidden)), np.zeros(hidden),
+                                        rng.normal(0.0, 0.3, hidden), np.zeros(1))]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
     for step in range(1, steps + 1):
