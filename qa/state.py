@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from qa.chunk import split_sentences
 from qa.dates import format_date, ordinal
-from qa.timeline import Event, StateQuestion, control_events, held_since, holder_groups, mentions
+from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
 from qa.types import Answer, Citation, Hit
 
 HISTORY = 5  # earlier changes listed under the current state
@@ -44,7 +44,8 @@ def find_events(subject: StateQuestion, hits: Sequence[Hit]) -> list[Found]:
         for start, end in split_sentences(chunk.text):
             sentence = chunk.text[start:end]
             if _about(sentence, about, subject):
-                found += [Found(e, i) for e in control_events(sentence, chunk.published_at, start)]
+                found += [Found(e, i) for e in control_events(sentence, chunk.published_at, start)
+                          if concerns(e, sentence, subject, about)]
     return _dedupe(found)
 
 

@@ -164,6 +164,7 @@ class Event:
     end: int
     explicit: bool = False  # `on` is a date the sentence names, not the report's date
     passive: bool = False  # the verb comes before the holder: "fell to", "under the control of"
+    verb_at: tuple[int, int] = (0, 0)  # the verb's span in the sentence
 
     def says(self, subject: str) -> str:
         """`the Brigades recaptured the crossing`, `the crossing fell to the Brigades`."""
@@ -226,22 +227,41 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
                                                          m["v"], re.I)
                 on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
                 found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
-                                               start, end, explicit, True)))
+                                               start, end, explicit, True, m.span("v"))))
     for m in _ACTIVE.finditer(sentence):
         if any(abs(m.start("v") - at) < 3 for at, _ in found):
             continue
-        if _PASSIVE_END.search(m["h"]):
-            continue  # "the crossing was captured" names no holder; "a captured outpost" is no event
-        holder = _holder(m["h"])
         gain = re.match(_GAIN, m["v"], re.I) is not None
-        if holder is None and not gain and re.search(r"\band\s*$", m["h"]):  # "Government forces repelled … and remain in control"
+        if not gain and re.search(r"\band\s*$", m["h"]):  # "Government forces repelled … and remain in control"
             holder = (lead := _SUBJECT.match(sentence)) and _holder(lead[1])
+        elif _PASSIVE_END.search(m["h"]):
+            continue  # "the crossing was captured" names no holder; "a captured outpost" is no event
+        else:
+            holder = _holder(m["h"])
         if not holder:
             continue
         on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
         found.append((m.start("v"), Event(holder, m["v"], "gain" if gain else "hold", on, reported, start, end,
-                                          explicit)))
+                                          explicit, False, m.span("v"))))
     return [e for _, e in sorted(found, key=lambda p: p[0])]
+
+
+def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about: bool) -> bool:
+    """The event is about the subject: what was taken or held ("seized THE CROSSING", "THE CROSSING fell to")
+    names it, calls it by its head noun in a passage about it, or is a pronoun there ("retook it")."""
+    a, b = event.verb_at
+    thing = sentence[max(0, a - 90):a] if event.passive else sentence[b:b + 90]
+    if event.passive:
+        thing = re.split(r"[.;]\s", thing)[-1]
+    else:
+        thing = re.split(r"[,;.]\s|\s(?:on|in|after|before|from|and|when|while|with|since)\s", thing)[0]
+    if mentions(thing, subject):
+        return True
+    if not passage_about:
+        return False
+    head = subject.head
+    near = r"\b(?:it|them|which)\b" + (rf"|\bthe (?:[a-z]+ )?{re.escape(head)}\b" if head else "")
+    return re.search(near, thing) is not None
 
 
 def mentions(text: str, subject: StateQuestion) -> bool:

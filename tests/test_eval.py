@@ -192,11 +192,11 @@ class FakeAssistant:
     def __init__(self, hits: list[Hit], answer: Answer) -> None:
         self.hits, self.answer, self.calls = hits, answer, []
 
-    def search(self, question, k=None, *, mode="hybrid"):  # type: ignore[no-untyped-def]
+    def search(self, question, k=None, *, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
         self.calls.append(("search", k, mode))
         return self.hits[:k]
 
-    def ask(self, question):  # type: ignore[no-untyped-def]
+    def ask(self, question, *, filters=None):  # type: ignore[no-untyped-def]
         self.calls.append(("ask",))
         return self.answer
 

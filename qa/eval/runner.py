@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
 
 
 def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
-             report: Path | None = None, json_path: Path | None = None, progress: bool = True) -> EvalRun:
+             report: Path | None = None, json_path: Path | None = None, progress: bool = True,
+             date_from: str | None = None, date_to: str | None = None) -> EvalRun:
     """Load the questions (refusing a bad set before loading any model), evaluate them on the index of
     `settings`, write the Markdown report (when asked) and the outcome JSON."""
     from qa import __version__
@@ -49,7 +50,8 @@ def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybr
         raise QAError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
     if k < 1:
         raise QAError(f"k must be at least 1, got {k}.")
-    items = load_questions(questions)
+    items = [replace(q, date_from=q.date_from or date_from, date_to=q.date_to or date_to)
+             for q in load_questions(questions)]
     pipeline = Pipeline.open(settings)
     try:
         started = datetime.now(UTC).isoformat(timespec="seconds")
