@@ -1,0 +1,123 @@
+"""Saved web pages (`.html`, `.htm`): the article, its metadata and its reader comments.
+
+trafilatura finds the article and drops navigation, sidebars, share buttons and footers; htmldate
+finds the publication date from the page's markup (meta tags, `<time>`, the URL), never from
+dates the text mentions. trafilatura reads comments as flat text without names or dates, so the
+comment markup is read here (`qa.ingest.html_comments`) and its element removed before the
+article is extracted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from qa.ingest.html_comments import find_comments
+from qa.ingest.markup import element_text
+from qa.ingest.page import COMMENT_MARKER, MAX_TITLE_CHARS
+from qa.types import Comment, Document
+
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_DATA_URI = re.compile(r"""(\s(?:src|href|srcset)\s*=\s*)(["'])data:[^"']{200,}\2""", re.IGNORECASE)
+_WINDOWS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+            "ascii": "cp1252"}  # what browsers decode these labels as
+
+
+def decode_html(data: bytes) -> str:
+    """Page text in its declared charset (UTF-8 when it declares none); ValueError saying why not."""
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("binary file (contains NUL bytes)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        charset = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        charset = "utf-16"
+    elif m := _CHARSET.search(data[:4096]):
+        charset = m[1].decode("ascii").lower()
+        charset = _WINDOWS.get(charset, charset)
+    else:
+        charset = "utf-8"
+    try:
+        return data.decode(charset)
+    except LookupError:
+        raise ValueError(f"the page declares an unknown charset {charset!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid {charset} (byte {exc.start}), the page's declared charset; "
+                         f"convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8, and fix its <meta charset>") from None
+
+
+def _tree(text: str) -> Any:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    text = _DATA_URI.sub(r"\1\2\2", _XML_DECLARATION.sub("", text, count=1))  # inline images: bulk, no text
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ValueError(f"not an HTML page ({exc})") from None
+    if root.find("body") is None:
+        raise ValueError("not an HTML page (no <body>)")
+    return root
+
+
+def _cut_at_comments(paras: list[str], comments: list[Comment]) -> list[str]:
+    """The article's paragraphs before the one that starts the first comment ("NAME says:")."""
+    if not comments:
+        return paras
+    for i, para in enumerate(paras):
+        line = para.split("\n", 1)[0]
+        if (m := COMMENT_MARKER.match(line)) and m["name"].strip() == comments[0].author:
+            return paras[:i]
+    return paras
+
+
+def _extract(root: Any) -> Any:
+    import trafilatura
+
+    try:
+        return trafilatura.bare_extraction(root, include_comments=False, with_metadata=True,
+                                           date_extraction_params={"extensive_search": False, "original_date": True})
+    except Exception as exc:  # the extractor's own faults on odd markup: this page is skipped, not the build
+        raise ValueError(f"the article extractor failed on this page ({type(exc).__name__}: {exc})") from None
+
+
+def _title(meta: Any, root: Any) -> str:
+    title = " ".join((getattr(meta, "title", None) or "").split())
+    if not title:
+        heads = root.xpath("//h1")
+        title = " ".join(" ".join(heads[0].itertext()).split()) if heads else ""
+    if not title:
+        raise ValueError("no title (no <title>, og:title or <h1>)")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValueError(f"title is {len(title):,} characters long, not a title")
+    return title
+
+
+def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
+    """Read one saved page. Raises ValueError with a reason when it holds no article."""
+    import htmldate
+
+    root = _tree(text)
+    comments, container = find_comments(root)
+    if container is not None and container.getparent() is not None:
+        container.drop_tree()
+    published = htmldate.find_date(root, extensive_search=False, original_date=True)
+    meta = _extract(root)
+    paras = element_text(meta.body).split("\n\n") if meta is not None and meta.body is not None else []
+    paras = _cut_at_comments([p for p in paras if p], comments if container is None else [])
+    body_paras = paras
+    if not body_paras:
+        raise ValueError("no article on the page (no main text found; an index, tag or search page?)")
+    categories = [*(meta.categories or []), *(meta.tags or [])]
+    return Document(
+        doc_id=doc_id,
+        title=_title(meta, root),
+        body="\n\n".join(body_paras),
+        source=meta.sitename or None,
+        url=meta.url or None,
+        author=meta.author or None,
+        published_at=published or meta.date or None,
+        category=", ".join(dict.fromkeys(c.strip() for c in categories if c.strip())) or None,
+        path=path,
+        comments=tuple(comments),
+    )
