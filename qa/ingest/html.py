@@ -93,6 +93,19 @@ def _title(meta: Any, root: Any) -> str:
     return title
 
 
+def _byline(root: Any) -> str | None:
+    """The author named in the article's byline markup (`<span class="author vcard">`), for themes
+    whose byline the extractor misses."""
+    token = 'contains(concat(" ", normalize-space(@class), " "), " {} ")'.format
+    found = root.xpath(f'//*[{token("entry-meta")} or {token("byline")} or {token("post-meta")}]'
+                       f'//*[{token("author")} or @rel="author"]')
+    for el in found:
+        fn = el.xpath(f'.//*[{token("fn")}]')
+        if name := " ".join(" ".join((fn[0] if fn else el).itertext()).split()):
+            return name
+    return None
+
+
 def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     """Read one saved page. Raises ValueError with a reason when it holds no article."""
     import htmldate
@@ -105,17 +118,18 @@ def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     meta = _extract(root)
     paras = element_text(meta.body).split("\n\n") if meta is not None and meta.body is not None else []
     paras = _cut_at_comments([p for p in paras if p], comments if container is None else [])
-    body_paras = paras
+    title = _title(meta, root)
+    body_paras = paras[1:] if paras and " ".join(paras[0].split()) == title else paras  # the headline
     if not body_paras:
         raise ValueError("no article on the page (no main text found; an index, tag or search page?)")
     categories = [*(meta.categories or []), *(meta.tags or [])]
     return Document(
         doc_id=doc_id,
-        title=_title(meta, root),
+        title=title,
         body="\n\n".join(body_paras),
         source=meta.sitename or None,
         url=meta.url or None,
-        author=meta.author or None,
+        author=meta.author or _byline(root),
         published_at=published or meta.date or None,
         category=", ".join(dict.fromkeys(c.strip() for c in categories if c.strip())) or None,
         path=path,

@@ -96,12 +96,18 @@ def _disqus(root: Any) -> Found | None:
     return comments, container
 
 
+def _text_owner(node: Any) -> Any:
+    """The element a text node is inside: for the text after `</b>`, the element holding the `<b>`."""
+    el = node.getparent()
+    return el.getparent() if el is not None and node.is_tail else el
+
+
 def _says(root: Any) -> Found | None:
     """"NAME says:" markers: the comments are the text of the smallest element holding them all.
     No container comes back: the markers may sit in the article's own element, so the caller cuts
     the article text at the first marker instead."""
     holders = [el for node in root.xpath('//body//text()[contains(., "says:")]')
-               if (el := node.getparent()) is not None and el.tag not in ("script", "style")
+               if (el := _text_owner(node)) is not None and el.tag not in ("script", "style")
                and COMMENT_MARKER.match(" ".join(" ".join(el.itertext()).split()))]
     if not holders:
         return None
