@@ -20,6 +20,7 @@ from qa.types import Comment, Document
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DATA_URI = re.compile(r"""(\s(?:src|href|srcset)\s*=\s*)(["'])data:[^"']{200,}\2""", re.IGNORECASE)
+_SENTENCES = re.compile(r"[.!?…][\"”’)\]]*(?:\s|$)")  # an article has at least one paragraph of sentences
 _WINDOWS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252"}  # what browsers decode these labels as
 
@@ -120,8 +121,9 @@ def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     paras = _cut_at_comments([p for p in paras if p], comments if container is None else [])
     title = _title(meta, root)
     body_paras = paras[1:] if paras and " ".join(paras[0].split()) == title else paras  # the headline
-    if not body_paras:
-        raise ValueError("no article on the page (no main text found; an index, tag or search page?)")
+    if not any(_SENTENCES.search(p) and len(p.split()) >= 8 for p in body_paras):
+        found = "no main text found" if not body_paras else "only menu or link text, no sentences"
+        raise ValueError(f"no article on the page ({found}; an index, tag or search page?)")
     categories = [*(meta.categories or []), *(meta.tags or [])]
     return Document(
         doc_id=doc_id,

@@ -193,7 +193,9 @@ def read_wxr(path: Path) -> Iterator[Document | RecordError]:
                     login = f.get("wp:author_login", "")
                     authors[login] = f.get("wp:author_display_name") or login
                 elif name == "item":
-                    kinds[_fields(el).get("wp:post_type", "?")] += 1
+                    f = _fields(el)
+                    kind, status = f.get("wp:post_type", "?"), f.get("wp:status", "?")
+                    kinds[f"{status} post" if kind == "post" and status != "publish" else kind] += 1
                     doc = _post(el, authors, site, str(path))
                     if doc is not None:
                         posts += 1
