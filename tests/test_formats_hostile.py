@@ -45,7 +45,8 @@ def _files(folder: Path) -> dict[str, str]:
         "index_page.html": b"<html><head><title>Valdoria archives</title></head><body><nav><ul>"
                            + b"".join(b'<li><a href="/p%d">Post %d</a></li>' % (i, i) for i in range(30))
                            + b"</ul></nav></body></html>",
-        "bad_charset.html": b'<html><head><meta charset="utf-8"><title>T</title></head><body><p>Caf\xe9</p></body></html>',
+        "bad_charset.html": b'<html><head><meta charset="utf-8"><title>T</title></head>'
+                            b"<body><p>Caf\xe9</p></body></html>",
         "soup.html": b"<html><head><title>Border guards rotate at Stavrin</title><body><div><p>Border guards at the"
                      b" Stavrin post were rotated on Tuesday after six weeks on duty, the regional command said, and"
                      b" the new detachment arrived by road from Dravosk with fresh supplies of fuel and food.<p>The"
