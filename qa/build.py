@@ -49,9 +49,9 @@ class BuildReport:
 
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
-        kinds = f" ({', '.join(f'{n:,} {name}' for name, n in self.formats)})" if self.formats else ""
-        return (f"Indexed {self.documents:,} documents{kinds}, {self.comments:,} comments, {self.chunks:,} chunks "
-                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; "
+        kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
+        return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
+                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; {kinds}"
                 f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 

@@ -174,7 +174,8 @@ def test_mixed_folder_summary_counts_each_format(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--model", "hash", "index", "build", str(folder), "--index",
                                       str(tmp_path / "index"), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "Indexed 9 documents (4 HTML, 2 WordPress export, 2 text, 1 JSON Lines), 20 comments" in result.output
+    assert "Indexed 9 documents, 20 comments" in result.output
+    assert "by format: 4 HTML, 2 WordPress export, 2 text, 1 JSON Lines;" in result.output
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,12 @@ and nothing else in the build is lost. The big files are generated here, never c
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa.build import build_index
 from qa.config import load_settings
@@ -113,3 +116,24 @@ def test_bomb_is_refused_before_any_expansion(tmp_path: Path) -> None:
     skipped: list[Skipped] = []
     assert list(iter_documents([tmp_path], skipped)) == []
     assert len(skipped) == 1 and "'lol'" in skipped[0].reason
+
+
+PIECES = ["<html>", "<body>", "<p>", "</p>", "<div class='comment-list'>", "<ol class='comment-list'>",
+          "<li class='comment'>", "<b class='fn'>", "says:", "<time datetime='2024-01-02'>",
+          "<!DOCTYPE x [<!ENTITY a 'b'>]>", "<rss>", "<channel>", "<item>", "&a;", "<![CDATA[", "]]>",
+          "<wp:status>", "publish", "\x00", "\xe9", "Word. ", "</item>", "<?xml version='1.0'?>"]
+MARKUP = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([".html", ".htm", ".xml"]),
+                          st.binary(max_size=300) | MARKUP.map(lambda s: s.encode("utf-8", "surrogatepass"))),
+                min_size=1, max_size=4))
+def test_any_html_or_xml_file_is_read_or_reported(files: list[tuple[str, bytes]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (suffix, data) in enumerate(files):
+            Path(tmp, f"f{n}{suffix}").write_bytes(data)
+        skipped: list[Skipped] = []
+        docs = list(iter_documents([Path(tmp)], skipped))
+        reported = {Path(s.path.split(":")[0]).name for s in skipped} | {Path(d.path or "").name for d in docs}
+        assert reported == {f"f{n}{suffix}" for n, (suffix, _) in enumerate(files)}
