@@ -43,6 +43,13 @@ def _files(folder: Path) -> dict[str, str]:
         "not_xml.xml": b"this is not xml at all",
         "only_pages.xml": EXPORT[:first_post] + EXPORT[EXPORT.index(b"<item>", second_post + 1):],
         "huge.html": b"<html><body><article><p>" + b"word " * (50 * 2**20 // 5) + b"</p></article></body></html>",
+        "inline_image.html": b"<html><head><title>Orlek depot rebuilt</title></head><body><article><img src='data:"
+                             b"image/png;base64," + b"QUJD" * (50 * 2**20 // 4) + b"'><p>The army said the Orlek "
+                             b"ammunition depot destroyed by a drone strike last July had been rebuilt.</p></article>"
+                             b"</body></html>",
+        "deep.html": b"<html><head><title>Deep</title></head><body>" + b"<div>" * 20_000 + b"<p>Guards at the "
+                     b"Stavrin post were rotated on Tuesday after six weeks on duty.</p>" + b"</div>" * 20_000
+                     + b"</body></html>",
         "binary.html": b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4,
         "empty.html": b"",
         "index_page.html": b"<html><head><title>Valdoria archives</title></head><body><nav><ul>"
@@ -66,7 +73,8 @@ def _files(folder: Path) -> dict[str, str]:
         "sitemap.xml": "not a WordPress export (its root element is <urlset>, not <rss>)",
         "not_xml.xml": "not well-formed XML at line 1",
         "only_pages.xml": "no published posts in this WordPress export (1 draft post, 1 page, 1 attachment)",
-        "huge.html": "file is 50.0 MiB, over the 20 MiB limit for .html files",
+        "huge.html": "the page's markup is 50.0 MiB without inline images and scripts, over the 5 MiB limit",
+        "deep.html": "elements nested over 256 deep, where the HTML parser stops",
         "binary.html": "binary file (contains NUL bytes)",
         "empty.html": "not an HTML page",
         "index_page.html": "no article on the page",
@@ -100,6 +108,7 @@ def test_nothing_good_is_lost(hostile: tuple) -> None:  # type: ignore[type-arg]
     _, _, skipped, docs = hostile
     assert {p.stem for p in SAMPLE.glob("*.txt")} <= set(docs)
     assert docs["soup"].title == "Border guards rotate at Stavrin"
+    assert docs["inline_image"].body.startswith("The army said the Orlek ammunition depot")  # 50 MB, most of it image
     assert docs["soup"].body.startswith("Border guards at the Stavrin post were rotated on Tuesday")
     # the export with one broken byte: its other post is read; the truncated one keeps the post before the cut
     second = [d for d in docs.values() if d.title == "Second IDRB checkpoint appears on the Dolna road"]

@@ -20,6 +20,10 @@ from qa.types import Comment, Document
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DATA_URI = re.compile(r"""(\s(?:src|href|srcset)\s*=\s*)(["'])data:[^"']{200,}\2""", re.IGNORECASE)
+_LXML_DEPTH = 256  # libxml2's nesting limit for HTML
+MAX_MARKUP_CHARS = 5 * 2**20  # without inline images and scripts; the extractor slows faster than linearly
+_SCRIPT = re.compile(r"<(script|style)\b([^>]{0,500})>", re.IGNORECASE)
+_SCRIPT_END = re.compile(r"</(?:script|style)\s*>", re.IGNORECASE)
 _SENTENCES = re.compile(r"[.!?…][\"”’)\]]*(?:\s|$)")  # an article has at least one paragraph of sentences
 _WINDOWS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252"}  # what browsers decode these labels as
@@ -47,11 +51,32 @@ def decode_html(data: bytes) -> str:
                          f"convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8, and fix its <meta charset>") from None
 
 
+def _without_bulk(text: str) -> str:
+    """The page without what is bulk and no text: inline images (`data:` URIs) and the bodies of
+    scripts and styles (JSON-LD metadata kept). One pass; an unclosed script keeps the rest."""
+    text = _DATA_URI.sub(r"\1\2\2", _XML_DECLARATION.sub("", text, count=1))
+    parts, pos = [], 0
+    while (m := _SCRIPT.search(text, pos)) is not None:
+        end = _SCRIPT_END.search(text, m.end())
+        if end is None:
+            break
+        keep = "ld+json" in m[2].lower()
+        parts.append(text[pos:end.start()] if keep else text[pos:m.end()])
+        pos = end.start()
+        parts.append(text[pos:end.end()])
+        pos = end.end()
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _tree(text: str) -> Any:
     from lxml import etree
     from lxml import html as lxml_html
 
-    text = _DATA_URI.sub(r"\1\2\2", _XML_DECLARATION.sub("", text, count=1))  # inline images: bulk, no text
+    text = _without_bulk(text)
+    if len(text) > MAX_MARKUP_CHARS:
+        raise ValueError(f"the page's markup is {len(text) / 2**20:.1f} MiB without inline images and scripts, "
+                         f"over the {MAX_MARKUP_CHARS / 2**20:.0f} MiB limit: not one article")
     try:
         root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -85,7 +110,7 @@ def _extract(root: Any) -> Any:
 def _title(meta: Any, root: Any) -> str:
     title = " ".join((getattr(meta, "title", None) or "").split())
     if not title:
-        heads = root.xpath("//h1")
+        heads = root.xpath("//h1") or root.xpath("//title")
         title = " ".join(" ".join(heads[0].itertext()).split()) if heads else ""
     if not title:
         raise ValueError("no title (no <title>, og:title or <h1>)")
@@ -123,6 +148,8 @@ def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     body_paras = paras[1:] if paras and " ".join(paras[0].split()) == title else paras  # the headline
     if not any(_SENTENCES.search(p) and len(p.split()) >= 8 for p in body_paras):
         found = "no main text found" if not body_paras else "only menu or link text, no sentences"
+        if any(len(el.xpath("ancestor::*")) >= _LXML_DEPTH - 2 for el in root.iter()):
+            found = f"elements nested over {_LXML_DEPTH} deep, where the HTML parser stops"
         raise ValueError(f"no article on the page ({found}; an index, tag or search page?)")
     categories = [*(meta.categories or []), *(meta.tags or [])]
     return Document(
