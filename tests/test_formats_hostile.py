@@ -50,6 +50,10 @@ def _files(folder: Path) -> dict[str, str]:
         "deep.html": b"<html><head><title>Deep</title></head><body>" + b"<div>" * 20_000 + b"<p>Guards at the "
                      b"Stavrin post were rotated on Tuesday after six weeks on duty.</p>" + b"</div>" * 20_000
                      + b"</body></html>",
+        "category_page.html": b"<html><head><title>Valdoria</title></head><body class='archive category'>"
+                              + b"".join(b"<article><h2><a href='/p%d'>Post %d</a></h2><p>The border guards at the "
+                                         b"Stavrin post were rotated on Tuesday after six weeks on duty.</p></article>"
+                                         % (i, i) for i in range(5)) + b"</body></html>",
         "binary.html": b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4,
         "empty.html": b"",
         "index_page.html": b"<html><head><title>Valdoria archives</title></head><body><nav><ul>"
@@ -75,6 +79,7 @@ def _files(folder: Path) -> dict[str, str]:
         "only_pages.xml": "no published posts in this WordPress export (1 draft post, 1 page, 1 attachment)",
         "huge.html": "the page's markup is 50.0 MiB without inline images and scripts, over the 5 MiB limit",
         "deep.html": "elements nested over 256 deep, where the HTML parser stops",
+        "category_page.html": "a listing of posts (body class 'archive category'), not an article",
         "binary.html": "binary file (contains NUL bytes)",
         "empty.html": "not an HTML page",
         "index_page.html": "no article on the page",

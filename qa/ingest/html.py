@@ -132,11 +132,31 @@ def _byline(root: Any) -> str | None:
     return None
 
 
+_LISTING_CLASSES = frozenset("archive category tag author search home blog date paged".split())
+
+
+def _listing(root: Any) -> str | None:
+    """Why the page is a list of posts rather than one (a mirrored site's category, tag, author,
+    date and front pages), or None: WordPress marks them in `<body class>`; elsewhere, several
+    `<article>` teasers and no `og:type` article."""
+    body = root.find("body")
+    classes = set((body.get("class") or "").split()) if body is not None else set()
+    if classes & _LISTING_CLASSES and not classes & {"single", "page", "single-post"}:
+        return f"a listing of posts (body class {' '.join(sorted(classes & _LISTING_CLASSES))!r}), not an article"
+    teasers = [a for a in root.iter("article") if "comment" not in (a.get("class") or "")]
+    og_type = root.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
+    if len(teasers) >= 3 and og_type != "article":
+        return f"a listing of posts ({len(teasers)} <article> teasers), not an article"
+    return None
+
+
 def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     """Read one saved page. Raises ValueError with a reason when it holds no article."""
     import htmldate
 
     root = _tree(text)
+    if reason := _listing(root):
+        raise ValueError(reason)
     comments, container = find_comments(root)
     if container is not None and container.getparent() is not None:
         container.drop_tree()
