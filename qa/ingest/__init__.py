@@ -181,7 +181,7 @@ def iter_documents(paths: Iterable[Path], skipped: list[Skipped], known: Iterabl
         except (ValueError, RecursionError, OSError) as exc:
             reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             if read:
-                reason += f"; the {read} documents before it were read"
+                reason += f"; the {read} items before it were read" if read > 1 else "; the item before it was read"
             skipped.append(Skipped(str(path), reason))
             continue
         if not read:

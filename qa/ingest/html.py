@@ -167,9 +167,10 @@ def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
     title = _title(meta, root)
     body_paras = paras[1:] if paras and " ".join(paras[0].split()) == title else paras  # the headline
     if not any(_SENTENCES.search(p) and len(p.split()) >= 8 for p in body_paras):
-        found = "no main text found" if not body_paras else "only menu or link text, no sentences"
         if any(len(el.xpath("ancestor::*")) >= _LXML_DEPTH - 2 for el in root.iter()):
-            found = f"elements nested over {_LXML_DEPTH} deep, where the HTML parser stops"
+            raise ValueError(f"no article on the page (elements nested over {_LXML_DEPTH} deep, where the HTML "
+                             f"parser stops: a malformed or hostile page)")
+        found = "no main text found" if not body_paras else "only menu or link text, no sentences"
         raise ValueError(f"no article on the page ({found}; an index, tag or search page?)")
     categories = [*(meta.categories or []), *(meta.tags or [])]
     return Document(

@@ -151,12 +151,14 @@ def _refusal(exc: Exception) -> str:
 
     if isinstance(exc, defusedxml.EntitiesForbidden):
         return (f"refused: the file declares XML entities ({getattr(exc, 'name', '?')!r}), the way an XML bomb "
-                f"expands a few bytes into gigabytes; a WordPress export declares none")
+                f"expands a few bytes into gigabytes or a file reads others off this machine; a WordPress export "
+                f"declares none")
     if isinstance(exc, defusedxml.ExternalReferenceForbidden):
         return "refused: the file refers to outside resources (external entities); a WordPress export has none"
     if isinstance(exc, ET.ParseError):
         line, column = exc.position
-        return f"not well-formed XML at line {line}, column {column} ({exc.msg if hasattr(exc, 'msg') else exc})"
+        what = re.sub(r":? line \d+, column \d+$", "", str(exc))
+        return f"not well-formed XML at line {line}, column {column} ({what})"
     return str(exc)
 
 
