@@ -202,3 +202,14 @@ def test_one_question_per_format_cites_the_dated_source(formats_index: Settings,
     assert cited and cited[0].hit.chunk.published_at == date, [(c.hit.chunk.doc_id, c.hit.chunk.kind)
                                                                for c in answer.citations]
     assert f"[{cited[0].n}]" in answer.text
+
+
+def test_export_post_without_wordpress_dates_takes_its_rss_date(tmp_path: Path) -> None:
+    export = (FIXTURES / "export.xml").read_text(encoding="utf-8")
+    for tag in ("wp:post_date_gmt", "wp:post_date"):
+        export = export.replace(f"<{tag}><![CDATA[2025-05-28", f"<{tag}><![CDATA[0000-00-00")
+    export = export.replace("Wed, 28 May 2025 17:40:00 +0000", "Thu, 29 May 2025 01:10:00 +0000")
+    (tmp_path / "export.xml").write_text(export, encoding="utf-8")
+    skipped: list[Skipped] = []
+    docs = {d.doc_id: d for d in iter_documents([tmp_path], skipped)}
+    assert skipped == [] and docs["second-checkpoint-dolna-road"].published_at == "2025-05-29"

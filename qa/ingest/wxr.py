@@ -71,6 +71,16 @@ def _fields(el: ET.Element) -> dict[str, str]:
     return fields
 
 
+def _rfc822(value: str | None) -> str | None:
+    """`'Tue, 20 May 2025 06:15:00 +0000'` (RSS `pubDate`) -> `'2025-05-20'`."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value).date().isoformat() if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def _date(gmt: str | None, local: str | None) -> str | None:
     for value in (gmt, local):
         if value and not value.startswith(_NO_DATE) and (iso := parse_date(value)):
@@ -127,7 +137,7 @@ def _post(item: ET.Element, authors: dict[str, str], site: str | None, path: str
         source=site,
         url=f.get("link") or None,
         author=authors.get(login, login) or None,
-        published_at=_date(f.get("wp:post_date_gmt"), f.get("wp:post_date")) or parse_date(f.get("pubDate")),
+        published_at=_date(f.get("wp:post_date_gmt"), f.get("wp:post_date")) or _rfc822(f.get("pubDate")),
         category=", ".join(dict.fromkeys(t for t in topics if t)) or None,
         path=path,
         comments=_comments(item),
