@@ -165,17 +165,33 @@ def test_sample_reads_the_same_from_text_html_and_wxr(tmp_path: Path) -> None:
     assert content("wxr") == text
 
 
+def test_an_article_saved_as_a_page_and_exported_is_indexed_once(tmp_path: Path) -> None:
+    skipped: list[Skipped] = []
+    docs = list(iter_documents([_forms()["html"], _forms()["wxr"]], skipped))
+    assert sorted(d.doc_id for d in docs) == sorted(p.stem for p in _forms()["html"].glob("*.html"))
+    assert all(Path(d.path or "").suffix == ".html" for d in docs)  # the first met is kept
+    assert len(skipped) == 12 and all(s.reason.startswith("duplicate of document page_") for s in skipped)
+    page = (_forms()["html"] / "page_01.html").read_text(encoding="utf-8")
+    (tmp_path / "page_01.html").write_text(page.replace("<p>Fighters of", "<p>Updated. Fighters of"), encoding="utf-8")
+    (tmp_path / "z.xml").write_bytes(next(_forms()["wxr"].glob("*.xml")).read_bytes())
+    skipped = []
+    docs = list(iter_documents([tmp_path], skipped))
+    assert len(docs) == 12 and sum("(the same URL, https://frontier-monitor.example/2024/03/09/" in s.reason
+                                   for s in skipped) == 1  # other content, same address
+
+
 def test_mixed_folder_summary_counts_each_format(tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
     for src in [*sorted((DATA / "sample_archive").glob("*.txt"))[:2], *sorted(FIXTURES.iterdir())]:
         (folder / src.name).write_bytes(src.read_bytes())
     (folder / "wire.jsonl").write_text('{"title": "Wire", "body": "Fire at the Orlek depot.", "date": "2024-07-16"}\n')
+    (folder / "wire.json").write_text('[{"title": "Wire 2", "body": "The depot burned for a day.", "url": "https://w.example/2"}]')
     result = CliRunner().invoke(cli, ["--model", "hash", "index", "build", str(folder), "--index",
                                       str(tmp_path / "index"), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "Indexed 9 documents, 20 comments" in result.output
-    assert "by format: 4 HTML, 2 WordPress export, 2 text, 1 JSON Lines;" in result.output
+    assert "Indexed 10 documents, 20 comments" in result.output
+    assert "by format: 4 HTML, 2 WordPress export, 2 text, 1 JSON, 1 JSON Lines;" in result.output
 
 
 @pytest.fixture(scope="module")

@@ -124,30 +124,48 @@ def _size(doc: Document) -> int:
     return len(doc.title) + len(doc.body) + sum(len(c.text) for c in doc.comments)
 
 
+def _url_key(url: str | None) -> str | None:
+    """One article's address however it was saved: `'https://www.X.example/a/?utm_source=rss#c'`
+    and `'http://x.example/a'` -> `'x.example/a'`."""
+    if not url or "://" not in url:
+        return None
+    rest = url.split("://", 1)[1].split("#", 1)[0]
+    address, _, query = rest.partition("?")
+    host, _, where = address.partition("/")
+    kept = "&".join(q for q in query.split("&") if q and not q.lower().startswith("utm_"))
+    return host.lower().removeprefix("www.") + "/" + where.rstrip("/") + (f"?{kept}" if kept else "")
+
+
 class _Seen:
-    """Ids and contents met so far: a repeated content is a duplicate; a repeated id with other
-    content gets an id derived from its file and content, so it is the same on every run."""
+    """Ids, contents and addresses met so far: a repeated content, or a repeated URL (the same
+    article saved as a page and exported, or mirrored twice), is a duplicate; a repeated id with
+    other content gets an id derived from its file and content, so it is the same on every run."""
 
     def __init__(self, known: Iterable[Document]) -> None:
         self.ids: dict[str, str] = {}
         self.contents: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
         for doc in known:
-            self.add(doc.doc_id, fingerprint(doc))
+            self.add(doc, fingerprint(doc))
 
-    def add(self, doc_id: str, content: str) -> None:
-        self.ids[doc_id] = content
-        self.contents.setdefault(content, doc_id)
+    def add(self, doc: Document, content: str) -> None:
+        self.ids[doc.doc_id] = content
+        self.contents.setdefault(content, doc.doc_id)
+        if key := _url_key(doc.url):
+            self.urls.setdefault(key, doc.doc_id)
 
     def admit(self, doc: Document, path: Path) -> Document | str:
         """The document to index (perhaps renamed), or why it is a duplicate."""
         content = fingerprint(doc)
         if content in self.contents:
             return f"duplicate of document {self.contents[content]}"
+        if (key := _url_key(doc.url)) and key in self.urls:
+            return f"duplicate of document {self.urls[key]} (the same URL, {doc.url})"
         base, salt = doc.doc_id, ""
         while doc.doc_id in self.ids:
             suffix = hashlib.sha1(f"{path}\x1f{content}{salt}".encode()).hexdigest()[:8]
             doc, salt = Document(**{**doc.__dict__, "doc_id": f"{base}-{suffix}"}), salt + "+"
-        self.add(doc.doc_id, content)
+        self.add(doc, content)
         return doc
 
 
