@@ -61,28 +61,30 @@ def test_groups_with_nothing_to_score_have_no_row() -> None:
 def test_figures_short_of_their_targets_are_marked_and_only_those() -> None:
     scores = summarise(ARCHIVE_LIKE, 10)
     targets = targets_for(o.type for o in ARCHIVE_LIKE)
-    assert {t.metric for t in targets} == {"accuracy", "citation_precision", "abstention_recall",
-                                           "false_abstention", "retrieval_p50"}
-    assert set(shortfalls(scores[0], 10, targets)) == {"accuracy", "abstention_recall", "false_abstention"}
+    assert {t.metric for t in targets} == {"accuracy", "citation_precision", "retrieval_p50"}
+    assert set(shortfalls(scores[0], 10, targets)) == {"accuracy"}
     text = render_markdown(scores, 10, targets=targets)
-    assert "accuracy 0.750 [✗ target ≥ 0.9]" in text and "false abstention 0.250 [✗ target ≤ 10%]" in text
-    assert "recall 0.250 [✗ target ≥ 0.6]" in text and "citation precision 1.000;" in text
-    assert "| all | 4 | 0.750 ✗ | 0.250 ✗ | 1.000 | 4 | 1 | 0.500 | 0.250 ✗ |" in text
-    assert "✗: short of its target" in text
+    assert "accuracy 0.750 [✗ target ≥ 0.9]" in text and "citation precision 1.000;" in text
+    assert "| all | 4 | 0.750 ✗ | 0.250 | 1.000 | 4 | 1 | 0.500 | 0.250 |" in text
+    assert "✗: short of its target" in text and "⚠ 3 of 4 unanswerable questions were answered." in text
     clean = render_markdown(summarise(ARCHIVE_LIKE[:3], 10), 10, targets=targets)
-    assert "✗" not in clean
+    assert "✗" not in clean and "⚠" not in clean
 
 
-def test_multihop_sets_get_the_retrieval_targets() -> None:
+def test_multihop_sets_get_the_retrieval_and_abstention_targets() -> None:
     types = ["inference_query", "comparison_query", "null_query"]
     assert question_set(types) == "multihop" and question_set(["factual", "null_query"]) == "archive"
-    assert {t.metric for t in targets_for(types)} >= {"hits@10", "mrr", "recall"}
-    assert "accuracy" not in {t.metric for t in targets_for(types)}  # Yes/No gold answers: not a target there
-    outcomes = [_outcome(f"m{i}", "inference_query", (12,) if i else (1,)) for i in range(4)]
-    summary = summary_lines(summarise(outcomes, 10)[0], 10, targets_for(types))[0]
-    assert "Hits@10 0.250 [✗ target ≥ 0.94]" in summary
-    assert "MRR@10 0.250 [✗ target ≥ 0.72]" in summary
-    assert shortfalls(summarise(outcomes, 5)[0], 5, targets_for(types)) == {}  # the targets are at 10
+    assert {t.metric for t in targets_for(types)} == {"hits@10", "mrr", "recall", "abstention_recall",
+                                                      "false_abstention", "retrieval_p50"}
+    outcomes = [_outcome(f"m{i}", "inference_query", (12,) if i else (1,), correct=False, abstained=i == 1)
+                for i in range(4)]
+    outcomes += [_outcome("n1", "null_query", (), answerable=False, abstained=False)]
+    lines = summary_lines(summarise(outcomes, 10)[0], 10, targets_for(types))
+    assert "Hits@10 0.250 [✗ target ≥ 0.94]" in lines[0] and "MRR@10 0.250 [✗ target ≥ 0.72]" in lines[0]
+    assert "false abstention 0.250 [✗ target ≤ 10%]" in lines[1] and "accuracy 0.000;" in lines[1]
+    assert "recall 0.000 [✗ target ≥ 0.6]" in lines[2]
+    assert shortfalls(summarise(outcomes, 5)[0], 5, targets_for(types)).keys() == {"abstention_recall",
+                                                                                    "false_abstention"}
 
 
 def test_target_helpers() -> None:
