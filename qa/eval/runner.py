@@ -12,6 +12,7 @@ from qa.config import Settings
 from qa.eval.outcomes import Outcome, evaluate
 from qa.eval.questions import load_questions
 from qa.eval.report import Scores, render_markdown, run_record, save_run, summarise
+from qa.eval.targets import targets_for
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -29,7 +30,7 @@ class EvalRun:
         title = (f"Evaluation of {i['questions']} ({i['count']} questions) on {i['index']}: mode {i['mode']}, "
                  f"top {i['k']}, answers {'on' if i['answers'] else 'off'}; {i['seconds']:.1f} s "
                  f"({i['count'] / max(i['seconds'], 1e-9):.1f} questions/s).\n")
-        return render_markdown(self.scores, i["k"], title)
+        return render_markdown(self.scores, i["k"], title, targets_for(o.type for o in self.outcomes))
 
 
 def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
