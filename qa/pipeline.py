@@ -52,7 +52,7 @@ class Pipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
-        answerer: Answerer = ExtractiveAnswerer(embedder)
+        answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
             from qa.llm import LLMAnswerer
 
@@ -147,6 +147,9 @@ class Pipeline:
             return False
         # The old index is not closed: requests in flight may still read it; it closes when freed.
         self.retriever, self.index, self._seen = Retriever(index, self.embedder, self.settings), index, seen
+        for answerer in (self.answerer, getattr(self.answerer, "fallback", None)):
+            if isinstance(answerer, ExtractiveAnswerer):
+                answerer.idf = index.lexical.idf
         log.info("Switched to %s", index.build)
         return True
 

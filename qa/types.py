@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["article", "comment"]
 KINDS: tuple[Kind, ...] = ("article", "comment")
@@ -72,6 +72,8 @@ class Hit:
     source: str | None = None
     url: str | None = None
     path: str | None = None
+    # the chunk's stored sentence vectors (float16, one per sentence of `chunk.text`), when the index has them
+    sentences: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

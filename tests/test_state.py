@@ -178,3 +178,17 @@ def test_quotes_show_gaps_and_stay_balanced() -> None:
     assert join_quote(text, [(0, 14), (15, 29)]) == "One two three. Four five six."
     assert balance_quotes("is under full control,” said Col. Ardelic.") == "“is under full control,” said Col. Ardelic."
     assert balance_quotes("“It will fall, he said.") == "“It will fall, he said.”"
+
+
+def test_what_about_keeps_the_predicate_of_the_question_that_stood_alone() -> None:
+    from qa.rewrite import rewrite
+
+    previous = ["Who controls the Tal Varesh crossing?", "who held the Tal Varesh crossing before that?"]
+    assert rewrite("What about Trebil?", previous).query == "Who controls Trebil?"
+
+
+def test_name_variants_read_a_sentence_alike() -> None:
+    from qa.picker import with_variants
+
+    assert "walid" in with_variants({"al", "waleed", "crossing"}, {"walid", "al"})
+    assert "walid" not in with_variants({"al", "wild"}, {"walid"})
