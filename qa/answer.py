@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -158,10 +158,41 @@ def preference(intent: Intent, hits: Sequence[Hit]) -> np.ndarray:
     return nudge
 
 
+class Writer:
+    """Answer text built piece by piece, keeping apart what the answerer writes (its words and
+    `[n]` markers) from what it copies from the archive or the question: a `[1]` typed in a reader
+    comment stays the comment's text. `w.own('A '); w.mark(1)` -> text `'A [1]'`, marks `((2, 5, 1),)`"""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.size = 0
+        self.marks: list[tuple[int, int, int]] = []
+        self.quoted: list[tuple[int, int]] = []
+
+    def own(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text)
+
+    def copy(self, text: str) -> None:
+        if text:
+            self.quoted.append((self.size, self.size + len(text)))
+            self.own(text)
+
+    def mark(self, n: int) -> None:
+        self.marks.append((self.size, self.size + len(f"[{n}]"), n))
+        self.own(f"[{n}]")
+
+    def answer(self, question: str, citations: tuple[Citation, ...], abstained: bool = False) -> Answer:
+        return Answer(question, "".join(self.pieces), citations, abstained,
+                      marks=tuple(self.marks), quoted=tuple(self.quoted))
+
+
 def abstention(question: str, hits: Sequence[Hit]) -> Answer:
-    text = (f"{ABSTAIN} Nothing retrieved answers “{question.strip()}”"
-            + ("; the nearest passages are listed below." if hits else "."))
-    return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
+    w = Writer()
+    w.own(f"{ABSTAIN} Nothing retrieved answers “")
+    w.copy(question.strip())
+    w.own("”" + ("; the nearest passages are listed below." if hits else "."))
+    return w.answer(question, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
 def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
@@ -173,20 +204,36 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
         spans.setdefault(s.hit, []).append((s.start, s.end))
     order = sorted(spans, key=lambda i: (-ordinal(hits[i].chunk.published_at), i))
     dated = {hits[i].chunk.published_at for i in order if hits[i].chunk.kind == "article"} - {None}
-    parts = []
+    w = Writer()
     if intent.author:
         article = next((i for i in order if hits[i].chunk.kind == "article" and hits[i].chunk.author), None)
         if article is not None:
             chunk = hits[article].chunk
-            parts.append(f"“{chunk.title}” was written by {chunk.author} [{article + 1}].")
+            w.own("“")
+            w.copy(chunk.title)
+            w.own("” was written by ")
+            w.copy(chunk.author or "")
+            w.own(" ")
+            w.mark(article + 1)
+            w.own(".\n")
     for i in order:
         chunk = hits[i].chunk
         quote = " ".join(" ".join(chunk.text[a:b].split()) for a, b in spans[i])
         if chunk.kind == "comment":
-            parts.append(f"Reader comment by {chunk.author}: “{quote.strip(_OPEN_QUOTES + '”’')}” [{i + 1}]")
+            w.own("Reader comment by ")
+            w.copy(chunk.author or "")
+            w.own(": “")
+            w.copy(quote.strip(_OPEN_QUOTES + "”’"))
+            w.own("” ")
         elif chunk.published_at and (len(dated) > 1 or intent.recent):
-            parts.append(f"As of {format_date(chunk.published_at)}: {quote} [{i + 1}]")
+            w.own(f"As of {format_date(chunk.published_at)}: ")
+            w.copy(quote)
+            w.own(" ")
         else:
-            parts.append(f"{quote} [{i + 1}]")
+            w.copy(quote)
+            w.own(" ")
+        w.mark(i + 1)
+        w.own("\n")
     citations = tuple(Citation(i + 1, h, tuple(spans.get(i, ()))) for i, h in enumerate(hits))
-    return Answer(question, "\n".join(parts), citations)
+    answer = w.answer(question, citations)
+    return replace(answer, text=answer.text.removesuffix("\n"))
