@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from qa.errors import QAError
+from qa.errors import QAError, describe_os_error
 
 
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -20,15 +21,27 @@ def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-
 
 
 def _questions(path: Path) -> Iterator[str]:
-    """One question per line, or JSON Lines with a "question" field."""
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    """One question per line, or JSON Lines with a "question" field holding text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QAError(describe_os_error(exc, path, "read")) from None
+    for n, raw in enumerate(data.splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise QAError(f"{path}:{n}: this line is not UTF-8 text; save the file as UTF-8.") from None
         if not line.strip():
             continue
         if line.lstrip().startswith("{"):
             try:
-                yield str(json.loads(line)["question"])
-            except (ValueError, KeyError, TypeError):
+                question = json.loads(line)["question"]
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise QAError(f"{path}:{n}: a JSON line needs a \"question\" field.") from None
+            if not isinstance(question, str):
+                raise QAError(f"{path}:{n}: \"question\" must be text, got {type(question).__name__} "
+                              f"{json.dumps(question)[:40]}.")
+            yield question
         else:
             yield line.strip()
 
@@ -41,6 +54,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except QAError as exc:
             raise click.ClickException(str(exc)) from None
+        except (OSError, sqlite3.Error) as exc:  # the disk or the OS, wherever the library did not say
+            raise click.ClickException(describe_os_error(exc)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)

@@ -34,7 +34,16 @@ import numpy as np
 
 from qa import __version__
 from qa.dates import ordinal
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, IndexOutdated
+from qa.errors import (
+    DiskError,
+    IndexCorrupt,
+    IndexLocked,
+    IndexMismatch,
+    IndexNotFound,
+    IndexOutdated,
+    describe_os_error,
+    os_advice,
+)
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
@@ -107,8 +116,11 @@ def live_build(index_dir: Path) -> Path | None:
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
     """One writer per index folder; the lock dies with its process, SIGKILL included."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a file where the folder should be, a read-only disk, no permission
+        raise DiskError(describe_os_error(exc, index_dir)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -187,15 +199,40 @@ def write_index(
     """Write a complete build beside the live one and swap it in. Call under `writer_lock`.
 
     `sentences` holds each chunk's sentence vectors. `manifest` carries model and chunking facts;
-    counts, files and versions are added here.
+    counts, files and versions are added here. A write that fails is removed and raises DiskError.
     """
-    import faiss
-
     if not len(chunks) == len(vectors) == len(sentences):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors and {len(sentences)} sentence lists")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"build-{stamp}"
     tmp = index_dir / f"build-{stamp}.tmp"
+    try:
+        return _write_build(index_dir, tmp, final, documents, chunks, vectors, sentences, manifest)
+    except BaseException as exc:
+        # A failed write (a full disk most often) must not leave a partial build holding the space;
+        # once CURRENT names the new build it is live and stays.
+        if live_build_name(index_dir) != final.name:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            (index_dir / "CURRENT.tmp").unlink(missing_ok=True)
+        if isinstance(exc, (OSError, sqlite3.Error, RuntimeError)):  # RuntimeError: FAISS's failed write
+            raise DiskError(f"Cannot write a new build in {index_dir}: {os_advice(exc)}. "
+                            "The index there is unchanged.") from None
+        raise
+
+
+def live_build_name(index_dir: Path) -> str | None:
+    """The name in `CURRENT`, unchecked; None when it cannot be read."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_build(index_dir: Path, tmp: Path, final: Path, documents: Sequence[Document], chunks: Sequence[Chunk],
+                 vectors: np.ndarray, sentences: Sequence[np.ndarray], manifest: dict[str, Any]) -> Path:
+    import faiss
+
     tmp.mkdir(parents=True)
     hashes = [content_hash(manifest["model"]["id"], c) for c in chunks]
     _write_sqlite(tmp / "chunks.sqlite", documents, chunks, hashes)

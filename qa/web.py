@@ -197,3 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings, args.host, args.port, args.archive, default_index)
     except QAError as exc:
         sys.exit(f"Error: {exc}")
+    except OSError as exc:  # a port in use, a folder that cannot be written
+        from qa.errors import describe_os_error
+
+        sys.exit(f"Error: {describe_os_error(exc)}")
