@@ -3,8 +3,12 @@ manifests, bad batch files. Logic only (no model); the CLI and disk cases are in
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +16,12 @@ from qa import render
 from qa.answer import Sentence, abstention, compose
 from qa.chat import Turn
 from qa.cite import answer_markers, markers
-from qa.config import load_settings
-from qa.errors import ConfigError
+from qa.config import Settings, load_settings
+from qa.errors import ConfigError, IndexCorrupt, QAError
 from qa.eval.outcomes import judge_answer
 from qa.eval.questions import Question
-from tests.conftest import make_hit
+from qa.store import SCHEMA
+from tests.conftest import SAMPLE, make_hit
 
 RLO = "\u202e"
 HUGE = "[" + "9" * 5000 + "]"
@@ -148,3 +153,116 @@ def test_good_settings_still_load(tmp_path: Path) -> None:
                       config_file=tmp_path / "qa.toml")
     assert (s.k, s.llm_timeout, s.rerank, s.depth, s.dense_weight, s.model) == (7, 2.5, False, 40, 0.25, "hash:64")
     assert load_settings(env={"OPENAI_API_KEY": "has a space"}).llm_url == ""  # unused without an endpoint
+
+
+# --- the index's integrity check is not optional ---------------------------------------------------
+
+def _edit_manifest(settings: Settings, change: Callable[[dict[str, Any]], None], reseal: bool) -> None:
+    from qa.store import _manifest_checksum, live_build
+
+    path = live_build(settings.index) / "manifest.json"  # type: ignore[operator]
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    if reseal:
+        manifest["checksum"] = _manifest_checksum(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _edit_database(settings: Settings, sql: str) -> None:
+    """Change chunks.sqlite, then re-seal its size and hash and the manifest, as a careful attacker would."""
+    import hashlib
+
+    from qa.store import live_build
+
+    database = live_build(settings.index) / "chunks.sqlite"  # type: ignore[operator]
+    con = sqlite3.connect(database)
+    con.executescript(sql)
+    con.commit()
+    con.close()
+
+    def seal(manifest: dict[str, Any]) -> None:
+        manifest["files"]["chunks.sqlite"] = {"bytes": database.stat().st_size,
+                                              "sha256": hashlib.sha256(database.read_bytes()).hexdigest()}
+    _edit_manifest(settings, seal, reseal=True)
+
+
+def _drop(key: str) -> Callable[[dict[str, Any]], None]:
+    return lambda m: m.pop(key)
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(m: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        for p in parents:
+            m = m[p]
+        m[last] = value
+    return change
+
+
+MANIFEST_EDITS = {
+    "checksum removed": (_drop("checksum"), False, "checksum is missing"),
+    "checksum removed, documents edited": (lambda m: (m.pop("checksum"), _set("counts.documents", 999_999)(m)),
+                                           False, "checksum is missing"),
+    "checksum removed, format 1 claimed": (lambda m: (m.pop("checksum"), _set("format_version", 1)(m),
+                                                      _set("sources", 7)(m)), False, "older archive-qa"),
+    "sources a number, resealed": (_set("sources", 7), True, "fields missing"),
+    "sources a list of numbers, resealed": (_set("sources", [1, 2]), True, "fields missing"),
+    "sources an object, resealed": (_set("sources", {"a": 1}), True, "fields missing"),
+    "documents a string, resealed": (_set("counts.documents", "many"), True, "fields missing"),
+    "documents negative, resealed": (_set("counts.comments", -1), True, "fields missing"),
+    "dim true, resealed": (_set("model.dim", True), True, "fields missing"),
+    "file size a string, resealed": (lambda m: m["files"]["lexical.npz"].update(bytes="x"), True, "fields missing"),
+    "created_at removed, resealed": (_drop("created_at"), True, "fields missing"),
+}
+
+DATABASE_EDITS = {
+    "rows shifted": "UPDATE chunks SET row = -row - 1; UPDATE chunks SET row = -row;",
+    "a row deleted": "DELETE FROM chunks WHERE row = 5;",
+    "a NULL chunk text": """
+        CREATE TABLE loose AS SELECT * FROM chunks; UPDATE loose SET text = NULL WHERE row = 3;
+        DROP TABLE chunks; ALTER TABLE loose RENAME TO chunks;""",
+    "a blob for a title": "UPDATE chunks SET title = X'4142' WHERE row = 2;",
+    "a text offset": "UPDATE chunks SET start = 'x' WHERE row = 2;",
+    "an unknown kind": "UPDATE chunks SET kind = 'advert' WHERE row = 2;",
+    "a bad date": "UPDATE chunks SET published_at = 'soon' WHERE row = 2;",
+    "a NULL document body": """
+        CREATE TABLE loose AS SELECT * FROM documents; UPDATE loose SET body = NULL;
+        DROP TABLE documents; ALTER TABLE loose RENAME TO documents;""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST_EDITS))
+def test_an_edited_manifest_is_damaged_whatever_its_keys_say(name: str, hash_settings: Settings) -> None:
+    from qa.build import build_index
+    from qa.store import open_index, read_manifest
+
+    build_index([SAMPLE], hash_settings)
+    change, reseal, expected = MANIFEST_EDITS[name]
+    _edit_manifest(hash_settings, change, reseal)
+    for load in (read_manifest, open_index):
+        with pytest.raises(QAError, match=expected) as info:
+            load(hash_settings.index)
+        assert "Rebuild it: qa " in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(DATABASE_EDITS))
+def test_a_resealed_database_with_bad_rows_is_damaged(name: str, hash_settings: Settings) -> None:
+    from qa.build import build_index
+    from qa.store import open_index
+
+    build_index([SAMPLE], hash_settings)
+    _edit_database(hash_settings, DATABASE_EDITS[name])
+    with pytest.raises(IndexCorrupt, match=r"cannot be read .*Rebuild it: qa .*index build"):
+        open_index(hash_settings.index)
+
+
+def test_rows_removed_under_a_loaded_index_are_an_error_not_a_keyerror(hash_settings: Settings) -> None:
+    from qa.build import build_index
+    from qa.store import open_index
+
+    build_index([SAMPLE], hash_settings)
+    index = open_index(hash_settings.index)
+    index._con = sqlite3.connect(":memory:", check_same_thread=False)  # the file changed under the server
+    index._con.executescript(SCHEMA)
+    with pytest.raises(IndexCorrupt, match="has no passage at row 46"):
+        index.chunks([46])

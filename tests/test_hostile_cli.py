@@ -168,3 +168,16 @@ def test_bad_batch_files_are_refused_with_the_line(name: str, built: Path, tmp_p
     batch.write_bytes(data)
     for command in ("ask", "search"):
         one_clean_line(qa(command, "--batch", str(batch), "--index", str(built)), f"{batch}{where}", why)
+
+
+def test_stats_of_a_manifest_without_its_checksum(folder: Path) -> None:
+    index = folder / "index"
+    _build(index)
+    path = next(index.glob("build-*")) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["checksum"]
+    manifest["counts"]["documents"] = 999_999
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = qa("index", "stats", "--index", str(index))
+    one_clean_line(result, "checksum is missing", "Rebuild it: qa")
+    assert "999,999" not in result.stdout
