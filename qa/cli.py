@@ -220,15 +220,18 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
 @click.option("--port", type=int, default=7860, show_default=True, help="Port to listen on.")
 @click.option("--archive", type=click.Path(exists=True, path_type=Path),
               help="Archive to index when no index exists (default: the bundled sample archive).")
+@click.option("--public-without-login", is_flag=True,
+              help="Allow a non-loopback --host without QA_USERNAME/QA_PASSWORD (the archive is open to all).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, archive: Path | None, public_without_login: bool) -> None:
     """Serve the chat page. With no index: --archive builds one; the default ./index gets the sample archive.
 
-    Set QA_USERNAME and QA_PASSWORD in the environment to require a login.
+    Set QA_USERNAME and QA_PASSWORD in the environment to require a login; beyond loopback one is required.
     """
     from qa.web import serve as run_server
 
-    run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None)
+    run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None,
+               public_without_login=public_without_login)
 
 
 @cli.command("eval")

@@ -41,13 +41,14 @@ class Settings:
     llm_context_tokens: int = 3000  # prompt budget (tiktoken cl100k tokens): instructions, question, passages
     llm_max_tokens: int = 400  # longest reply asked for
     llm_timeout: float = 60.0  # seconds to wait for the reply
+    concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ConfigError(f"Setting {_label('fusion')} names an unknown fusion {self.fusion!r}; "
                               f"known: {', '.join(FUSIONS)}.")
         for name in ("batch_size", "chunk_tokens", "k", "depth", "per_doc", "max_question_chars",
-                     "llm_context_tokens", "llm_max_tokens"):
+                     "llm_context_tokens", "llm_max_tokens", "concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"Setting {_label(name)} must be at least 1, got {getattr(self, name)}.")
         if self.overlap_tokens < 0 or self.overlap_tokens >= self.chunk_tokens:
