@@ -122,6 +122,8 @@ def _coerce(name: str, raw: Any) -> Any:
         return raw
     if kind == "float" and isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
         return float(raw)
+    if kind == "Path" and isinstance(raw, (str, os.PathLike)) and not str(raw).strip():
+        raise ConfigError(f"Setting {_label(name)} is empty; name a folder.")  # Path("") would be "."
     if kind in ("str", "Path") and isinstance(raw, (str, os.PathLike)):
         return Path(raw) if kind == "Path" else str(raw)
     text = raw.strip() if isinstance(raw, str) else None  # from the environment or the CLI

@@ -80,5 +80,7 @@ def describe_os_error(exc: BaseException, path: object = None, verb: str = "writ
     """One line for a failed read or write: the path and what to do.
     `describe_os_error(OSError(errno.EROFS, 'Read-only file system', '/ro/index'))`
     -> `'Cannot write /ro/index: it is on a read-only file system: choose a folder ...'`"""
-    where = getattr(exc, "filename", None) or path or "a file"
+    where = getattr(exc, "filename", None) or path
+    if where is None:  # no path to name (a port in use, ...): what the system said
+        return f"The operating system refused: {os_advice(exc)}."
     return f"Cannot {verb} {where}: {os_advice(exc)}."

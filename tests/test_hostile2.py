@@ -113,7 +113,8 @@ BAD_SETTINGS = {
     "k 1.9": ({"QA_K": "1.9"}, "k (QA_K) must be a whole number"),
     "k 5000 digits": ({"QA_K": "9" * 5000}, "k (QA_K) must be a whole number"),
     "rerank maybe": ({"QA_RERANK": "maybe"}, "rerank (QA_RERANK) must be true or false"),
-    "index empty": ({"QA_INDEX": " "}, "index (QA_INDEX)"),
+    "index blank": ({"QA_INDEX": " "}, "index (QA_INDEX)"),
+    "index empty": ({"QA_INDEX": ""}, "index (QA_INDEX) is empty"),
     "dense_weight nan": ({"QA_DENSE_WEIGHT": "nan"}, "dense_weight (QA_DENSE_WEIGHT)"),
 }
 
@@ -266,3 +267,28 @@ def test_rows_removed_under_a_loaded_index_are_an_error_not_a_keyerror(hash_sett
     index._con.executescript(SCHEMA)
     with pytest.raises(IndexCorrupt, match="has no passage at row 46"):
         index.chunks([46])
+
+
+def test_the_query_caches_survive_many_threads(sample_index: Settings) -> None:
+    """More distinct queries than the caches hold, from 8 threads at once: eviction races raised
+    KeyError; every thread must get what one thread alone gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.embed import load_embedder
+    from qa.store import open_index
+
+    index = open_index(sample_index.index)
+    embedder = load_embedder("hash")
+    queries = [f"who held the crossing in week {i}?" for i in range(300)]
+    alone = [index.lexical.query_terms(q) for q in queries]
+
+    def work(offset: int) -> list[dict[str, float]]:
+        order = queries[offset:] + queries[:offset]
+        for q in order:
+            embedder.embed_query(q)
+        return [index.lexical.query_terms(q) for q in order]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(0, 300, 38)))
+    for offset, got in zip(range(0, 300, 38), results):
+        assert got == alone[offset:] + alone[:offset]
