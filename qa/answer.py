@@ -170,10 +170,49 @@ class ExtractiveAnswerer:
         return (spans[best].text, spans[best].sentence) if scores[best] > model.span_threshold else None
 
 
+class Writer:
+    """Answer text built piece by piece, keeping apart what the answerer writes (its words and
+    `[n]` markers) from what it copies from the archive or the question: a `[1]` typed in a reader
+    comment stays the comment's text. `w.own('A '); w.mark(1)` -> text `'A [1]'`, marks `((2, 5, 1),)`"""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.size = 0
+        self.marks: list[tuple[int, int, int]] = []
+        self.quoted: list[tuple[int, int]] = []
+
+    def own(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text)
+
+    def copy(self, text: str) -> None:
+        if text:
+            self.quoted.append((self.size, self.size + len(text)))
+            self.own(text)
+
+    def mark(self, n: int) -> None:
+        self.marks.append((self.size, self.size + len(f"[{n}]"), n))
+        self.own(f"[{n}]")
+
+    def answer(self, question: str, citations: tuple[Citation, ...], abstained: bool = False) -> Answer:
+        return Answer(question, "".join(self.pieces), citations, abstained,
+                      marks=tuple(self.marks), quoted=tuple(self.quoted))
+
+
+def prefixed(answer: Answer, words: str) -> Answer:
+    """The answer with the answerer's own `words` put in front, its marker and quote spans moved along."""
+    shift = len(words)
+    marks = None if answer.marks is None else tuple((a + shift, b + shift, n) for a, b, n in answer.marks)
+    return replace(answer, text=words + answer.text, marks=marks,
+                   quoted=tuple((a + shift, b + shift) for a, b in answer.quoted))
+
+
 def abstention(question: str, hits: Sequence[Hit]) -> Answer:
-    text = (f"{ABSTAIN} Nothing retrieved answers “{question.strip()}”"
-            + ("; the nearest passages are listed below." if hits else "."))
-    return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
+    w = Writer()
+    w.own(f"{ABSTAIN} Nothing retrieved answers “")
+    w.copy(question.strip())
+    w.own("”" + ("; the nearest passages are listed below." if hits else "."))
+    return w.answer(question, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
 def join_quote(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -206,14 +245,21 @@ def balance_quotes(quote: str) -> str:
     return quote
 
 
-def bylines(hits: Sequence[Hit]) -> list[str]:
+def bylines(w: Writer, hits: Sequence[Hit]) -> None:
     """Every distinct author among the articles retrieved, each with the first article of theirs:
     "who wrote about X?" has as many answers as writers."""
     seen: dict[str, int] = {}
     for i, h in enumerate(hits):
         if h.chunk.kind == "article" and h.chunk.author and h.chunk.author not in seen:
             seen[h.chunk.author] = i
-    return [f"“{hits[i].chunk.title}” was written by {author} [{i + 1}]." for author, i in seen.items()]
+    for author, i in seen.items():
+        w.own("“")
+        w.copy(hits[i].chunk.title)
+        w.own("” was written by ")
+        w.copy(author)
+        w.own(" ")
+        w.mark(i + 1)
+        w.own(".\n")
 
 
 def per_commenter(sentences: Sequence[Candidate], hits: Sequence[Hit], logits: np.ndarray, margin: float,
@@ -241,17 +287,32 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],
         spans.setdefault(s.hit, []).append((s.start, s.end))
     order = sorted(spans, key=lambda i: (-ordinal(hits[i].chunk.published_at), i))
     dated = {hits[i].chunk.published_at for i in order if hits[i].chunk.kind == "article"} - {None}
-    parts = [f"{short[0]} [{short[1] + 1}]."] if short is not None else []
+    w = Writer()
+    if short is not None:
+        w.copy(short[0])
+        w.own(" ")
+        w.mark(short[1] + 1)
+        w.own(".\n")
     if intent.author:
-        parts += bylines(hits)
+        bylines(w, hits)
     for i in order:
         chunk = hits[i].chunk
         quote = join_quote(chunk.text, spans[i])
         if chunk.kind == "comment":
-            parts.append(f"Reader comment by {chunk.author}: “{quote.strip(_OPEN_QUOTES + '”’')}” [{i + 1}]")
+            w.own("Reader comment by ")
+            w.copy(chunk.author or "")
+            w.own(": “")
+            w.copy(quote.strip(_OPEN_QUOTES + "”’"))
+            w.own("” ")
         elif chunk.published_at and (len(dated) > 1 or intent.recent):
-            parts.append(f"As of {format_date(chunk.published_at)}: {quote} [{i + 1}]")
+            w.own(f"As of {format_date(chunk.published_at)}: ")
+            w.copy(quote)
+            w.own(" ")
         else:
-            parts.append(f"{quote} [{i + 1}]")
+            w.copy(quote)
+            w.own(" ")
+        w.mark(i + 1)
+        w.own("\n")
     citations = tuple(Citation(i + 1, h, tuple(spans.get(i, ()))) for i, h in enumerate(hits))
-    return Answer(question, "\n".join(parts), citations)
+    answer = w.answer(question, citations)
+    return replace(answer, text=answer.text.removesuffix("\n"))

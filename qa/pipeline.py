@@ -9,7 +9,7 @@ import unicodedata
 from datetime import date
 from dataclasses import dataclass, field, replace
 
-from qa.answer import Answerer, ExtractiveAnswerer
+from qa.answer import Answerer, ExtractiveAnswerer, prefixed
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
@@ -91,7 +91,7 @@ class Pipeline:
             hits = self.retriever.search(query, k, filters)
         answer = self._answer(query, hits, windowed)
         if label and not answer.abstained:
-            answer = replace(answer, text=f"{label}: {answer.text}")
+            answer = prefixed(answer, f"{label}: ")
         return answer
 
     def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Answer:

@@ -94,8 +94,15 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
+    """`marks` are the `[n]` markers the answerer wrote, as (start, end, n) spans of `text`; None when
+    the answerer did not say (an LLM's reply: every small bracketed number in it is read as a marker).
+    `quoted` are the spans of `text` copied from the archive (quotes, names, titles): a `[1]` inside
+    one is the archive's text, never a citation, and the page isolates each from its neighbours."""
+
     question: str
     text: str
     citations: tuple[Citation, ...]
     abstained: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    marks: tuple[tuple[int, int, int], ...] | None = None
+    quoted: tuple[tuple[int, int], ...] = ()

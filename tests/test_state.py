@@ -192,3 +192,14 @@ def test_name_variants_read_a_sentence_alike() -> None:
 
     assert "walid" in with_variants({"al", "waleed", "crossing"}, {"walid", "al"})
     assert "walid" not in with_variants({"al", "wild"}, {"walid"})
+
+
+def test_state_answers_say_which_markers_are_theirs(dated) -> None:  # type: ignore[no-untyped-def]
+    answer = dated.ask("Who controls the Kessen Bridge?")
+    assert answer.marks  # the page links these and only these
+    for a, b, n in answer.marks:
+        assert answer.text[a:b] == f"[{n}]"
+    for a, b in answer.quoted:
+        assert not any(a <= m < b for m, _, _ in answer.marks)
+    windowed = dated.ask("What happened at the Kessen Bridge this month?")
+    assert all(windowed.text[a:b] == f"[{n}]" for a, b, n in windowed.marks or ())
