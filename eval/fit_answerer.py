@@ -153,8 +153,8 @@ def fit_model(rows: list[dict], answerer: ExtractiveAnswerer, max_false: float, 
     return AnswerModel(picker_of(rows), abstain, threshold, second, span=span, span_threshold=span_threshold)
 
 
-def score(rows: list[dict], model: AnswerModel, answerer: ExtractiveAnswerer) -> dict[str, float]:
-    held = replace_model(answerer, model)
+def score(rows: list[dict], model: AnswerModel, answerer: ExtractiveAnswerer, sentences: int = 2) -> dict[str, float]:
+    held = replace_model(answerer, model, sentences)
     gold, evidence, abstained, false, leads = [], [], [], [], []
     for r in rows:
         q = r["q"]
@@ -176,8 +176,8 @@ def score(rows: list[dict], model: AnswerModel, answerer: ExtractiveAnswerer) ->
             "n_answerable": len(false), "lead_precision": mean(leads), "n_lead": len(leads)}
 
 
-def replace_model(answerer: ExtractiveAnswerer, model: AnswerModel) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(answerer.embedder, answerer.max_sentences, answerer.passages, model, answerer.idf)
+def replace_model(answerer: ExtractiveAnswerer, model: AnswerModel, sentences: int) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(answerer.embedder, sentences, answerer.passages, model, answerer.idf)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,11 +188,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-false", type=float, default=0.04, help="false abstentions allowed on the training folds")
     ap.add_argument("--second", type=float, nargs="+", default=[0.5, 1.0, 2.0],
                     help="logit margins within which a second sentence is quoted; each is scored held out")
+    ap.add_argument("--min-precision", type=float, default=0.7,
+                    help="lead with a name only where the training folds' leads were right this often")
+    ap.add_argument("--sentences", type=int, default=2, help="most sentences quoted")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--cache", type=Path, help="keep the harvest here and reuse it (a pickle; delete it after a change)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", action="store_true", help="refit on everything and write qa/data/answer.json")
     args = ap.parse_args(argv)
-    rows, answerer = harvest(args.questions, args.index, args.limit)
+    if args.cache and args.cache.exists():
+        import pickle
+
+        from qa.pipeline import Pipeline
+
+        rows = pickle.loads(args.cache.read_bytes())
+        answerer = Pipeline.open(load_settings({"index": args.index})).answerer  # type: ignore[assignment]
+    else:
+        rows, answerer = harvest(args.questions, args.index, args.limit)
+        if args.cache:
+            import pickle
+
+            args.cache.write_bytes(pickle.dumps(rows))
     rng = np.random.default_rng(args.seed)
     fold = rng.permutation(len(rows)) % args.folds
     print(f"{len(rows)} questions, {sum(len(r['x']) for r in rows)} candidate sentences, "
@@ -206,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(args.folds):
             train = [r for r, f in zip(rows, fold) if f != k]
             test = [r for r, f in zip(rows, fold) if f == k]
-            parts.append((score(test, fit_model(train, answerer, args.max_false, second, rng), answerer), len(test)))
+            model = fit_model(train, answerer, args.max_false, second, rng, args.min_precision)
+            parts.append((score(test, model, answerer, args.sentences), len(test)))
         total = {key: sum(p[key] * p[n_key] for p, _ in parts if p[n_key]) / max(1, sum(p[n_key] for p, _ in parts))
                  for key, n_key in (("gold_in_answer", "n_gold"), ("evidence_quoted", "n_answerable"),
                                     ("lead_precision", "n_lead"),
@@ -218,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         if best is None or total["gold_in_answer"] > best[1]:
             best = (second, total["gold_in_answer"])
     if args.write and best is not None:
-        model = fit_model(rows, answerer, args.max_false, best[0], rng)
+        model = fit_model(rows, answerer, args.max_false, best[0], rng, args.min_precision)
         model = replace(model, source=f"eval/fit_answerer.py {args.questions.name} ({len(rows)} questions, "
                                        f"--max-false {args.max_false}, second {best[0]})")
         out = ROOT / "qa" / "data" / "answer.json"

@@ -101,7 +101,7 @@ class ExtractiveAnswerer:
     """Quote the sentences the fitted picker rates best, or abstain when the fitted check says the
     top passages do not hold what was asked (`qa.picker`, weights in `qa/data/answer.json`)."""
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 2, passages: int = 4,
+    def __init__(self, embedder: Embedder, max_sentences: int = 3, passages: int = 4,
                  model: AnswerModel | None = None, idf: Idf | None = None) -> None:
         self.embedder = embedder
         self.max_sentences, self.passages = max_sentences, passages
@@ -148,7 +148,7 @@ class ExtractiveAnswerer:
         chosen = [i for i in np.argsort(-logits) if logits[i] >= best - self.model.second][: self.max_sentences]
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
-        lead = self.short_answer(question, hits, sentences, logits)
+        lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
         if lead is not None and lead[1] not in chosen:
             chosen = [lead[1]] + chosen[: self.max_sentences - 1]
         picked = with_context(question, hits, [sentences[i] for i in chosen], max(len(chosen), self.max_sentences + 1))
