@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from qa.answer import Answerer, ExtractiveAnswerer
@@ -62,6 +63,17 @@ class Pipeline:
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
         query = clean_question(question, self.settings.max_question_chars)
         return self.answerer.answer(query, self.retriever.search(query, k, filters))
+
+    def ask_stream(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
+        """As `ask`, with the answer's text so far yielded as a language model writes it (unchecked),
+        before the `Answer` itself, which comes last; an extractive answerer yields only the `Answer`."""
+        query = clean_question(question, self.settings.max_question_chars)
+        hits = self.retriever.search(query, k, filters)
+        stream = getattr(self.answerer, "stream", None)
+        if callable(stream):
+            yield from stream(query, hits)
+        else:
+            yield self.answerer.answer(query, hits)
 
     def refresh(self) -> bool:
         """Switch to the build a rebuild has made live since this one was loaded; True if it did.

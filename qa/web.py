@@ -21,6 +21,7 @@ from qa.pipeline import Pipeline
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
+STREAM_EVERY = 0.1  # seconds between updates of an answer being written
 
 
 def warm_up(pipeline: Pipeline) -> threading.Event:
@@ -50,7 +51,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
     def respond(question: str, turns: list[chat.Turn], include_comments: bool, k: float,
                 date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
-        """Yields twice: the question with a progress line at once, then the answer and its sources."""
+        """Yields the question with a progress line at once, then (from a language model) its text
+        as it is written, then the checked answer and its sources."""
         if pipeline is None:
             yield gr.skip(), gr.skip(), render.notice_html(missing), gr.skip(), gr.skip()
             return
@@ -66,7 +68,13 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             if ready is not None:
                 ready.wait()
             pipeline.refresh()  # a rebuild finished since the last question: switch to it
-            turn = chat.answer(pipeline, planned, options.k)
+            shown = 0.0
+            for item in chat.answer_stream(pipeline, planned, options.k):
+                if isinstance(item, chat.Turn):
+                    turn = item
+                elif time.monotonic() - shown >= STREAM_EVERY:  # a language model writing: show its text so far
+                    yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    shown = time.monotonic()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
             return
