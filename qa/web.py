@@ -21,7 +21,6 @@ from qa.pipeline import Pipeline
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
-STREAM_EVERY = 0.1  # seconds between updates of an answer being written
 
 
 def warm_up(pipeline: Pipeline) -> threading.Event:
@@ -68,13 +67,11 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             if ready is not None:
                 ready.wait()
             pipeline.refresh()  # a rebuild finished since the last question: switch to it
-            shown = 0.0
             for item in chat.answer_stream(pipeline, planned, options.k):
                 if isinstance(item, chat.Turn):
                     turn = item
-                elif time.monotonic() - shown >= STREAM_EVERY:  # a language model writing: show its text so far
+                else:  # a language model writing: its text so far (capped in qa.llm), as plain text
                     yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                    shown = time.monotonic()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
             return

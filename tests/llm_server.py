@@ -109,6 +109,11 @@ class FakeLLM:
     def prompt(self) -> str:
         return str(self.requests[-1]["body"]["messages"][1]["content"])
 
+    def reset(self) -> None:
+        """Ready for the next test: no hold pending."""
+        self.holding.clear()
+        self.go_on.clear()
+
     def close(self) -> None:
         self.closed.set()
         self.go_on.set()
