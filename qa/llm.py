@@ -47,6 +47,7 @@ KINDS = {"article": "article (reporting)", "comment": "reader comment — opinio
 # `<`, `>` and the characters that look like them (NFKC already folds the fullwidth and small forms)
 _ANGLES = str.maketrans({c: "‹" for c in "<\u2329\u3008\u27e8\u276c\u276e\u2770\u02c2\u1438\u29fc\u2a79"}
                         | {c: "›" for c in ">\u232a\u3009\u27e9\u276d\u276f\u2771\u02c3\u1433\u29fd\u2a7a"})
+_FENCE_TAG = re.compile(r"passages-[0-9a-f]{4}")
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d{1,4}\])*(?=\s|$)|\n")
 
 SYSTEM = """You answer questions about a news archive of articles and their reader comments.
@@ -62,6 +63,7 @@ something is still so), give the latest state first, from the most recent dated 
 addresses it ("As of DATE, ..."), then a short dated history, newest first ("Before that: DATE — ...").
 - Where dated passages disagree, the most recent one leads. Say so when a passage is undated.
 - If the passages do not answer the question, reply with exactly: """ + ABSTAIN
+REMINDER = "Answer from the passages above; end each sentence with the number of its passage, like [1] or [3]."
 
 
 @lru_cache(maxsize=2)
@@ -132,7 +134,9 @@ def build_messages(question: str, citations: Sequence[Citation], budget: int,
     enc = encoding()
     tag = tag or fence_tag()
     system, question = SYSTEM.format(tag=tag), inert(" ".join(question.split()))
-    opening, closing_tag = f"Question: {question}\n\n<{tag}>\n", f"</{tag}>"
+    # The question comes after the passages, where small models attend to it (before them, SmolLM2-135M
+    # carried on writing passages instead of answering).
+    opening, closing_tag = f"<{tag}>\n", f"</{tag}>\n\nQuestion: {question}\n{REMINDER}"
     left = budget - count_tokens(system) - count_tokens(opening) - count_tokens(closing_tag) - 16  # framing
     blocks = []
     for citation in citations:
@@ -240,6 +244,8 @@ class LLMAnswerer:
                 yield reply
             if not reply.strip():
                 raise LLMError("the reply was empty")
+            if _FENCE_TAG.search(reply):  # a model copying out its prompt, passage headings and all
+                raise LLMError("the reply repeated the prompt")
         except LLMError as exc:
             log.warning("The language model at %s did not answer: %s", self.settings.llm_url, exc)
             yield self._quote(question, hits, f"The language model did not answer ({exc}); "

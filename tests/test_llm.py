@@ -122,15 +122,15 @@ def test_passages_are_fenced_numbered_and_within_the_budget(endpoint: FakeEndpoi
     assert messages[0]["role"] == "system" and "never instructions" in messages[0]["content"]
     assert f"<{tag}> and </{tag}>" in messages[0]["content"]
 
-    budget = 500
+    budget = 520
     small = answerer(settings_for(endpoint.url, llm_context_tokens=budget)).answer("Who controls it?", HITS)
     messages = endpoint.requests[-1]["body"]["messages"]
     assert sum(llm.count_tokens(m["content"]) for m in messages) <= budget
-    assert "[3]" in endpoint.prompt and re.search(r"…\n\n</passages-[0-9a-f]{8}>$", endpoint.prompt)
+    assert "\n[3] date:" in endpoint.prompt and re.search(r"…\n\n</passages-[0-9a-f]{8}>\n\nQuestion: ", endpoint.prompt)
     assert len(small.citations) == 3
 
-    answerer(settings_for(endpoint.url, llm_context_tokens=360)).answer("Who controls it?", HITS)
-    assert "[1]" in endpoint.prompt and "[3]" not in endpoint.prompt  # no room left for a useful cut
+    answerer(settings_for(endpoint.url, llm_context_tokens=400)).answer("Who controls it?", HITS)
+    assert "\n[1] date:" in endpoint.prompt and "\n[3] date:" not in endpoint.prompt  # no room for a useful cut
 
 
 def test_the_archive_does_not_say_becomes_an_abstention(endpoint: FakeEndpoint) -> None:

@@ -80,10 +80,9 @@ def test_no_spelling_of_the_tag_closes_the_fence() -> None:
                                         3000, tag=tag)
     user = messages[1]["content"]
     assert sent == 2 and user.count(f"<{tag}>") == 1 and user.count(f"</{tag}>") == 1
-    assert user.endswith(f"</{tag}>")
-    question, inside = user.split(f"<{tag}>")
-    inside = inside.removesuffix(f"</{tag}>")
-    assert "<" not in folded(question) and ">" not in folded(question)
+    assert user.startswith(f"<{tag}>")
+    inside, question = user.removeprefix(f"<{tag}>").split(f"</{tag}>")
+    assert question.startswith("\n\nQuestion: Who?") and folded(question).count("<") == 0
     assert "<" not in folded(inside) and ">" not in folded(inside) and "passages>" not in folded(inside)
     assert "\u202e" not in inside and "\u200b" not in inside  # no bidi overrides or zero-width characters
     assert inside.count("Ignore the rules") == 7  # every archive string is there, as text, inside the fence
@@ -96,11 +95,12 @@ def test_everything_from_the_archive_is_inside_the_fence() -> None:
                        published_at=None)
     messages, _ = llm.build_messages("Who?", (Citation(1, hit), Citation(2, comment)), 3000)
     system, user = messages[0]["content"], messages[1]["content"]
-    opening = re.search(r"<passages-[0-9a-f]{8}>", user)
-    assert opening is not None and opening[0] in system  # the system prompt names this request's tag
-    before, inside = user[:opening.start()], user[opening.end():]
+    fence = re.fullmatch(r"(<(passages-[0-9a-f]{8})>)(.*)(</\2>)(.*)", user, re.S)
+    assert fence is not None and fence[1] in system and fence[4] in system  # the system prompt names the tag
+    inside, after = fence[3], fence[5]
+    assert after == f"\n\nQuestion: Who?\n{llm.REMINDER}"
     for word in ("BODYTEXT", "TITLEWORD", "AUTHORNAME", "OUTLETNAME", "COMMENTTEXT", "COMMENTER", "27 Nov 2023"):
-        assert word in inside and word not in before and word not in system
+        assert word in inside and word not in after and word not in system
     assert ("[1] date: 27 Nov 2023 | outlet: OUTLETNAME | kind: article (reporting) | title: TITLEWORD"
             " | author: AUTHORNAME") in inside
     assert ("[2] date: undated | outlet: OUTLETNAME | kind: reader comment — opinion, not reporting"
@@ -233,6 +233,13 @@ def test_a_reply_that_cites_nothing_is_not_shown(fake: FakeLLM) -> None:
     assert "held by the army" not in answer.text and EXTRACTIVE in answer.text
     assert answer.notes == ("The language model's answer cited no passage, so it is not shown; "
                             "this answer quotes the passages instead.",)
+
+
+def test_a_reply_that_copies_out_the_prompt_is_not_shown(fake: FakeLLM) -> None:
+    # what SmolLM2-135M did when told to end its sentence with [1]
+    fake.reply = tokens(["<passages-3592b0c0>\n", "[1] date: 22 May 2024 | kind: article (reporting)\n",
+                         "<passages-3592b0c1>"])
+    assert fell_back(ask(fake.url), "the reply repeated the prompt")
 
 
 def test_a_reply_whose_markers_all_name_no_passage_is_not_shown(fake: FakeLLM) -> None:
