@@ -126,7 +126,8 @@ def test_passages_are_fenced_numbered_and_within_the_budget(endpoint: FakeEndpoi
     small = answerer(settings_for(endpoint.url, llm_context_tokens=budget)).answer("Who controls it?", HITS)
     messages = endpoint.requests[-1]["body"]["messages"]
     assert sum(llm.count_tokens(m["content"]) for m in messages) <= budget
-    assert "\n[3] date:" in endpoint.prompt and re.search(r"…\n\n</passages-[0-9a-f]{8}>\n\nQuestion: ", endpoint.prompt)
+    assert "\n[3] date:" in endpoint.prompt
+    assert re.search(r"…\n\n</passages-[0-9a-f]{8}>\n\nQuestion: ", endpoint.prompt)
     assert len(small.citations) == 3
 
     answerer(settings_for(endpoint.url, llm_context_tokens=400)).answer("Who controls it?", HITS)
