@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from qa import llm
-from qa.answer import ExtractiveAnswerer
+from qa.answer import ABSTAIN, ExtractiveAnswerer
 from qa.cite import markers
 from qa.config import Settings
 from qa.types import Answer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, start_server, stop_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, start_server, stop_server
 from tests.test_llm_page import WATCH_STREAM
 
 pytestmark = pytest.mark.llm
@@ -95,7 +95,9 @@ def test_the_answerer_streams_a_real_model_and_checks_its_reply(llama_server: st
     sent = len(final.citations)
     assert sent >= 1 and all(1 <= n <= sent for n in markers(final.text))
     hits = pipeline.search(QUESTION)
-    if final.notes and final.notes[-1].endswith(FALLBACK):  # the reply failed a check: the quoted answer instead
+    if final.abstained:  # the model said the archive does not say
+        assert final.text.startswith(ABSTAIN) and partials[-1].strip().startswith(ABSTAIN.rstrip("."))
+    elif final.notes and final.notes[-1].endswith(FALLBACK):  # the reply failed a check: the quoted answer instead
         assert final.text == ExtractiveAnswerer(pipeline.embedder).answer(QUESTION, hits).text
         assert "cited no passage" in final.notes[-1] or "did not answer" in final.notes[-1]
     else:  # the reply passed: it is what the model wrote, markers checked
@@ -140,9 +142,13 @@ def test_the_page_streams_a_real_model(llama_server: str, sample_index: Settings
             streamed = page.evaluate("window.__streamed")
             answer = page.locator("#qa-chat .qa-answer").first
             assert streamed and all(b.startswith(a) for a, b in zip(streamed, streamed[1:]))
-            assert answer.locator("a.qa-cite").count() >= 1  # the model's cited answer, or the quoted one
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "llm_real_page.png"))
+            shown = answer.inner_text()
+            print(f"\nstreamed {len(streamed)} states, the last {streamed[-1]!r}; shown: {shown!r}")
+            # the model's cited answer, the quoted one it fell back to, or an abstention
+            assert answer.locator("a.qa-cite").count() >= 1 or shown.startswith(ABSTAIN)
             assert page.locator("#qa-chat .qa-streaming").count() == 0
-            print(f"\nstreamed {len(streamed)} states; shown: {answer.inner_text()!r}")
             browser.close()
     finally:
         stop_server(proc)
