@@ -103,15 +103,19 @@ def inert(text: str | None) -> str:
     """
     if not text:
         return ""
-    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    return unicodedata.normalize("NFKC", kept).translate(_ANGLES)
+    if not text.replace("\n", " ").replace("\t", " ").isprintable():  # the per-character pass only when needed
+        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return unicodedata.normalize("NFKC", text).translate(_ANGLES)
+
+
+_date = lru_cache(maxsize=4096)(format_date)  # strftime is most of a prompt's cost otherwise
 
 
 def _heading(citation: Citation) -> str:
     """`[2] date: 9 Mar 2024 | outlet: Border Weekly | kind: reader comment — opinion, not reporting |
     commenter: NAME | on the article: TITLE`"""
     hit, c = citation.hit, citation.hit.chunk
-    parts = [f"date: {format_date(c.published_at) if c.published_at else 'undated'}"]
+    parts = [f"date: {_date(c.published_at) if c.published_at else 'undated'}"]
     if hit.source:
         parts.append(f"outlet: {hit.source}")
     parts.append(f"kind: {KINDS.get(c.kind, c.kind)}")
