@@ -282,10 +282,10 @@ class LLMAnswerer:
         return replace(quoted, notes=(*quoted.notes, note))
 
     def _check(self, question: str, hits: Sequence[Hit], sent: Sequence[Citation], reply: str) -> Answer:
+        if reply.lower().startswith(ABSTAIN.rstrip(".").lower()):  # with or without markers after it
+            return abstention(question, hits)
         text, dropped = clean_markers(reply, len(sent))
         if not MARKER.search(text):
-            if text.rstrip(".").strip().lower().startswith(ABSTAIN.rstrip(".").lower()):
-                return abstention(question, hits)
             log.warning("The language model at %s cited no passage", self.settings.llm_url)
             return self._quote(question, hits, "The language model's answer cited no passage, so it is not shown; "
                                                "this answer quotes the passages instead.")

@@ -235,6 +235,14 @@ def test_a_reply_that_cites_nothing_is_not_shown(fake: FakeLLM) -> None:
                             "this answer quotes the passages instead.",)
 
 
+@pytest.mark.parametrize("reply", ["The archive does not say.", "The archive does not say [1].",
+                                   "the archive does not say who holds it"])
+def test_the_archive_does_not_say_is_an_abstention_with_or_without_markers(fake: FakeLLM, reply: str) -> None:
+    fake.reply = tokens([reply])
+    answer = ask(fake.url)
+    assert answer.abstained and answer.text.startswith("The archive does not say.") and len(answer.citations) == 3
+
+
 def test_a_reply_that_copies_out_the_prompt_is_not_shown(fake: FakeLLM) -> None:
     # what SmolLM2-135M did when told to end its sentence with [1]
     fake.reply = tokens(["<passages-3592b0c0>\n", "[1] date: 22 May 2024 | kind: article (reporting)\n",
@@ -278,7 +286,7 @@ def test_the_reply_streams_as_it_is_written(fake: FakeLLM) -> None:
     answerer = llm.LLMAnswerer(settings_for(fake.url, llm_timeout=30), fallback=ExtractiveAnswerer(HashEmbedder()))
     stream = answerer.stream(QUESTION, HITS)
     assert next(stream) == "The Grey Hand "  # shown while the server still holds the rest back
-    assert next(stream) == "The Grey Hand militia controls " and fake.holding.is_set()
+    assert next(stream) == "The Grey Hand militia controls " and fake.holding.wait(10) and not fake.go_on.is_set()
     fake.go_on.set()
     rest = list(stream)
     assert rest[:-1] == ["The Grey Hand militia controls it [1]."]

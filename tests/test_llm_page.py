@@ -94,7 +94,7 @@ def test_the_answer_streams_onto_the_page_then_is_checked(page: Any, fake: FakeL
     page.wait_for_function("() => [...document.querySelectorAll('#qa-chat .qa-streaming')]"
                            ".some(e => e.innerText.includes('Iron Dawn Brigades'))", timeout=TIMEOUT_MS)
     # the server still holds the last words back: what is on the page came token by token
-    assert fake.holding.is_set() and not fake.go_on.is_set()
+    assert fake.holding.wait(10) and not fake.go_on.is_set()
     assert page.locator("#qa-chat .qa-answer").count() == 0
     assert "citations are checked" in page.locator("#qa-chat .qa-pending").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
