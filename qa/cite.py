@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from qa.dates import format_date
@@ -23,18 +24,44 @@ def markers_valid(text: str, citations: Sequence[Citation]) -> bool:
     return all(n in numbers for n in markers(text))
 
 
+def link(hit: Hit) -> str | None:
+    """Where a passage can be opened: its document's URL, else a `file://` URI of the file it was read from."""
+    if hit.url:
+        return hit.url
+    return Path(hit.path).resolve().as_uri() if hit.path else None
+
+
+def quoted(citation: Citation) -> str:
+    """The sentences of the passage the answer quotes, in order; `…` where passage text was skipped.
+    `quoted(Citation(1, hit of 'A. B. C.', ((0, 2), (6, 8))))` -> `'A. … C.'`"""
+    text = citation.hit.chunk.text
+    pieces: list[str] = []
+    last = None
+    for start, end in sorted(citation.used_sentences):
+        if last is not None and text[last:start].strip():
+            pieces.append("…")
+        pieces.append(" ".join(text[start:end].split()))
+        last = end
+    return " ".join(pieces)
+
+
+def _place(hit: Hit) -> dict[str, Any]:
+    """`source` is the URL or the file; `url` a link to open it; `outlet` the publication's name."""
+    return {"source": hit.url or hit.path or hit.source, "url": link(hit), "outlet": hit.source}
+
+
 def hit_record(hit: Hit) -> dict[str, Any]:
     c = hit.chunk
     return {"rank": hit.rank, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title,
             "kind": c.kind, "author": c.author, "published_at": c.published_at,
-            "source": hit.source, "url": hit.url, "text": c.text, "score": round(hit.score, 6)}
+            **_place(hit), "text": c.text, "score": round(hit.score, 6)}
 
 
 def citation_record(citation: Citation) -> dict[str, Any]:
     hit, c = citation.hit, citation.hit.chunk
     return {"n": citation.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title,
             "kind": c.kind, "author": c.author, "published_at": c.published_at,
-            "source": hit.url or hit.path or hit.source, "quote": c.text,
+            **_place(hit), "quote": quoted(citation), "text": c.text,
             "score": round(hit.score, 6), "used": bool(citation.used_sentences)}
 
 

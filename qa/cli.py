@@ -19,18 +19,29 @@ def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-
     return load_settings({**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}})
 
 
-def _questions(path: Path) -> Iterator[str]:
-    """One question per line, or JSON Lines with a "question" field."""
+def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """One question per line, or JSON Lines with a "question" field and optional "from"/"to" dates."""
+    from qa.dates import parse_date
+
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         if line.lstrip().startswith("{"):
             try:
-                yield str(json.loads(line)["question"])
+                record = json.loads(line)
+                question = str(record["question"])
             except (ValueError, KeyError, TypeError):
                 raise QAError(f"{path}:{n}: a JSON line needs a \"question\" field.") from None
+            window = {}
+            for field in ("from", "to"):
+                if record.get(field) is not None:
+                    iso = parse_date(record[field]) if isinstance(record[field], str) else None
+                    if iso is None:
+                        raise QAError(f"{path}:{n}: \"{field}\" must be a date written YYYY-MM-DD.")
+                    window[field] = iso
+            yield question, window
         else:
-            yield line.strip()
+            yield line.strip(), {}
 
 
 class _Group(click.Group):
@@ -139,11 +150,29 @@ def _ask_options(f: Any) -> Any:
     f = click.option("--kind", type=click.Choice(["article", "comment", "all"]), default="all",
                      show_default=True, help="Search articles, reader comments, or both.")(f)
     f = click.option("-k", type=click.IntRange(1, 100), help="Passages to return (default 5).")(f)
+    f = click.option("--from", "date_from", metavar="DATE", help="Only reports from this date (YYYY-MM-DD).")(f)
+    f = click.option("--to", "date_to", metavar="DATE",
+                     help="Ask as the archive stood on this date: only reports up to it (YYYY-MM-DD).")(f)
     return click.argument("question", required=False)(f)
 
 
+def _window(date_from: str | None, date_to: str | None) -> dict[str, str]:
+    from qa.dates import parse_date
+
+    window = {}
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None:
+            iso = parse_date(value)
+            if iso is None:
+                raise QAError(f"--{name} {value!r} is not a date; write it as YYYY-MM-DD.")
+            window[name] = iso
+    if len(window) == 2 and window["from"] > window["to"]:
+        raise QAError(f"The date range is empty: --from {window['from']} is after --to {window['to']}.")
+    return window
+
+
 def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
-         index_dir: Path | None, one: Any) -> None:
+         index_dir: Path | None, one: Any, date_from: str | None = None, date_to: str | None = None) -> None:
     from qa.pipeline import Pipeline, clean_question
     from qa.retrieve import Filters
 
@@ -152,9 +181,12 @@ def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | 
     settings = _settings(ctx, index=index_dir)
     if question is not None:
         clean_question(question, settings.max_question_chars)  # refuse bad input before loading anything
-    filters = Filters(kinds=("article", "comment") if kind == "all" else (kind,))
+    kinds = ("article", "comment") if kind == "all" else (kind,)
+    given = _window(date_from, date_to)
     pipeline = Pipeline.open(settings)
-    for q in ([question] if batch is None else _questions(batch)):
+    for q, window in ([(question, {})] if batch is None else _questions(batch)):
+        window = {**given, **window}
+        filters = Filters(kinds=kinds, date_from=window.get("from"), date_to=window.get("to"))
         one(pipeline, q, k, filters, batch is not None)
 
 
@@ -163,7 +195,7 @@ def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (batch output is always JSON Lines).")
 @click.pass_context
 def search(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
-           index_dir: Path | None, as_json: bool) -> None:
+        index_dir: Path | None, as_json: bool, date_from: str | None, date_to: str | None) -> None:
     """Find the passages that best match a question."""
     from qa.cite import hit_record
 
@@ -176,7 +208,7 @@ def search(ctx: click.Context, question: str | None, batch: Path | None, k: int 
                 label = f"comment by {h.chunk.author}" if h.chunk.kind == "comment" else "article"
                 click.echo(f"{h.rank}. [{h.score:.3f}] {h.chunk.title} ({label})\n   "
                            + " ".join(h.chunk.text.split())[:300])
-    _run(ctx, question, batch, k, kind, index_dir, one)
+    _run(ctx, question, batch, k, kind, index_dir, one, date_from, date_to)
 
 
 @cli.command()
@@ -184,7 +216,7 @@ def search(ctx: click.Context, question: str | None, batch: Path | None, k: int 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (batch output is always JSON Lines).")
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
-        index_dir: Path | None, as_json: bool) -> None:
+        index_dir: Path | None, as_json: bool, date_from: str | None, date_to: str | None) -> None:
     """Answer a question with numbered, cited passages."""
     from qa.cite import citation_record, render_references
 
@@ -197,7 +229,7 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
         else:
             notes = "".join(f"\n({n})" for n in a.notes)
             click.echo(f"{a.text}{notes}\n\n{render_references(a.citations)}")
-    _run(ctx, question, batch, k, kind, index_dir, one)
+    _run(ctx, question, batch, k, kind, index_dir, one, date_from, date_to)
 
 
 @cli.command()
@@ -226,14 +258,17 @@ def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> Non
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Outcome of every question (default: eval/runs/NAME-MODE.json).")
 @click.option("--no-answers", is_flag=True, help="Score retrieval only.")
+@click.option("--from", "date_from", metavar="DATE", help="Only reports from this date, for questions that name none.")
+@click.option("--to", "date_to", metavar="DATE", help="Ask as the archive stood on this date, for questions that name none.")
 @click.pass_context
 def eval_(ctx: click.Context, questions: Path, index_dir: Path | None, k: int, mode: str, report: Path | None,
-          json_path: Path | None, no_answers: bool) -> None:
+          json_path: Path | None, no_answers: bool, date_from: str | None, date_to: str | None) -> None:
     """Score retrieval, answers and citations on a question set (JSON Lines, see eval/README.md)."""
     from qa.eval import run_eval
 
+    window = _window(date_from, date_to)
     run = run_eval(questions, _settings(ctx, index=index_dir), k=k, mode=mode, answers=not no_answers,
-                   report=report, json_path=json_path)
+                   report=report, json_path=json_path, date_from=window.get("from"), date_to=window.get("to"))
     click.echo(run.markdown)
     click.echo(f"outcomes: {run.json_path}" + (f"; report: {report}" if report else ""), err=True)
 

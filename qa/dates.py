@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-_MONTHS = {
+MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
@@ -17,7 +18,7 @@ _MONTHS = {
     )
     for m in names
 }
-MONTH_PATTERN = "|".join(sorted(_MONTHS, key=len, reverse=True))  # month names and abbreviations
+MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))  # month names and abbreviations
 _DATE_MDY = re.compile(rf"\b({MONTH_PATTERN})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_PATTERN})\.?,?\s+(\d{{4}})\b", re.I)
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -36,9 +37,9 @@ def parse_date(text: str | None) -> str | None:
     if m := _ISO.match(text):
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
     elif m := _MDY.match(text):
-        y, mo, d = int(m[3]), _MONTHS.get(m[1].lower(), 0), int(m[2])
+        y, mo, d = int(m[3]), MONTHS.get(m[1].lower(), 0), int(m[2])
     elif m := _DMY.match(text):
-        y, mo, d = int(m[3]), _MONTHS.get(m[2].lower(), 0), int(m[1])
+        y, mo, d = int(m[3]), MONTHS.get(m[2].lower(), 0), int(m[1])
     else:
         return None
     try:
@@ -69,9 +70,69 @@ def mentioned_dates(question: str) -> list[str]:
     for pattern, order in ((_DATE_MDY, (3, 1, 2)), (_DATE_DMY, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
         for m in pattern.finditer(question):
             y, mo, d = (m[i] for i in order)
-            month = int(mo) if mo.isdigit() else _MONTHS.get(mo.lower(), 0)
+            month = int(mo) if mo.isdigit() else MONTHS.get(mo.lower(), 0)
             try:
                 found.append((m.start(), date(int(y), month, int(d)).isoformat()))
             except ValueError:
                 continue
     return list(dict.fromkeys(iso for _, iso in sorted(found)))
+
+
+RELATIVE_TIME = re.compile(
+    r"\b(?P<p>(?:so far |earlier )?this (?:week|month|year)|(?:in )?the (?:past|last) (?:week|month|year|"
+    r"(?:few |two |three |\d+ )(?:days|weeks|months))|last (?:week|month|year)|today|yesterday|recently|lately|"
+    r"in recent (?:days|weeks|months))\b", re.I)
+_SPANS = {"days": 1, "weeks": 7, "months": 30}
+_COUNTS = {"few": 3, "two": 2, "three": 3}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window read from a question, inclusive ISO dates, and how the answer names it."""
+
+    date_from: str
+    date_to: str
+    label: str  # "In the week to 1 Dec 2023"
+
+
+def relative_window(question: str, anchor: str) -> Window | None:
+    """The window a question's relative time names, read against `anchor` (the `to` date asked for,
+    else the newest date in the archive): "this week" is the 7 days to it, "last month" the calendar
+    month before its own, "recently" the 30 days to it. None when the question names no such time.
+
+    `relative_window('What happened this week?', '2023-12-01').date_from` -> `'2023-11-25'`
+    """
+    m = RELATIVE_TIME.search(question)
+    if m is None:
+        return None
+    phrase = m["p"].lower()
+    end = date.fromisoformat(anchor[:10])
+    to = format_date(end.isoformat())
+    if phrase in ("today",):
+        return Window(end.isoformat(), end.isoformat(), f"On {to}")
+    if phrase == "yesterday":
+        day = end - timedelta(days=1)
+        return Window(day.isoformat(), day.isoformat(), f"On {format_date(day.isoformat())}")
+    if phrase.startswith("last ") and phrase.split()[-1] in ("month", "year"):
+        if phrase.endswith("month"):
+            last = end.replace(day=1) - timedelta(days=1)
+            start = last.replace(day=1)
+            return Window(start.isoformat(), last.isoformat(), f"In {last.strftime('%B %Y')}")
+        return Window(f"{end.year - 1}-01-01", f"{end.year - 1}-12-31", f"In {end.year - 1}")
+    if phrase.endswith("this month"):
+        start = end.replace(day=1)
+    elif phrase.endswith("this year"):
+        start = end.replace(month=1, day=1)
+    else:
+        words = phrase.split()
+        unit = words[-1]
+        count = 1
+        if len(words) >= 2 and (words[-2].isdigit() or words[-2] in _COUNTS):
+            count = int(words[-2]) if words[-2].isdigit() else _COUNTS[words[-2]]
+        days = {"week": 7, "month": 30, "year": 365}.get(unit, _SPANS.get(unit, 30) * count)
+        if phrase in ("recently", "lately") or phrase.startswith("in recent"):
+            days = 30
+        start = end - timedelta(days=days - 1)
+        return Window(start.isoformat(), end.isoformat(), f"In the {days} days to {to}" if days != 7
+                      else f"In the week to {to}")
+    return Window(start.isoformat(), end.isoformat(), f"From {format_date(start.isoformat())} to {to}")

@@ -126,6 +126,22 @@ def _weights_hash(folder: Path) -> str:
     return ""
 
 
+def _cached(name: str) -> bool:
+    """Whether sentence-transformers would find `name` (or sentence-transformers/`name`) in the local
+    Hugging Face cache, checked without loading it: a bad name is one line, not a download attempt."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # sentence-transformers brings it; without it, let the loader say what is wrong
+        return True
+    for repo in (name, f"sentence-transformers/{name}"):
+        try:
+            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                return True
+        except ValueError:  # not a valid repository id
+            continue
+    return False
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder (or the local HF cache), offline.
 
@@ -144,6 +160,11 @@ class SentenceTransformerEmbedder:
         else:
             self.path = Path(name).expanduser() if Path(name).expanduser().is_dir() else None
             self.model_id = str(self.path.resolve()) if self.path else name
+            if self.path is None and not _cached(name):
+                raise ConfigError(
+                    f"Embedding model {name!r} is not a model folder and not in the local Hugging Face cache "
+                    f"(nothing is downloaded). Give a model folder, or use the packaged default: "
+                    f"--model {PACKAGED_MODEL}")
         self._model = None
         self._tokenizer = None
         self._queries: dict[str, tuple[np.ndarray, dict]] = {}  # type: ignore[type-arg]
@@ -186,9 +207,10 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(
                     str(self.path) if self.path else self.model_id, device="cpu"
                 )
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ConfigError(
-                    f"Embedding model {self.model_id!r} is not available offline ({exc}). "
+                    f"Embedding model {self.model_id!r} could not be loaded offline ({first.rstrip('.')}). "
                     "Give a local model folder, or use the packaged default: "
                     f"--model {PACKAGED_MODEL}"
                 ) from None

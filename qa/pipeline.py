@@ -7,17 +7,22 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from qa.answer import Answerer, ExtractiveAnswerer
 from qa.config import Settings
+from qa.dates import ordinal, relative_window
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
 from qa.retrieve import Filters, Mode, Retriever
+from qa.state import answer_state
 from qa.store import Index, live_build, open_index
+from qa.timeline import read_state_question
 from qa.types import Answer, Hit
 
 log = logging.getLogger(__name__)
+SUBJECT_PASSAGES = 40  # passages about the subject of a "who holds X" question read for its history
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -58,18 +63,68 @@ class Pipeline:
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
                mode: Mode = "hybrid") -> list[Hit]:
         query = clean_question(question, self.settings.max_question_chars)
-        return self.retriever.search(query, k, filters, mode)
+        windowed, _ = self.window(query, filters)
+        hits = self.retriever.search(query, k, windowed, mode) if windowed != filters else []
+        return hits or self.retriever.search(query, k, filters, mode)
+
+    def newest(self) -> str | None:
+        """The newest publication date in the index (ISO), None when nothing is dated."""
+        days = self.index.days
+        return date.fromordinal(int(days.max())).isoformat() if len(days) and days.max() > 0 else None
+
+    def window(self, query: str, filters: Filters) -> tuple[Filters, str]:
+        """The filters narrowed to the time a question names ("this week", "last month", "recently"),
+        read against the `to` date asked for, else the newest date in the archive; and its label."""
+        anchor = filters.date_to or self.newest()
+        found = relative_window(query, anchor) if anchor else None
+        if found is None:
+            return filters, ""
+        start = max(found.date_from, filters.date_from or found.date_from)
+        return replace(filters, date_from=start, date_to=min(found.date_to, anchor or found.date_to)), found.label
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
-        query = clean_question(question, self.settings.max_question_chars)
-        return self.answerer.answer(query, self.retriever.search(query, k, filters))
+        answer: Answer | None = None
+        for item in self.ask_stream(question, k, filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # ask_stream always ends with the answer
+        return answer
 
     def ask_stream(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
         """As `ask`, with the answer's text so far yielded as a language model writes it (unchecked),
         before the `Answer` itself, which comes last; an extractive answerer yields only the `Answer`."""
         query = clean_question(question, self.settings.max_question_chars)
-        hits = self.retriever.search(query, k, filters)
-        stream = getattr(self.answerer, "stream", None)
+        windowed, label = self.window(query, filters)
+        hits = self.retriever.search(query, k, windowed) if label else []
+        if label and not hits:
+            label = f"Nothing in the archive is dated {label[0].lower()}{label[1:]}; from all reports"
+            windowed = filters
+        if not hits:
+            hits = self.retriever.search(query, k, filters)
+        for item in self._answer(query, hits, windowed):
+            if isinstance(item, Answer) and label and not item.abstained:
+                item = replace(item, text=f"{label}: {item.text}")
+            yield item
+
+    def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
+        subject = read_state_question(query)
+        if subject is None:
+            yield from self._reply(query, hits)
+            return
+        # Who holds X: the newest reports about X must be read even when older ones match the wording better.
+        seen = {h.chunk.chunk_id for h in hits}
+        articles = replace(filters, kinds=("article",))
+        about = [h for h in self.retriever.search(subject.subject, SUBJECT_PASSAGES, articles)
+                 if h.chunk.chunk_id not in seen]
+        if isinstance(self.answerer, ExtractiveAnswerer):
+            found = answer_state(query, subject, hits + about, nearest=len(hits))
+            yield found if found is not None else self.answerer.answer(query, hits)
+            return
+        newest = sorted(about, key=lambda h: -ordinal(h.chunk.published_at))[:len(hits)]
+        yield from self._reply(query, hits + newest)
+
+    def _reply(self, query: str, hits: list[Hit]) -> Iterator[str | Answer]:
+        stream = getattr(self.answerer, "stream", None)  # the LLM answerer streams; the extractive one answers
         if callable(stream):
             yield from stream(query, hits)
         else:

@@ -33,13 +33,18 @@ def card_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
+def plural(n: int, noun: str) -> str:
+    """`plural(1, 'document')` -> `'1 document'`; `plural(1200, 'chunk')` -> `'1,200 chunks'`"""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def status_html(manifest: dict[str, Any]) -> str:
     """`12 documents · 44 comments · 75 chunks · built 2025-05-01 09:30 UTC · model all-MiniLM-L6-v2`"""
     c = manifest.get("counts", {})
     built = str(manifest.get("created_at", "?"))[:16].replace("T", " ")
     model = manifest.get("model", {}).get("id", "?")
-    parts = [f"{c.get('documents', 0):,} documents", f"{c.get('comments', 0):,} comments",
-             f"{c.get('chunks', 0):,} chunks", f"built {built} UTC", f"model {model}"]
+    parts = [plural(c.get("documents", 0), "document"), plural(c.get("comments", 0), "comment"),
+             plural(c.get("chunks", 0), "chunk"), f"built {built} UTC", f"model {model}"]
     return '<div class="qa-status">' + " · ".join(esc(p) for p in parts) + "</div>"
 
 
@@ -185,6 +190,16 @@ details.qa-turn summary { cursor: pointer; opacity: 0.85; }
 .qa-passage { white-space: pre-line; margin: 0.4em 0 0; font-size: 0.9em; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; }
 .qa-empty { opacity: 0.7; }
+/* Layout: long words and links wrap inside their card or bubble; a long question scrolls inside a
+   capped box instead of stretching the box and the buttons beside it; long echoed questions fold. */
+.qa-card, .qa-title, .qa-meta, .qa-passage, .qa-answer, .qa-searched, .qa-turn-title, details.qa-turn summary,
+  #qa-chat .message, #qa-status { overflow-wrap: anywhere; min-width: 0; }
+.qa-turn-title, details.qa-turn summary, .qa-searched { display: -webkit-box; -webkit-box-orient: vertical;
+  -webkit-line-clamp: 3; overflow: hidden; }
+#qa-question textarea { max-height: 9em; overflow-y: auto !important; }
+#qa-ask, #qa-new { align-self: flex-start; flex: 0 0 auto !important; min-width: 6em !important;
+  white-space: nowrap; }
+.form:has(#qa-question) { flex: 1 1 16em !important; }
 """
 
 # Clicking `[n]` opens the turn's sources if folded, scrolls the card into view and flashes it.

@@ -120,33 +120,65 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
 
 def ensure_index(settings: Settings, archive: Path | None, default_index: bool) -> str:
-    """Build the index from `archive` when there is none; with no archive, the bundled sample is built
-    into the default folder only. An index in an older format is rebuilt from the sources its
-    manifest records, when they are all still there. Returns "" when an index is there, else what to
-    run to make one."""
-    from qa.build import build_index
+    """Make the index serve `archive` when one is given: built when there is none, rebuilt when it
+    holds other sources, updated (only changed passages embedded) when it holds this one. With no
+    archive, an existing index is served as it is, and the bundled sample is built into the default
+    folder only. An index in an older format is rebuilt from the sources its manifest records, when
+    they are all still there. Says on stdout which it did. Returns "" when an index is there, else
+    what to run to make one."""
+    from qa.build import build_index, update_index
     from qa.store import read_manifest
 
     try:
-        read_manifest(settings.index)
-        return ""
+        _, manifest = read_manifest(settings.index)
     except IndexNotFound as exc:
         if archive is None and not default_index:
             return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
                     f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
     except IndexOutdated as exc:
-        sources = [Path(p) for p in exc.sources]
+        sources = [archive] if archive is not None else [Path(p) for p in exc.sources]
         if not sources or not all(p.exists() for p in sources):
             raise
         print(f"{str(exc).split(' Rebuild it:')[0]} Rebuilding it from {', '.join(map(str, sources))} …",
               flush=True)
         print(build_index(sources, settings, progress=True).summary(), flush=True)
         return ""
+    else:
+        if archive is None:
+            return ""
+        held = [str(s) for s in manifest.get("sources", [])]
+        if held == [str(archive.resolve())]:
+            print(f"{settings.index} was built from {archive}; updating it (only changed passages are embedded) …",
+                  flush=True)
+            print(update_index([archive], settings, prune=True, progress=True).summary(), flush=True)
+        else:
+            print(f"{settings.index} holds {', '.join(held) or 'unknown sources'}, not {archive}; "
+                  f"rebuilding it from {archive} …", flush=True)
+            print(build_index([archive], settings, progress=True).summary(), flush=True)
+        return ""
     source = archive or SAMPLE_ARCHIVE
     print(f"No index at {settings.index}; building one from {source} …", flush=True)
     print(build_index([source], settings, progress=True).summary(), flush=True)
     return ""
 
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port something else listens on, before anything is loaded, with what to pass instead."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortBusy(host, port, exc.strerror or str(exc)) from None
+
+
+class PortBusy(QAError):
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"Cannot serve on {host}:{port} ({reason.lower()}). Pick another port: "
+                         f"qa serve --port {port + 1}, python app.py --port {port + 1}, or make run PORT={port + 1}.")
 
 
 def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
@@ -165,6 +197,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     auth = credentials()
+    check_port(host, port)
     missing = ensure_index(settings, archive, default_index)
     pipeline, ready = None, None
     if missing:
@@ -177,9 +210,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive
               file=sys.stderr, flush=True)
     page = build_ui(pipeline, missing, ready)
     page.queue(default_concurrency_limit=1)
+    try:
+        page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
+                    css=render.CSS, head=render.HEAD, prevent_thread_lock=True, quiet=True)
+    except OSError as exc:  # taken between the check and the launch
+        raise PortBusy(host, port, "in use") from exc
     print(f"Archive QA: serving {settings.index} on http://{host}:{port}", flush=True)
-    page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
-                css=render.CSS, head=render.HEAD, prevent_thread_lock=not block, quiet=True)
+    if block:
+        page.block_thread()
     return page
 
 

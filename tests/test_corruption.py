@@ -88,7 +88,15 @@ def damaged_index(hash_settings: Settings, request: pytest.FixtureRequest) -> tu
     return hash_settings, expected
 
 
-def qa(*args: str) -> subprocess.CompletedProcess[str]:
+def qa(*args: str, real: bool = True) -> subprocess.CompletedProcess[str]:
+    """The `qa` command in a process of its own, or (`real` False) in this one through CliRunner."""
+    if not real:
+        from click.testing import CliRunner
+
+        from qa.cli import cli
+
+        result = CliRunner().invoke(cli, list(args), env={"QA_CONFIG": ""}, prog_name="qa")
+        return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env,
                           timeout=120)
@@ -108,9 +116,11 @@ def repair_command(message: str) -> list[str]:
     return words[1:]
 
 
+# In-process in the quick run; as real processes (two per case, about a second each) in the full suite.
+@pytest.mark.parametrize("real", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["in-process", "process"])
 @pytest.mark.parametrize("damaged_index", sorted(CASES), indirect=True)
 def test_damage_is_one_clear_error_and_the_named_command_repairs_it(
-    damaged_index: tuple[Settings, str], request: pytest.FixtureRequest
+    damaged_index: tuple[Settings, str], request: pytest.FixtureRequest, real: bool
 ) -> None:
     settings, expected = damaged_index
     with pytest.raises(IndexCorrupt) as caught:
@@ -122,12 +132,12 @@ def test_damage_is_one_clear_error_and_the_named_command_repairs_it(
     else:  # the command to run as is: sources and model from the manifest
         assert message.endswith(f"Rebuild it: qa --model hash:256 index build {SAMPLE} --index {settings.index}")
 
-    cli = qa("--model", "hash", "search", QUESTION, "--index", str(settings.index))
+    cli = qa("--model", "hash", "search", QUESTION, "--index", str(settings.index), real=real)
     assert cli.returncode == 1 and cli.stdout == ""  # no answer from a damaged index
     assert cli.stderr.count("\n") == 1 and "Traceback" not in cli.stderr
     assert cli.stderr.startswith("Error: ") and expected in cli.stderr
 
-    repaired = qa(*repair_command(message), "--quiet")
+    repaired = qa(*repair_command(message), "--quiet", real=real)
     assert repaired.returncode == 0, repaired.stderr
     pipeline = Pipeline.open(settings)
     try:

@@ -192,11 +192,11 @@ class FakeAssistant:
     def __init__(self, hits: list[Hit], answer: Answer) -> None:
         self.hits, self.answer, self.calls = hits, answer, []
 
-    def search(self, question, k=None, *, mode="hybrid"):  # type: ignore[no-untyped-def]
+    def search(self, question, k=None, *, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
         self.calls.append(("search", k, mode))
         return self.hits[:k]
 
-    def ask(self, question):  # type: ignore[no-untyped-def]
+    def ask(self, question, *, filters=None):  # type: ignore[no-untyped-def]
         self.calls.append(("ask",))
         return self.answer
 
@@ -265,8 +265,8 @@ def test_markdown_tables():
     assert markdown_table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
     text = render_markdown(summarise(OUTCOMES, k=10), k=10, title="Run")
     assert "| all | 3 | 0.333 | 0.667 | 0.667 | 0.417 | 0.500 | 30 / 50 |" in text
-    assert "| type: unanswerable | 2 | — | 0.500 | 0.500 |" not in text  # accuracy column shows —
-    assert "| type: unanswerable | 2 | — | 1.000 | 0.500 | — | — | 0.500 | 400 / 500 |" in text
+    assert "| type: unanswerable | 0 | —" not in text.split("Answers (")[0]  # no empty retrieval row
+    assert "| type: unanswerable | 0 | — | — | — | 2 | 1 | 1.000 | 0.500 | 0.500 | 400 / 500 |" in text
     retrieval_only = [Outcome(**{**o.__dict__, "answer": None}) for o in OUTCOMES]
     assert "accuracy" not in render_markdown(summarise(retrieval_only, k=10), k=10)
 

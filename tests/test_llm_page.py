@@ -88,7 +88,7 @@ def final_answer(page: Any) -> Any:
 
 
 def test_the_answer_streams_onto_the_page_then_is_checked(page: Any, fake: FakeLLM) -> None:
-    fake.reply = tokens(["As of 3 March 2025, ", "the Iron Dawn Brigades ", "hold the crossing [1][9]."],
+    fake.reply = tokens(["As of 3 March 2025, ", "the Iron Dawn Brigades ", "hold the crossing [1][42]."],
                         hold_after=2)
     submit(page, "Who controls the Tal Varesh crossing?")
     page.wait_for_function("() => [...document.querySelectorAll('#qa-chat .qa-streaming')]"
@@ -104,10 +104,10 @@ def test_the_answer_streams_onto_the_page_then_is_checked(page: Any, fake: FakeL
     assert answer.inner_text() == "As of 3 March 2025, the Iron Dawn Brigades hold the crossing [1]."
     link = answer.locator("a.qa-cite")
     assert link.count() == 1 and page.locator(str(link.get_attribute("href"))).count() == 1
-    assert "[9]" in page.locator("#qa-chat .qa-note").inner_text()  # the marker naming no passage was removed
+    assert "[42]" in page.locator("#qa-chat .qa-note").inner_text()  # the marker naming no passage was removed
     assert page.locator("#qa-chat .qa-streaming").count() == 0
     streamed = page.evaluate("window.__streamed")
-    whole = "As of 3 March 2025, the Iron Dawn Brigades hold the crossing [1][9]."
+    whole = "As of 3 March 2025, the Iron Dawn Brigades hold the crossing [1][42]."
     assert streamed and all(whole.startswith(s) for s in streamed)  # the model's words as written, unchecked
 
 

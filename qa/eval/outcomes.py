@@ -11,14 +11,16 @@ from qa.cite import markers, markers_valid
 from qa.errors import QAError
 from qa.eval.metrics import answer_correct, cited_numbers, evidence_ranks, passage_supports
 from qa.eval.questions import Question
+from qa.retrieve import Filters
 from qa.types import Answer, Hit
 
 
 class Assistant(Protocol):
     """What evaluation needs of `qa.pipeline.Pipeline`."""
 
-    def search(self, question: str, k: int | None = None, *, mode: Any = "hybrid") -> list[Hit]: ...
-    def ask(self, question: str) -> Answer: ...
+    def search(self, question: str, k: int | None = None, *, mode: Any = "hybrid",
+               filters: Filters = ...) -> list[Hit]: ...
+    def ask(self, question: str, *, filters: Filters = ...) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,13 @@ def evaluate_question(assistant: Assistant, question: Question, k: int = 10, mod
     """Search the top k (timed), then, unless `answers` is off, ask the assistant (timed) and judge it."""
     try:
         start = time.perf_counter()
-        hits = assistant.search(question.question, k, mode=mode)
+        window = Filters(date_from=question.date_from, date_to=question.date_to)
+        hits = assistant.search(question.question, k, mode=mode, filters=window)
         retrieval_ms = (time.perf_counter() - start) * 1000
         judged: dict[str, Any] = {}
         if answers:
             start = time.perf_counter()
-            answer = assistant.ask(question.question)
+            answer = assistant.ask(question.question, filters=window)
             judged = {**judge_answer(question, answer), "answer_ms": (time.perf_counter() - start) * 1000}
     except QAError as exc:
         raise QAError(f"Question {question.id}: {exc}") from None

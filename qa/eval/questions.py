@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.dates import parse_date
 from qa.errors import QAError
 from qa.types import KINDS, Kind
 
-FIELDS = ("id", "question", "answers", "evidence", "type", "kind")
+FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to")
 MULTIHOP_NULL = "null_query"
 
 
@@ -41,6 +42,8 @@ class Question:
     evidence: tuple[Evidence, ...]
     type: str
     kind: Kind | None = None
+    date_from: str | None = None  # ask as the archive stood in this window ("from"/"to", ISO dates)
+    date_to: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -56,6 +59,10 @@ class Question:
         out["answers"], out["evidence"] = list(self.answers), [asdict(e) for e in self.evidence]
         if self.kind is None:
             del out["kind"]
+        for key, field in (("date_from", "from"), ("date_to", "to")):
+            value = out.pop(key)
+            if value is not None:
+                out[field] = value
         return out
 
 
@@ -90,7 +97,15 @@ def parse_question(record: Any) -> Question:
     kind = record.get("kind")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    window = {}
+    for field in ("from", "to"):
+        if record.get(field) is not None:
+            iso = parse_date(record[field]) if isinstance(record[field], str) else None
+            if iso is None:
+                raise ValueError(f"'{field}' must be a date written YYYY-MM-DD, got {json.dumps(record[field])}")
+            window[field] = iso
     return Question(
+        date_from=window.get("from"), date_to=window.get("to"),
         id=_text(record["id"], "'id'"),
         question=_text(record["question"], "'question'"),
         answers=tuple(_text(a, f"answer {i}") for i, a in enumerate(answers, start=1)),

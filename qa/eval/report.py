@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.eval.metrics import abstention_scores, hit_at, mean, percentile, recall_at, reciprocal_rank, share
 from qa.eval.outcomes import Outcome, Retrieved
+from qa.eval.targets import Target
 
 FORMAT = "archive-qa-eval/1"
 CUTOFFS = (1, 4, 10)
@@ -44,6 +45,9 @@ class Scores:
     markers_valid: float | None = None
     answer_p50: float | None = None
     answer_p95: float | None = None
+    correct: int = 0  # answerable questions answered correctly: accuracy = correct / answerable
+    abstained_answerable: int = 0
+    abstained_unanswerable: int = 0
 
 
 def score(group: str, outcomes: Sequence[Outcome], k: int) -> Scores:
@@ -68,6 +72,9 @@ def score(group: str, outcomes: Sequence[Outcome], k: int) -> Scores:
         base,
         answered=len(answered),
         answerable=sum(o.answerable for o in answered),
+        correct=sum(bool(o.correct) for o in answered if o.answerable),
+        abstained_answerable=sum(bool(o.abstained) for o in answered if o.answerable),
+        abstained_unanswerable=sum(bool(o.abstained) for o in answered if not o.answerable),
         accuracy=mean([o.correct for o in answered if o.answerable]),
         unanswerable=sum(unanswerable),
         abstention_precision=precision,
@@ -105,28 +112,101 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(scores: Sequence[Scores], k: int, title: str = "") -> str:
-    """The retrieval table and, when answers were run, the answers table."""
+def target_value(target: Target, s: Scores, k: int) -> float | None:
+    """The figure of `s` a target is about; None when this run has no such figure (e.g. Hits@10 at top 5)."""
+    if target.metric.startswith("hits@"):
+        return s.hits.get(int(target.metric.split("@")[1]))
+    if target.metric in ("mrr", "recall") and k != 10:  # the targets are at 10
+        return None
+    value = getattr(s, target.metric)
+    return None if value is None else float(value)
+
+
+def shortfalls(s: Scores, k: int, targets: Sequence[Target]) -> dict[str, Target]:
+    """The metrics of `s` that fall short of their target: metric name -> target."""
+    found = {}
+    for t in targets:
+        value = target_value(t, s, k)
+        if value is not None and not t.met(value):
+            found[t.metric] = t
+    return found
+
+
+def summary_lines(s: Scores, k: int, targets: Sequence[Target] = ()) -> list[str]:
+    """Three lines, each with its n: retrieval, answers, abstention; a figure short of its target is marked."""
+    short = shortfalls(s, k, targets)
+
+    def fig(metric: str, value: float | None, digits: int = 3, unit: str = "") -> str:
+        text = _num(value, digits) + unit
+        return f"{text} [✗ target {short[metric].describe()}]" if metric in short else text
+
+    top, mrr_at = max(cutoffs(k)), min(MRR_AT, k)
+    if s.with_evidence:
+        retrieval = (f"Retrieval, {s.with_evidence} questions with evidence: "
+                     f"Hits@{top} {fig(f'hits@{top}', s.hits[top])}, "
+                     f"MRR@{mrr_at} {fig('mrr', s.mrr)}, Recall@{k} {fig('recall', s.recall)}; "
+                     f"p50 {fig('retrieval_p50', s.retrieval_p50, 0, ' ms')}.")
+    else:
+        retrieval = "Retrieval: no question in this set has evidence to score."
+    lines = [retrieval]
+    if not s.answered:
+        return [*lines, "Answers: not run (--no-answers).", "Abstention: not run."]
+    if s.answerable:
+        lines.append(f"Answers, {s.answerable} answerable questions: {s.correct} correct, accuracy "
+                     f"{fig('accuracy', s.accuracy)}; citation precision "
+                     f"{fig('citation_precision', s.citation_precision)}; {s.abstained_answerable} wrongly "
+                     f"abstained (false abstention {fig('false_abstention', s.false_abstention)}).")
+    else:
+        lines.append("Answers: no answerable question in this set.")
+    if s.unanswerable:
+        answered = s.unanswerable - s.abstained_unanswerable
+        flag = f" ⚠ {answered} of {s.unanswerable} unanswerable questions were answered." if answered else ""
+        lines.append(f"Abstention, {s.unanswerable} unanswerable questions: {s.abstained_unanswerable} abstained "
+                     f"(recall {fig('abstention_recall', s.abstention_recall)}, precision "
+                     f"{_num(s.abstention_precision)}).{flag}")
+    else:
+        lines.append("Abstention: no unanswerable question in this set.")
+    return lines
+
+
+def render_markdown(scores: Sequence[Scores], k: int, title: str = "", targets: Sequence[Target] = ()) -> str:
+    """A three-line summary of the `all` group, then the retrieval table and, when answers were run, the
+    answers table; groups with nothing to score are left out, and figures of `all` short of `targets`
+    are marked ✗."""
     hit_cols = cutoffs(k)
     mrr_at = min(MRR_AT, k)
+    overall = scores[0]
+    short = shortfalls(overall, k, targets)
+
+    def cell(s: Scores, metric: str, value: float | None) -> str:
+        return _num(value) + (" ✗" if s is overall and metric in short else "")
+
+    def ms(s: Scores, p50: float | None, p95: float | None) -> str:
+        return _ms(p50, p95) + (" ✗" if s is overall and "retrieval_p50" in short else "")
+
     retrieval = markdown_table(
         ["group", "questions", *(f"Hits@{c}" for c in hit_cols), f"MRR@{mrr_at}", f"Recall@{k}",
          "retrieval ms p50 / p95"],
-        [[s.group, str(s.with_evidence), *(_num(s.hits.get(c)) for c in hit_cols), _num(s.mrr), _num(s.recall),
-          _ms(s.retrieval_p50, s.retrieval_p95)] for s in scores],
+        [[s.group, str(s.with_evidence), *(cell(s, f"hits@{c}", s.hits.get(c)) for c in hit_cols),
+          cell(s, "mrr", s.mrr), cell(s, "recall", s.recall), ms(s, s.retrieval_p50, s.retrieval_p95)]
+         for s in scores if s.with_evidence],
     )
-    parts = [title, "Retrieval (questions with evidence; a hit is a passage holding an evidence quote):",
-             "", retrieval]
+    parts = [title, *(f"- {line}" for line in summary_lines(overall, k, targets)), ""]
+    if short:
+        parts += ["✗: short of its target (`qa/eval/targets.py`, shown in docs/benchmarks.md).", ""]
+    parts += ["Retrieval (questions with evidence; a hit is a passage holding an evidence quote):", "", retrieval]
     if any(s.answered for s in scores):
         answers = markdown_table(
-            ["group", "answered", "accuracy", "abstention P", "abstention R", "false abstention",
-             "citation precision", "markers valid", "answer ms p50 / p95"],
-            [[s.group, str(s.answered), _num(s.accuracy), _num(s.abstention_precision), _num(s.abstention_recall),
-              _num(s.false_abstention), _num(s.citation_precision), _num(s.markers_valid),
-              _ms(s.answer_p50, s.answer_p95)] for s in scores],
+            ["group", "answerable", "accuracy", "false abstention", "citation precision", "unanswerable",
+             "abstained", "abstention P", "abstention R", "markers valid", "answer ms p50 / p95"],
+            [[s.group, str(s.answerable), cell(s, "accuracy", s.accuracy),
+              cell(s, "false_abstention", s.false_abstention), cell(s, "citation_precision", s.citation_precision),
+              str(s.unanswerable), str(s.abstained_unanswerable) if s.unanswerable else "—",
+              _num(s.abstention_precision), cell(s, "abstention_recall", s.abstention_recall),
+              _num(s.markers_valid), _ms(s.answer_p50, s.answer_p95)] for s in scores if s.answered],
         )
-        parts += ["", "Answers (accuracy, false abstention and citation precision over answerable questions; "
-                  "abstention P/R where the group has unanswerable ones):", "", answers]
+        parts += ["", "Answers (accuracy = correct / answerable; false abstention and citation precision over "
+                  "the answerable; abstained and abstention P/R over the unanswerable):", "", answers]
     return "\n".join(p for p in parts if p is not None).strip() + "\n"
 
 

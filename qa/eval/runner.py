@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from qa.config import Settings
 from qa.eval.outcomes import Outcome, evaluate
 from qa.eval.questions import load_questions
 from qa.eval.report import Scores, render_markdown, run_record, save_run, summarise
+from qa.eval.targets import targets_for
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -29,7 +30,7 @@ class EvalRun:
         title = (f"Evaluation of {i['questions']} ({i['count']} questions) on {i['index']}: mode {i['mode']}, "
                  f"top {i['k']}, answers {'on' if i['answers'] else 'off'}; {i['seconds']:.1f} s "
                  f"({i['count'] / max(i['seconds'], 1e-9):.1f} questions/s).\n")
-        return render_markdown(self.scores, i["k"], title)
+        return render_markdown(self.scores, i["k"], title, targets_for(o.type for o in self.outcomes))
 
 
 def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
@@ -38,7 +39,8 @@ def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
 
 
 def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
-             report: Path | None = None, json_path: Path | None = None, progress: bool = True) -> EvalRun:
+             report: Path | None = None, json_path: Path | None = None, progress: bool = True,
+             date_from: str | None = None, date_to: str | None = None) -> EvalRun:
     """Load the questions (refusing a bad set before loading any model), evaluate them on the index of
     `settings`, write the Markdown report (when asked) and the outcome JSON."""
     from qa import __version__
@@ -49,7 +51,8 @@ def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybr
         raise QAError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
     if k < 1:
         raise QAError(f"k must be at least 1, got {k}.")
-    items = load_questions(questions)
+    items = [replace(q, date_from=q.date_from or date_from, date_to=q.date_to or date_to)
+             for q in load_questions(questions)]
     pipeline = Pipeline.open(settings)
     try:
         started = datetime.now(UTC).isoformat(timespec="seconds")

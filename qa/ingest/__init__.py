@@ -15,7 +15,9 @@ from qa.ingest.page import parse_page
 from qa.ingest.records import RecordError, read_json, read_jsonl
 from qa.types import Document
 
-MAX_FILE_BYTES = {".txt": 5 * 2**20}  # larger "pages" are not pages; JSON corpora may be big
+# Larger "pages" are not pages (a saved page may hold inline images: its markup without them is
+# held to 5 MiB in qa.ingest.html); JSON corpora may be big; WordPress exports are streamed.
+MAX_FILE_BYTES = {".txt": 5 * 2**20, ".html": 64 * 2**20, ".htm": 64 * 2**20}
 DEFAULT_MAX_FILE_BYTES = 2 * 2**30
 MAX_DOCUMENT_CHARS = 5_000_000  # body and comments together; the longest real articles are ~100k
 
@@ -29,17 +31,45 @@ class Skipped:
         return f"{self.path}: {self.reason}"
 
 
-def _read_page(text: str, path: Path) -> Iterator[Document | RecordError]:
-    yield parse_page(text, doc_id=path.stem, path=str(path))
+def _read_page(path: Path) -> Iterator[Document | RecordError]:
+    yield parse_page(_decode(path), doc_id=path.stem, path=str(path))
 
 
-Reader = Callable[[str, Path], Iterable["Document | RecordError"]]
+def _read_html(path: Path) -> Iterator[Document | RecordError]:
+    from qa.ingest.html import decode_html, parse_html
+
+    _check_size(path)
+    yield parse_html(decode_html(path.read_bytes()), doc_id=path.stem, path=str(path))
+
+
+def _read_wxr(path: Path) -> Iterable[Document | RecordError]:
+    from qa.ingest.wxr import read_wxr
+
+    return read_wxr(path)
+
+
+Reader = Callable[[Path], Iterable["Document | RecordError"]]
 READERS: dict[str, Reader] = {
     ".txt": _read_page,
-    ".json": lambda text, path: read_json(text, str(path)),
-    ".jsonl": lambda text, path: read_jsonl(text, str(path)),
-    ".ndjson": lambda text, path: read_jsonl(text, str(path)),
+    ".json": lambda path: read_json(_decode(path), str(path)),
+    ".jsonl": lambda path: read_jsonl(_decode(path), str(path)),
+    ".ndjson": lambda path: read_jsonl(_decode(path), str(path)),
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".xml": _read_wxr,
 }
+STREAMED = {".xml"}  # read as they come: a fault midway keeps the documents before it
+FORMATS = {".txt": "text", ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines",
+           ".html": "HTML", ".htm": "HTML", ".xml": "WordPress export"}
+
+
+def count_formats(docs: Iterable[Document]) -> dict[str, int]:
+    """Documents per source format, by their file's extension: `{'text': 12, 'HTML': 3}`."""
+    counts: dict[str, int] = {}
+    for doc in docs:
+        name = FORMATS.get(Path(doc.path or "").suffix.lower(), "other")
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -58,13 +88,17 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def _decode(path: Path) -> str:
-    """File text, or ValueError saying why it is not readable text."""
+def _check_size(path: Path) -> None:
     limit = MAX_FILE_BYTES.get(path.suffix.lower(), DEFAULT_MAX_FILE_BYTES)
     size = path.stat().st_size
     if size > limit:
         raise ValueError(f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB limit "
                          f"for {path.suffix} files")
+
+
+def _decode(path: Path) -> str:
+    """File text, or ValueError saying why it is not readable text."""
+    _check_size(path)
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (contains NUL bytes)")
@@ -90,30 +124,48 @@ def _size(doc: Document) -> int:
     return len(doc.title) + len(doc.body) + sum(len(c.text) for c in doc.comments)
 
 
+def _url_key(url: str | None) -> str | None:
+    """One article's address however it was saved: `'https://www.X.example/a/?utm_source=rss#c'`
+    and `'http://x.example/a'` -> `'x.example/a'`."""
+    if not url or "://" not in url:
+        return None
+    rest = url.split("://", 1)[1].split("#", 1)[0]
+    address, _, query = rest.partition("?")
+    host, _, where = address.partition("/")
+    kept = "&".join(q for q in query.split("&") if q and not q.lower().startswith("utm_"))
+    return host.lower().removeprefix("www.") + "/" + where.rstrip("/") + (f"?{kept}" if kept else "")
+
+
 class _Seen:
-    """Ids and contents met so far: a repeated content is a duplicate; a repeated id with other
-    content gets an id derived from its file and content, so it is the same on every run."""
+    """Ids, contents and addresses met so far: a repeated content, or a repeated URL (the same
+    article saved as a page and exported, or mirrored twice), is a duplicate; a repeated id with
+    other content gets an id derived from its file and content, so it is the same on every run."""
 
     def __init__(self, known: Iterable[Document]) -> None:
         self.ids: dict[str, str] = {}
         self.contents: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
         for doc in known:
-            self.add(doc.doc_id, fingerprint(doc))
+            self.add(doc, fingerprint(doc))
 
-    def add(self, doc_id: str, content: str) -> None:
-        self.ids[doc_id] = content
-        self.contents.setdefault(content, doc_id)
+    def add(self, doc: Document, content: str) -> None:
+        self.ids[doc.doc_id] = content
+        self.contents.setdefault(content, doc.doc_id)
+        if key := _url_key(doc.url):
+            self.urls.setdefault(key, doc.doc_id)
 
     def admit(self, doc: Document, path: Path) -> Document | str:
         """The document to index (perhaps renamed), or why it is a duplicate."""
         content = fingerprint(doc)
         if content in self.contents:
             return f"duplicate of document {self.contents[content]}"
+        if (key := _url_key(doc.url)) and key in self.urls:
+            return f"duplicate of document {self.urls[key]} (the same URL, {doc.url})"
         base, salt = doc.doc_id, ""
         while doc.doc_id in self.ids:
             suffix = hashlib.sha1(f"{path}\x1f{content}{salt}".encode()).hexdigest()[:8]
             doc, salt = Document(**{**doc.__dict__, "doc_id": f"{base}-{suffix}"}), salt + "+"
-        self.add(doc.doc_id, content)
+        self.add(doc, content)
         return doc
 
 
@@ -131,22 +183,36 @@ def iter_documents(paths: Iterable[Path], skipped: list[Skipped], known: Iterabl
             skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}; "
                                               f"readable: {', '.join(READERS)}"))
             continue
+        streamed = path.suffix.lower() in STREAMED
+        read = 0
         try:
-            items = list(reader(_decode(path), path))
+            items = reader(path)
+            if not streamed:
+                items = list(items)  # a file that fails is skipped whole
+            single = isinstance(items, list) and len(items) == 1
+            for read, item in enumerate(items, start=1):
+                outcome = _admit(item, path, read, single, seen)
+                if isinstance(outcome, Skipped):
+                    skipped.append(outcome)
+                else:
+                    yield outcome
         except (ValueError, RecursionError, OSError) as exc:
             reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            if read:
+                reason += f"; the {read} items before it were read" if read > 1 else "; the item before it was read"
             skipped.append(Skipped(str(path), reason))
             continue
-        if not items:
+        if not read:
             skipped.append(Skipped(str(path), "no documents in this file"))
-        for n, item in enumerate(items, start=1):
-            where = str(path) if len(items) == 1 else f"{path}:document {n}"
-            if isinstance(item, RecordError):
-                skipped.append(Skipped(f"{path}:{item.where}", item.reason))
-            elif _size(item) > MAX_DOCUMENT_CHARS:
-                skipped.append(Skipped(where, f"document {item.doc_id} is {_size(item):,} characters long, "
-                                              f"over the {MAX_DOCUMENT_CHARS:,} limit; split it"))
-            elif isinstance(admitted := seen.admit(item, path), str):
-                skipped.append(Skipped(where, admitted))
-            else:
-                yield admitted
+
+
+def _admit(item: Document | RecordError, path: Path, n: int, single: bool, seen: _Seen) -> Document | Skipped:
+    """The document to index, or why it is skipped."""
+    where = str(path) if single else f"{path}:document {n}"
+    if isinstance(item, RecordError):
+        return Skipped(f"{path}:{item.where}", item.reason)
+    if _size(item) > MAX_DOCUMENT_CHARS:
+        return Skipped(where, f"document {item.doc_id} is {_size(item):,} characters long, "
+                              f"over the {MAX_DOCUMENT_CHARS:,} limit; split it")
+    admitted = seen.admit(item, path)
+    return Skipped(where, admitted) if isinstance(admitted, str) else admitted

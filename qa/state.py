@@ -1,0 +1,170 @@
+"""Answers about a state of affairs: the latest dated report first, then the dated changes before it.
+
+`answer_state` reads the control events (`qa.timeline`) in the passages retrieved for the question
+and for its subject, and writes "As of DATE, HOLDER holds X [n]." with the quote that says so, since
+when, and a short history newest first. Only articles lead; reader comments are opinion, not reporting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.chunk import split_sentences
+from qa.dates import format_date, ordinal
+from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
+from qa.types import Answer, Citation, Hit
+
+HISTORY = 5  # earlier changes listed under the current state
+
+
+@dataclass(frozen=True)
+class Found:
+    event: Event
+    hit: int  # position in the hit list
+
+
+def _about(sentence: str, passage_about: bool, subject: StateQuestion) -> bool:
+    if mentions(sentence, subject):
+        return True
+    head = subject.head  # "the crossing", "the border crossing": not "the Trebil crossing"
+    return passage_about and head is not None and re.search(rf"\bthe (?:[a-z]+ )?{re.escape(head)}\b",
+                                                             sentence) is not None
+
+
+def find_events(subject: StateQuestion, hits: Sequence[Hit]) -> list[Found]:
+    """Control events about the subject in the articles among `hits`, oldest first, each event once."""
+    found: list[Found] = []
+    for i, hit in enumerate(hits):
+        chunk = hit.chunk
+        if chunk.kind != "article":
+            continue
+        about = mentions(f"{chunk.title} {chunk.text}", subject)
+        for start, end in split_sentences(chunk.text):
+            sentence = chunk.text[start:end]
+            if _about(sentence, about, subject):
+                found += [Found(e, i) for e in control_events(sentence, chunk.published_at, start)
+                          if concerns(e, sentence, subject, about)]
+    return _dedupe(found)
+
+
+def _dedupe(found: list[Found]) -> list[Found]:
+    """One event per holder and day (the earliest report of it); a gain the sentence gives no date for is
+    dropped when the same side's gain is dated in some report ("twelve days after the Brigades recaptured …")."""
+    groups = holder_groups([f.event.holder for f in found])
+    dated_gains = {(g, f.event.day) for f, g in zip(found, groups) if f.event.kind == "gain" and f.event.explicit}
+    kept: dict[tuple[int, int, str], Found] = {}
+    for f, g in zip(found, groups):
+        e = f.event
+        if e.kind == "gain" and not e.explicit and any(gg == g and day <= ordinal(e.reported)
+                                                      for gg, day in dated_gains):
+            continue
+        # two sides do not take a place on the same day: one gain a day, told by its most named holder
+        key = (-1 if e.kind == "gain" and e.explicit else g, e.day, e.kind)
+        if key not in kept or _better(f, kept[key]):
+            kept[key] = f
+    return sorted(kept.values(), key=lambda f: (f.event.day, ordinal(f.event.reported), f.event.kind == "hold"))
+
+
+def _named(holder: str) -> int:
+    return sum(w[:1].isupper() for w in holder.split())
+
+
+def _better(a: Found, b: Found) -> bool:
+    """The report to keep of one event: the one naming its holder more fully, then the earliest."""
+    return (-_named(a.event.holder), ordinal(a.event.reported)) < (-_named(b.event.holder), ordinal(b.event.reported))
+
+
+def _verb(holder: str) -> str:
+    last = re.findall(r"\w+", holder)[-1] if re.findall(r"\w+", holder) else ""
+    return "hold" if last.endswith("s") and not last.endswith("ss") and not last.isupper() else "holds"
+
+
+class _Numbers:
+    """Citation numbers in order of first use; hits nobody cited follow, so the nearest passages stay listed."""
+
+    def __init__(self, hits: Sequence[Hit]) -> None:
+        self.hits, self.order, self.spans = hits, [], {}  # type: ignore[var-annotated]
+
+    def mark(self, f: Found) -> str:
+        if f.hit not in self.order:
+            self.order.append(f.hit)
+        self.spans.setdefault(f.hit, set()).add((f.event.start, f.event.end))
+        return f"[{self.order.index(f.hit) + 1}]"
+
+    def citations(self, extra: Sequence[int]) -> tuple[Citation, ...]:
+        order = self.order + [i for i in extra if i not in self.order]
+        return tuple(Citation(n + 1, self.hits[i], tuple(sorted(self.spans.get(i, ()))))
+                     for n, i in enumerate(order))
+
+
+def _quote(hit: Hit, f: Found) -> str:
+    return " ".join(hit.chunk.text[f.event.start:f.event.end].split()).strip("“”\"")
+
+
+def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nearest: int = 5,
+                 window: str = "") -> Answer | None:
+    """The latest holder with its date and quote, since when, and the earlier changes; None when no
+    article among `hits` reports who holds the subject (the caller answers another way)."""
+    events = find_events(subject, hits)
+    if subject.after:
+        events = [f for f in events if not f.event.on or f.event.day > ordinal(subject.after)]
+    if not events:
+        return None
+    dated = [f for f in events if f.event.on]
+    undated = [f for f in events if not f.event.on]
+    if undated and not any(hits[f.hit].chunk.published_at for f in events):
+        # no report is dated: what the report says holds now leads; the dates it names are history
+        return _undated(question, subject, hits, undated, dated, nearest)
+    numbers = _Numbers(hits)
+    lines: list[str] = []
+    lead = f"{window}: " if window else ""
+    if dated:
+        latest = dated[-1]
+        e = latest.event
+        when = format_date(e.reported or e.on)
+        lines.append(f"{lead}As of {when}, {e.holder} {_verb(e.holder)} {subject.subject} {numbers.mark(latest)}: "
+                     f"“{_quote(hits[latest.hit], latest)}”")
+        since = held_since([f.event for f in dated])
+        since_found = next((f for f in dated if f.event is since), None)
+        if since_found is not None and since_found is not latest:
+            lines.append(f"Held since {format_date(since_found.event.on)}, when "
+                         f"{since_found.event.says('it')} {numbers.mark(since_found)}.")
+        earlier = [f for f in reversed(dated) if f is not latest and f is not since_found]
+        if subject.mode == "current":
+            earlier = [f for f in earlier if f.event.kind == "gain"]
+        if earlier:
+            history = "; ".join(f"{_describe(f.event)} {numbers.mark(f)}" for f in earlier[:HISTORY])
+            lines.append(f"Before that: {history}.")
+        if subject.mode == "history" and not subject.after:
+            sides = len(set(holder_groups([f.event.holder for f in dated])))
+            if sides > 1 and re.search(r"\bchanged? hands\b", question, re.I):
+                lines[0] = "Yes. " + lines[0]
+    for f in undated[:2]:
+        article = "The undated report" if not dated and len(undated) == 1 else "An undated report"
+        lines.append(f"{article} says {f.event.says(subject.subject)} {numbers.mark(f)}: "
+                     f"“{_quote(hits[f.hit], f)}”")
+    if subject.after:
+        lines.insert(0, f"After {format_date(subject.after)}:")
+    return Answer(question, "\n".join(lines), numbers.citations(range(min(nearest, len(hits)))))
+
+
+def _undated(question: str, subject: StateQuestion, hits: Sequence[Hit], undated: list[Found],
+             dated: list[Found], nearest: int) -> Answer:
+    numbers = _Numbers(hits)
+    first = undated[0]
+    more = "The undated report" if len({hits[f.hit].chunk.doc_id for f in undated}) == 1 else "An undated report"
+    lines = [f"{more} says {first.event.says(subject.subject)} {numbers.mark(first)}: "
+             f"“{_quote(hits[first.hit], first)}”"]
+    others = [f for f in undated[1:3] if f.event.holder != first.event.holder]
+    lines += [f"It also says {f.event.says('it')} {numbers.mark(f)}." for f in others]
+    if dated:
+        lines.append("Before that: " + "; ".join(f"{_describe(f.event)} {numbers.mark(f)}"
+                                                for f in reversed(dated[-HISTORY:])) + ".")
+    return Answer(question, "\n".join(lines), numbers.citations(range(min(nearest, len(hits)))))
+
+
+def _describe(e: Event) -> str:
+    when = format_date(e.on)
+    return f"{when} — {e.says('it')}" if e.kind == "gain" else f"{when} — reported held by {e.holder}"

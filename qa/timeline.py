@@ -1,0 +1,332 @@
+"""Who holds a place, and since when: control events read from dated reports, newest first.
+
+News about a place that changes hands reports the same crossing seized, retaken and seized again.
+A question about a state of affairs ("who controls X?", "is X still held by …?", "has X changed
+hands?", "what happened to X after June 2014?") is answered from the latest dated report that
+addresses it, with the earlier changes as a short dated history. Pure: no model, no index.
+
+    >>> read_state_question("Who controls the Tal Varesh crossing now?").subject
+    'the Tal Varesh crossing'
+    >>> [e.holder for e in control_events("Rebels seized the crossing on May 2, 2024.", "2024-05-03")]
+    ['Rebels']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from qa.dates import MONTH_PATTERN, MONTHS, format_date, mentioned_dates, ordinal
+from qa.lexical import analyze, fold, skeleton
+
+Mode = Literal["current", "history"]
+
+_ASKS_HOLDER = (r"(?:who|which (?:group|side|force|forces|faction|party|country|army|militia|government)s?)\s+"
+                r"(?:now\s+|currently\s+|still\s+|actually\s+)?"
+                r"(?:controls?|holds?|runs?|occup(?:y|ies)|administers?|has|have|owns?|"
+                r"(?:is|are) (?:now |currently |still )?(?:in (?:control|charge|possession) of|holding|controlling|"
+                r"running|occupying))")
+_TAIL = r"\s*(?:now|today|currently|at present|these days|at the moment|right now)?\s*[?.!]*\s*$"
+_CURRENT = [
+    re.compile(rf"^\s*{_ASKS_HOLDER}\s+(?P<x>.+?){_TAIL}", re.I),
+    re.compile(r"^\s*(?:is|are)\s+(?P<x>.+?)\s+(?:still|now|currently)\s+(?:held|controlled|in|under|occupied|run)\b",
+               re.I),
+    re.compile(r"^\s*(?:who|which \w+)\s+(?:is|are)\s+(?:now\s+|currently\s+)?in\s+(?:control|charge)\s+of\s+"
+               rf"(?P<x>.+?){_TAIL}", re.I),
+    re.compile(rf"^\s*(?:what is|what's)\s+the\s+(?:current\s+)?(?:status|situation)\s+(?:of|at)\s+(?P<x>.+?){_TAIL}",
+               re.I),
+]
+_HISTORY = [
+    re.compile(r"^\s*(?:has|have|did)\s+(?P<x>.+?)\s+(?:changed|change)\s+hands\b", re.I),
+    re.compile(r"^\s*how (?:many times|often) (?:has|have|did)\s+(?P<x>.+?)\s+(?:changed?|switched?) hands\b", re.I),
+    re.compile(r"^\s*who (?:has|have) (?:held|controlled)\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I),
+    re.compile(r"^\s*(?:who|which \w+) (?:held|controlled)\s+(?P<x>.+?)\s+before\b", re.I),
+    re.compile(r"^\s*what (?:has )?happened (?:to|at)\s+(?P<x>.+?)(?:\s+(?:after|since)\s+(?P<after>.+?))?"
+               r"\s*[?.!]*\s*$", re.I),
+    re.compile(r"^\s*(?:what is|tell me) the history of\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I),
+]
+
+
+@dataclass(frozen=True)
+class StateQuestion:
+    """A question about who holds something: its subject, and whether it asks for the state or its history."""
+
+    subject: str
+    mode: Mode = "current"
+    after: str | None = None  # ISO date: only changes after it ("what happened to X after June 2014?")
+
+    @property
+    def names(self) -> list[str]:
+        """The subject's distinctive terms (its name without the head noun): `the Tal Varesh crossing` -> tal, varesh."""
+        capital = [w for w in re.findall(r"[\w'’\-]+", self.subject) if w[:1].isupper()]
+        return analyze(" ".join(capital)) or analyze(self.subject)
+
+    @property
+    def head(self) -> str | None:
+        """The subject's last lower-case word, what a report calls it once named: "the crossing"."""
+        words = re.findall(r"[\w'’\-]+", self.subject)
+        return words[-1].lower() if words and words[-1].islower() and len(words) > 1 else None
+
+
+def _month_end(year: int, month: int) -> date:
+    return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+
+
+def period_end(text: str) -> str | None:
+    """The last day a phrase names: `June 2014` -> `2014-06-30`, `2014` -> `2014-12-31`, a full date itself."""
+    if found := mentioned_dates(text):
+        return found[0]
+    if m := re.search(rf"\b({MONTH_PATTERN})\.?,?\s+(\d{{4}})\b", text, re.I):
+        month = _month_number(m[1])
+        return _month_end(int(m[2]), month).isoformat() if month else None
+    if m := re.search(r"\b(1[89]\d\d|2\d\d\d)\b", text):
+        return f"{m[1]}-12-31"
+    return None
+
+
+def _month_number(name: str) -> int:
+    return MONTHS.get(name.lower().rstrip("."), 0)
+
+
+def read_state_question(question: str) -> StateQuestion | None:
+    """The subject and mode of a question about who holds something; None for any other question."""
+    text = question.strip()
+    for pattern in _CURRENT:
+        if m := pattern.match(text):
+            return StateQuestion(_clean_subject(m["x"]), "current")
+    for pattern in _HISTORY:
+        if m := pattern.match(text):
+            after = period_end(m["after"]) if m.groupdict().get("after") else None
+            return StateQuestion(_clean_subject(m["x"]), "history", after)
+    return None
+
+
+def _clean_subject(text: str) -> str:
+    from qa.dates import RELATIVE_TIME
+
+    text = RELATIVE_TIME.sub("", text).strip()
+    text = re.sub(r"\s+(?:now|today|currently|at present|anymore|any more|so far)$", "", text.strip(" ?.!,"), flags=re.I)
+    return re.sub(r"\s+", " ", text)
+
+
+# --- control events in report text --------------------------------------------------------------
+
+_GAIN = (r"seized|seizes|seize|captured|captures|capture|recaptured|recaptures|recapture|retook|retakes|retake|"
+         r"retaken|overran|overrun|overruns|stormed|storms|occupied|liberated|took (?:full |back |over )?control of|"
+         r"taken (?:full |back )?control of|take (?:full |back )?control of|takes (?:full |back )?control of|"
+         r"regained(?: control of)?|took over|taken over|wrested(?: control of)?|"
+         r"(?:have|has|had) (?:now |since )?(?:seized|captured|retaken|recaptured|taken)")
+_HOLD = (r"controls|holds|hold|still holds?|maintains? control (?:of|over)|(?:remain|remains|remained|is|are|was|were) (?:firmly |still |now )?"
+         r"in (?:full |firm |complete )?control of|(?:remain|remains|remained|stay|stays) in control of")
+_GROUP = (r"forces|army|troops|soldiers|fighters|militants|rebels|insurgents|government|brigades?|militias?|"
+          r"police|guards?|units?|garrison|group|jihadists|regime|state|battalions?|division|command")
+_PASSIVE = re.compile(
+    r"\b(?P<v>fell to|(?:was|were|has been|had been|is|are) (?:now |also |\w+ly )*(?:seized|captured|retaken|recaptured|taken|"
+    r"overrun|held|controlled|occupied) by|(?:is|are|was|were|remains?|remained|stays?|has been|had been) (?:now )?"
+    r"(?:firmly |still |back )?(?:under (?:the )?(?:full |firm |complete |effective )?(?:control|command) of|"
+    r"in the hands of))"
+    r"\s+(?P<h>(?:the )?[\w'’\-]+(?: (?:of|and|the|al|el)? ?[\w'’\-]+){0,6}?)(?=[,.;:)]|\s+(?:on|in|since|after|"
+    r"before|when|while|as|for|until|and|who|which|following|during|last|this|by|at|along|with|near|from|just|amid|"
+    r"days|weeks|months|later|earlier|together)\b|$)", re.I)
+_UNDER = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|firmly|still|now)(?: \w+)? under)\s+"
+                    r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)\s+control\b")
+_HANDS = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|still|now)(?: \w+)? in)\s+"
+                    r"(?P<h>government|rebel|army|militant|[A-Z][\w'’\-]*)\s+hands\b", re.I)
+_ACTIVE = re.compile(rf"(?P<h>[^,;:“”\"]{{2,90}}?)\s+(?:(?:now|still|again|briefly|fully|later|then|"
+                     rf"reportedly|finally|quickly|also|continue to|continues to|continued to)\s+)*(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))",
+                     re.I)
+_CLAUSE = re.compile(r".*(?:[.!?]\s+|\btold\s+\S+\s+|\b(?:claimed|reported|that|after|when|while|as|since|because|but|and|said|says|where|which|before|"
+                     r"until|as|with|once|although|though|said that)\s+|^)", re.I | re.S)
+_LEAD = re.compile(r"^(?:(?:on|in|by|early|late|last|this|just|days|weeks|then|now|however|meanwhile|"
+                   r"according to [\w\s]+?)\b[^A-Z]*?)+(?=[A-Z])")
+_SUBJECT = re.compile(rf"^((?:the |The )?(?:[A-Z][\w'’\-]*\s+){{0,5}}(?:[A-Z][\w'’\-]*|{_GROUP}))\b(?=\s+[a-z])")
+_PASSIVE_END = re.compile(r"\b(?:was|were|been|being|be|is|are|a|an|the|of|to|and|or|their|its)(?:\s+\w+ly)*\s*$", re.I)
+_PRONOUN = re.compile(r"^(?:it|they|he|she|we|this|that|which|who|there|its|their)$", re.I)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_DAY = re.compile(rf"\b(?:on |since |from )?({MONTH_PATTERN})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? \d{{4}})",
+                        re.I)
+_WEEKDAY = re.compile(r"\b(?:on |early on |late on |early |late )?(monday|tuesday|wednesday|thursday|friday|saturday|"
+                      r"sunday)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One report of who held the subject: `gain` (took it) or `hold` (holds it as of the report)."""
+
+    holder: str
+    verb: str  # as written: "recaptured", "remains under"
+    kind: Literal["gain", "hold"]
+    on: str | None  # ISO date of the event: named in the sentence, else the report's date
+    reported: str | None  # the report's date
+    start: int  # the sentence's span in its passage
+    end: int
+    explicit: bool = False  # `on` is a date the sentence names, not the report's date
+    passive: bool = False  # the verb comes before the holder: "fell to", "under the control of"
+    verb_at: tuple[int, int] = (0, 0)  # the verb's span in the sentence
+
+    def says(self, subject: str) -> str:
+        """`the Brigades recaptured the crossing`, `the crossing fell to the Brigades`."""
+        if self.passive:
+            verb = re.sub(r"\b(?:\w+ly|now|also|still)\s+", "", self.verb)
+            return f"{subject} {verb} {self.holder}"
+        return f"{self.holder} {self.verb} {subject}"
+
+    @property
+    def day(self) -> int:
+        return ordinal(self.on)
+
+
+def _holder(raw: str) -> str | None:
+    """A plausible holder phrase: the last clause of `raw`, leading adverbials dropped, capitalised or a group noun."""
+    text = _CLAUSE.sub("", raw.strip()) if raw else ""
+    text = _LEAD.sub("", text).strip(" ,")
+    text = re.sub(r"^(?:and|but|so|then)\s+", "", text, flags=re.I)
+    words = text.split()
+    if not words or len(words) > 9 or _PRONOUN.match(text) or _PRONOUN.match(words[0]):
+        return None
+    if not (any(w[:1].isupper() for w in words) or re.search(rf"\b(?:{_GROUP})\b", text, re.I)):
+        return None
+    return text
+
+
+def _event_date(sentence: str, reported: str | None, after: int = 0) -> tuple[str | None, bool]:
+    """The date an event in `sentence` happened: a full date, else a month and day or a weekday
+    resolved against the report's date (the latest such day not after it), else the report's date."""
+    tail = sentence[after:]
+    if found := mentioned_dates(tail):
+        return found[0], True
+    if reported:
+        day = date.fromisoformat(reported[:10])
+        if m := _MONTH_DAY.search(tail):
+            month = _month_number(m[1])
+            try:
+                when = date(day.year, month, int(m[2])) if month else None
+            except ValueError:
+                when = None
+            if when is not None:
+                if when > day:
+                    when = when.replace(year=day.year - 1)
+                return when.isoformat(), True
+        if m := _WEEKDAY.search(tail):
+            back = (day.weekday() - _WEEKDAYS.index(m[1].lower())) % 7
+            return (day - timedelta(days=back)).isoformat(), True
+    return reported, False
+
+
+def control_events(sentence: str, reported: str | None, start: int = 0) -> list[Event]:
+    """The control events one sentence reports, in order of appearance (none when no holder is named)."""
+    end = start + len(sentence)
+    found: list[tuple[int, Event]] = []
+    for pattern in (_PASSIVE, _UNDER, _HANDS):
+        for m in pattern.finditer(sentence):
+            holder = _holder(m["h"]) if pattern is _PASSIVE else m["h"]
+            if holder:
+                gain = pattern is _PASSIVE and re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun",
+                                                         m["v"], re.I)
+                on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
+                found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
+                                               start, end, explicit, True, m.span("v"))))
+    for m in _ACTIVE.finditer(sentence):
+        if any(abs(m.start("v") - at) < 3 for at, _ in found):
+            continue
+        gain = re.match(_GAIN, m["v"], re.I) is not None
+        if not gain and re.search(r"\band\s*$", m["h"]):  # "Government forces repelled … and remain in control"
+            holder = (lead := _SUBJECT.match(sentence)) and _holder(lead[1])
+        elif _PASSIVE_END.search(m["h"]):
+            continue  # "the crossing was captured" names no holder; "a captured outpost" is no event
+        else:
+            holder = _holder(m["h"])
+        if not holder:
+            continue
+        on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
+        found.append((m.start("v"), Event(holder, m["v"], "gain" if gain else "hold", on, reported, start, end,
+                                          explicit, False, m.span("v"))))
+    return [e for _, e in sorted(found, key=lambda p: p[0])]
+
+
+def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about: bool) -> bool:
+    """The event is about the subject: what was taken or held ("seized THE CROSSING", "THE CROSSING fell to")
+    names it, calls it by its head noun in a passage about it, or is a pronoun there ("retook it")."""
+    a, b = event.verb_at
+    thing = sentence[max(0, a - 90):a] if event.passive else sentence[b:b + 90]
+    if event.passive:
+        thing = re.split(r"[.;]\s", thing)[-1]
+    else:
+        thing = re.split(r"[,;.]\s|\s(?:on|in|after|before|from|and|when|while|with|since)\s", thing)[0]
+    if mentions(thing, subject):
+        return True
+    if not passage_about:
+        return False
+    head = subject.head
+    near = r"\b(?:it|them|which)\b" + (rf"|\bthe (?:[a-z]+ )?{re.escape(head)}\b" if head else "")
+    return re.search(near, thing) is not None
+
+
+def mentions(text: str, subject: StateQuestion) -> bool:
+    """The text names the subject: every distinctive term, or another spelling of it (same consonants)."""
+    words = set(analyze(text))
+    shapes = {skeleton(w) for w in words if w.isalpha() and len(w) >= 3}
+    return all(t in words or (len(t) >= 3 and t.isalpha() and skeleton(t) in shapes) for t in subject.names)
+
+
+def same_holder(a: str, b: str) -> bool:
+    """Two holder phrases name the same side: they share a distinctive word, or one is the other's acronym.
+    `same_holder('the Iron Dawn Brigades', 'IDRB')` is False (initials differ); `('IDRB', 'Iron Dawn Revolutionary
+    Brigades')` is True."""
+    from qa.aliases import initials
+
+    generic = {"the", "of", "and", "fighters", "forces", "troops", "units", "militants", "group", "soldiers", "men"}
+    wa = {w for w in re.findall(r"\w+", fold(a)) if w not in generic}
+    wb = {w for w in re.findall(r"\w+", fold(b)) if w not in generic}
+    if wa & wb:
+        return True
+    acronyms_a = {w for w in re.findall(r"\b[A-Z]{2,6}\b", a)}
+    acronyms_b = {w for w in re.findall(r"\b[A-Z]{2,6}\b", b)}
+    inner_a = re.sub(r"\([^)]*\)", "", a).strip()
+    inner_b = re.sub(r"\([^)]*\)", "", b).strip()
+    return bool(acronyms_a & {initials(inner_b)} or acronyms_b & {initials(inner_a)} or acronyms_a & acronyms_b)
+
+
+def holder_groups(holders: list[str]) -> list[int]:
+    """A group number per holder phrase, joining phrases linked by `same_holder` through any chain:
+    "the Brigades" ~ "Iron Dawn Revolutionary Brigades" ~ "IDRB"."""
+    parent = list(range(len(holders)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(holders)):
+        for j in range(i):
+            if same_holder(holders[i], holders[j]):
+                parent[root(i)] = root(j)
+    return [root(i) for i in range(len(holders))]
+
+
+def held_since(events: list[Event]) -> Event | None:
+    """In events oldest first, the gain that began the latest holder's unbroken run (None if not reported)."""
+    if not events:
+        return None
+    groups = holder_groups([e.holder for e in events])
+    since = None
+    for e, group in zip(reversed(events), reversed(groups)):
+        if group != groups[-1]:
+            break
+        if e.kind == "gain":
+            since = e
+    return since
+
+
+def window_note(date_from: str | None, date_to: str | None) -> str:
+    """How an answer names the time window it used: `In reports to 1 Dec 2023`."""
+    if date_from and date_to:
+        return f"In reports from {format_date(date_from)} to {format_date(date_to)}"
+    if date_to:
+        return f"In reports up to {format_date(date_to)}"
+    if date_from:
+        return f"In reports from {format_date(date_from)}"
+    return ""

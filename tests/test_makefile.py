@@ -1,0 +1,56 @@
+"""The Makefile: set-up prints one line per step and keeps pip quiet; `make run` passes only what it is given."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def dry_run(*args: str) -> list[str]:
+    """What make would run (`make -n`), nothing run."""
+    done = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_setup_is_one_line_per_step_and_pip_is_quiet() -> None:
+    lines = dry_run("-B", "setup", "VENV=/nonexistent/venv")
+    steps = [line for line in lines if line.startswith("echo ")]
+    assert [re.search(r"set-up (\d)/3", s).group(1) for s in steps[:3]] == ["1", "2", "3"]  # type: ignore[union-attr]
+    pips = [line for line in lines if "pip install" in line]
+    assert len(pips) == 3 and all(" -q " in p and "--progress-bar off" in p for p in pips)
+    assert any(p.startswith("PYTHONWARNINGS=ignore ") and "-e '.[test]'" in p for p in pips)
+    # every set-up recipe line is silent (@): the echo lines are all a person sees of it
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("$(BIN)/activate:", "$(VENV)/.installed:"):
+        recipe = text.split(target, 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+        assert recipe and all(line.startswith("\t@") for line in recipe), recipe
+
+
+def serve_line(*args: str) -> str:
+    return next(line for line in dry_run("-o", ".venv/.installed", "-o", ".venv/bin/activate", "run", *args)
+                if " serve " in line)
+
+
+def test_make_run_passes_the_archive_only_when_given() -> None:
+    assert "--archive" not in serve_line()
+    assert serve_line("ARCHIVE=../shared/archive").endswith("--archive ../shared/archive")
+    assert "--port 7999" in serve_line("PORT=7999")
+    assert "--index /tmp/other" in serve_line("INDEX=/tmp/other") and "--index" not in serve_line()
+
+
+def test_make_index_and_eval() -> None:
+    run = ("-o", ".venv/.installed", "-o", ".venv/bin/activate")
+    assert any(line.endswith("index build qa/data/sample_archive") for line in dry_run(*run, "index"))
+    assert any(line.endswith("index build ../shared/archive") for line in dry_run(*run, "index",
+                                                                                   "ARCHIVE=../shared/archive"))
+    lines = dry_run(*run, "eval")
+    assert any("index build ../shared/archive --index .cache/eval-index" in line for line in lines)
+    assert any("eval/run.py eval/questions.jsonl --index .cache/eval-index" in line for line in lines)
