@@ -23,7 +23,7 @@ import re
 import secrets
 import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import replace
 from functools import lru_cache
@@ -233,8 +233,11 @@ class LLMAnswerer:
         assert result is not None  # stream always ends with the answer
         return result
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
-        """The reply so far (text, unchecked) as each piece arrives, then the checked `Answer`."""
+    def stream(self, question: str, hits: Sequence[Hit],
+               quoted: Callable[[], Answer | None] | None = None) -> Iterator[str | Answer]:
+        """The reply so far (text, unchecked) as each piece arrives, then the checked `Answer`.
+        Should the reply fail, `quoted()` (when given, and not None) is the answer instead of the
+        fallback answerer's."""
         if not hits:
             yield abstention(question, hits)
             return
@@ -252,10 +255,10 @@ class LLMAnswerer:
                 raise LLMError("the reply repeated the prompt")
         except LLMError as exc:
             log.warning("The language model at %s did not answer: %s", self.settings.llm_url, exc)
-            yield self._quote(question, hits, f"The language model did not answer ({exc}); "
-                                              "this answer quotes the passages instead.")
+            yield self._quote(question, hits, quoted, f"The language model did not answer ({exc}); "
+                                                      "this answer quotes the passages instead.")
             return
-        yield self._check(question, hits, citations[:sent], reply.strip())
+        yield self._check(question, hits, citations[:sent], reply.strip(), quoted)
 
     def _reply(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """The reply so far after each piece; more than twice `llm_max_tokens` is a failure (a
@@ -277,18 +280,20 @@ class LLMAnswerer:
                     raise LLMError(f"the reply ran past {limit:,} tokens (llm_max_tokens is {s.llm_max_tokens:,})")
                 yield text
 
-    def _quote(self, question: str, hits: Sequence[Hit], note: str) -> Answer:
-        quoted = self.fallback.answer(question, hits)
-        return replace(quoted, notes=(*quoted.notes, note))
+    def _quote(self, question: str, hits: Sequence[Hit], quoted: Callable[[], Answer | None] | None,
+               note: str) -> Answer:
+        answer = (quoted() if quoted else None) or self.fallback.answer(question, hits)
+        return replace(answer, notes=(*answer.notes, note))
 
-    def _check(self, question: str, hits: Sequence[Hit], sent: Sequence[Citation], reply: str) -> Answer:
+    def _check(self, question: str, hits: Sequence[Hit], sent: Sequence[Citation], reply: str,
+               quoted: Callable[[], Answer | None] | None = None) -> Answer:
         if reply.lower().startswith(ABSTAIN.rstrip(".").lower()):  # with or without markers after it
             return abstention(question, hits)
         text, dropped = clean_markers(reply, len(sent))
         if not MARKER.search(text):
             log.warning("The language model at %s cited no passage", self.settings.llm_url)
-            return self._quote(question, hits, "The language model's answer cited no passage, so it is not shown; "
-                                               "this answer quotes the passages instead.")
+            return self._quote(question, hits, quoted, "The language model's answer cited no passage, so it is "
+                                                       "not shown; this answer quotes the passages instead.")
         text, uncited = label_comment_claims(text, sent)
         notes = []
         if dropped:

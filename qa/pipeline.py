@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -121,12 +121,15 @@ class Pipeline:
             yield found if found is not None else self.answerer.answer(query, hits)
             return
         newest = sorted(about, key=lambda h: -ordinal(h.chunk.published_at))[:len(hits)]
-        yield from self._reply(query, hits + newest)
+        # should the model fail, the quoted answer is the latest state, as without a model
+        yield from self._reply(query, hits + newest,
+                               quoted=lambda: answer_state(query, subject, hits + about, nearest=len(hits)))
 
-    def _reply(self, query: str, hits: list[Hit]) -> Iterator[str | Answer]:
+    def _reply(self, query: str, hits: list[Hit],
+               quoted: Callable[[], Answer | None] | None = None) -> Iterator[str | Answer]:
         stream = getattr(self.answerer, "stream", None)  # the LLM answerer streams; the extractive one answers
         if callable(stream):
-            yield from stream(query, hits)
+            yield from stream(query, hits, quoted)
         else:
             yield self.answerer.answer(query, hits)
 

@@ -11,6 +11,7 @@ import socket
 import struct
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -300,3 +301,16 @@ def test_a_stream_that_fails_midway_ends_in_the_extractive_answer(fake: FakeLLM)
     items = list(llm.LLMAnswerer(settings_for(fake.url), ExtractiveAnswerer(HashEmbedder())).stream(QUESTION, HITS))
     assert items[:2] == ["The army ", "The army holds it"]
     assert isinstance(items[-1], Answer) and fell_back(items[-1], "cut short")
+
+
+def test_a_failing_model_on_a_state_question_falls_back_to_the_latest_state(fake: FakeLLM, sample_index: Settings,
+                                                                           pipeline: Any) -> None:
+    from qa.pipeline import Pipeline
+
+    question = "Who controls the Tal Varesh crossing?"
+    fake.reply = whole(b"not json")
+    expected = pipeline.ask(question)  # no model: the latest holder first, with the dated history
+    answer = Pipeline.open(replace(sample_index, llm_url=fake.url)).ask(question)
+    assert fake.requests and answer.text == expected.text and answer.text.startswith("As of ")
+    assert answer.notes[-1] == ("The language model did not answer (the reply was not JSON); "
+                                "this answer quotes the passages instead.")
