@@ -33,7 +33,8 @@ def head(handler: BaseHTTPRequestHandler, content_type: str = "text/event-stream
 
 
 def tokens(pieces: Sequence[str], hold_after: int | None = None, done: bool = True) -> Reply:
-    """Stream `pieces` as events; after `hold_after` of them, wait for `fake.go_on` (set by the test)."""
+    """Stream `pieces` as events; after `hold_after` of them (all of them: before the end), wait for
+    `fake.go_on` (set by the test)."""
     def reply(handler: BaseHTTPRequestHandler, fake: FakeLLM) -> None:
         head(handler)
         for i, piece in enumerate(pieces):
@@ -42,6 +43,9 @@ def tokens(pieces: Sequence[str], hold_after: int | None = None, done: bool = Tr
                 fake.go_on.wait(60)
             handler.wfile.write(event(piece))
             handler.wfile.flush()
+        if hold_after == len(pieces):
+            fake.holding.set()
+            fake.go_on.wait(60)
         if done:
             handler.wfile.write(event(finish="stop") + b"data: [DONE]\n\n")
     return reply

@@ -112,13 +112,15 @@ def test_the_answer_streams_onto_the_page_then_is_checked(page: Any, fake: FakeL
 
 
 def test_a_reply_cut_short_ends_in_the_quoted_answer(page: Any, fake: FakeLLM) -> None:
-    fake.reply = tokens(["The army ", "holds it"], done=False)
+    fake.reply = tokens(["The army ", "holds it"], hold_after=2, done=False)
     submit(page, "Who controls the Tal Varesh crossing?")
+    page.wait_for_function("() => [...document.querySelectorAll('#qa-chat .qa-streaming')]"
+                           ".some(e => e.innerText === 'The army holds it')", timeout=TIMEOUT_MS)
+    fake.go_on.set()  # and then the server hangs up without finishing
     answer = final_answer(page)
     note = page.locator("#qa-chat .qa-note").inner_text()
     assert "did not answer (the reply was cut short)" in note and "quotes the passages" in note
     assert "The army holds it" not in answer.inner_text() and answer.locator("a.qa-cite").count() >= 1
-    assert page.evaluate("window.__streamed")[-1] == "The army holds it"  # shown while written, then replaced
 
 
 def test_an_uncited_reply_is_not_shown_as_the_answer(page: Any, fake: FakeLLM) -> None:
