@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +18,8 @@ from qa.dates import format_date, ordinal
 from qa.embed import Embedder
 from qa.intent import Intent, read_intent
 from qa.lexical import analyze, fold
+from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features
+from qa.span import asks_name, span_candidates
 from qa.types import Answer, Citation, Hit
 
 _OPEN_QUOTES = "“\"‘'«"
@@ -29,35 +31,31 @@ class Answerer(Protocol):
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer: ...
 
 
-@dataclass(frozen=True)
-class Sentence:
-    hit: int  # position in the hit list
-    start: int
-    end: int
-    text: str
-    quoted: bool  # it opens with a quotation mark: someone repeating it, not its author
-
-
-def candidate_sentences(hits: Sequence[Hit], passages: int) -> list[Sentence]:
-    """Sentences of the top passages. A sentence that occurs in several passages is kept once:
-    where it is not in quotation marks, else where it comes first (an earlier comment)."""
-    found: dict[str, Sentence] = {}
+def candidate_sentences(hits: Sequence[Hit], passages: int) -> list[Candidate]:
+    """Sentences of the top passages, each with its stored vector when the index has one. A sentence
+    that occurs in several passages is kept once: where it is not in quotation marks, else where it
+    comes first (an earlier comment)."""
+    found: dict[str, Candidate] = {}
     order = sorted(range(min(passages, len(hits))),
                    key=lambda i: (hits[i].chunk.doc_id, hits[i].chunk.comment_index or -1, hits[i].chunk.start))
     for i in order:
         text = hits[i].chunk.text
-        for s, e in split_sentences(text):
+        spans = split_sentences(text)
+        stored = hits[i].sentences
+        vectors = stored if stored is not None and len(stored) == len(spans) else None
+        for j, (s, e) in enumerate(spans):
             sentence = text[s:e]
             if len(re.findall(r"\w+", sentence)) < 3:
                 continue
             key = " ".join(re.findall(r"\w+", fold(sentence)))
-            candidate = Sentence(i, s, e, sentence, sentence[0] in _OPEN_QUOTES)
+            candidate = Candidate(i, s, e, sentence, sentence[0] in _OPEN_QUOTES,
+                                  None if vectors is None else vectors[j])
             if key not in found or (found[key].quoted and not candidate.quoted):
                 found[key] = candidate
     return sorted(found.values(), key=lambda c: (c.hit, c.start))
 
 
-def shortlist(question: str, sentences: Sequence[Sentence], n: int) -> list[Sentence]:
+def shortlist(question: str, sentences: Sequence[Candidate], n: int) -> list[Candidate]:
     """The `n` sentences sharing most terms with the question, in their original order: only
     these are embedded, which keeps answering fast on long passages."""
     if len(sentences) <= n:
@@ -67,7 +65,7 @@ def shortlist(question: str, sentences: Sequence[Sentence], n: int) -> list[Sent
     return [sentences[i] for i in sorted(best)]
 
 
-def with_context(question: str, hits: Sequence[Hit], picked: Sequence[Sentence], limit: int) -> list[Sentence]:
+def with_context(question: str, hits: Sequence[Hit], picked: Sequence[Candidate], limit: int) -> list[Candidate]:
     """Add the neighbours a picked sentence needs: the line that introduces it ("From Reuters:"),
     and an adjacent sentence holding question terms the picked ones lack ("Map created by …")."""
     terms = set(analyze(question))
@@ -86,7 +84,7 @@ def with_context(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
             neighbour = text[spans[j][0]:spans[j][1]]
             new = (terms & set(analyze(neighbour))) - covered
             if new or (j == i - 1 and neighbour.endswith(":")):
-                out.append(Sentence(s.hit, spans[j][0], spans[j][1], neighbour, False))
+                out.append(Candidate(s.hit, spans[j][0], spans[j][1], neighbour, False))
                 have.add((s.hit, spans[j][0]))
                 covered |= new
     return out
@@ -100,68 +98,121 @@ def term_overlap(question_terms: set[str], sentence: str) -> float:
 
 
 class ExtractiveAnswerer:
-    """Quote the best sentences, or abstain when the evidence is weak.
-
-    Weak means both: the best sentence's relevance is under `min_relevance`, and it plus the top
-    passage's dense cosine is under `min_evidence`. Fitted on MultiHop-RAG dev (149 null and 278
-    answerable queries, `docs/benchmarks.md`): there this abstains on 86% of the null queries and
-    5% of the answerable ones; either signal alone abstains on more answerable ones for the same
-    recall, and the sum alone misfires on reader comments, whose cosines run low.
-    """
+    """Quote the sentences the fitted picker rates best, or abstain when the fitted check says the
+    top passages do not hold what was asked (`qa.picker`, weights in `qa/data/answer.json`)."""
 
     def __init__(self, embedder: Embedder, max_sentences: int = 2, passages: int = 4,
-                 min_relevance: float = 0.35, min_evidence: float = 0.807, margin: float = 0.08) -> None:
+                 model: AnswerModel | None = None, idf: Idf | None = None) -> None:
         self.embedder = embedder
         self.max_sentences, self.passages = max_sentences, passages
-        self.min_evidence, self.min_relevance, self.margin = min_evidence, min_relevance, margin
+        self._model = model
+        self.idf: Idf = idf or (lambda term: 1.0)
 
-    def relevance(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
-        """Per sentence: meaning (cosine) and wording (term overlap), nudged by passage rank."""
-        if not sentences:
-            return np.zeros(0)
+    @property
+    def model(self) -> AnswerModel:
+        """The fitted picker and abstention check: the shipped one unless another was given."""
+        return self._model or default_model()
+
+    def features(self, question: str, hits: Sequence[Hit]) -> tuple[Intent, list[Candidate], np.ndarray]:
+        """The question's intent, the candidate sentences that can answer it, and their features."""
+        intent = read_intent(question)
+        # "when …?" / "how many …?": only a sentence holding a time / a quantity can answer it
+        sentences = [s for s in candidate_sentences(hits, self.passages) if intent.fits(s.text)]
+        if intent.comments and any(hits[s.hit].chunk.kind == "comment" for s in sentences):
+            sentences = [s for s in sentences if hits[s.hit].chunk.kind == "comment"]  # it asks what readers said
         q = self.embedder.embed_query(question)
-        cos = self.embedder.embed_documents([s.text for s in sentences]) @ q
-        terms = set(analyze(question))
-        overlap = np.array([term_overlap(terms, s.text) for s in sentences])
-        rank = np.array([s.hit for s in sentences], dtype=np.float64)
-        return 0.55 * cos + 0.45 * overlap - 0.02 * rank
+        missing = [i for i, s in enumerate(sentences) if s.vector is None]
+        if missing:  # an index without sentence vectors: embed the sentences that share most with the question
+            keep = {id(s) for s in shortlist(question, [sentences[i] for i in missing], SHORTLIST)}
+            sentences = [s for s in sentences if s.vector is not None or id(s) in keep]
+            todo = [i for i, s in enumerate(sentences) if s.vector is None]
+            if todo:
+                vectors = self.embedder.embed_documents([sentences[i].text for i in todo])
+                for i, v in zip(todo, vectors):
+                    sentences[i] = replace(sentences[i], vector=v)
+        return intent, sentences, sentence_features(question, intent, q, hits, sentences, self.idf)
 
-    def weak(self, best: float, hits: Sequence[Hit]) -> bool:
-        dense = [h.dense_score for h in hits if h.dense_score is not None]
-        return best < self.min_relevance and (not dense or best + max(dense) < self.min_evidence)
+    def abstains(self, question: str, intent: Intent, hits: Sequence[Hit], x: np.ndarray,
+                 logits: np.ndarray) -> bool:
+        if not len(logits):
+            return True
+        qx = question_features(question, intent, hits, x, logits, self.idf, self.passages)
+        return float(self.model.abstain.logit(qx[None])[0]) > self.model.threshold
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        intent = read_intent(question)
-        sentences = candidate_sentences(hits, self.passages)
-        # "when …?" / "how many …?": only a sentence holding a time / a quantity can answer it
-        sentences = shortlist(question, [s for s in sentences if intent.fits(s.text)], SHORTLIST)
-        relevance = self.relevance(question, sentences)
-        if not len(relevance) or self.weak(float(relevance.max()), hits):
+        intent, sentences, x = self.features(question, hits)
+        logits = self.model.picker.logit(x)
+        if self.abstains(question, intent, hits, x, logits):
             return abstention(question, hits)
-        scores = relevance + preference(intent, [hits[s.hit] for s in sentences])
-        best = float(scores.max())
-        chosen = [i for i in np.argsort(-scores) if scores[i] >= best - self.margin][: self.max_sentences]
-        picked = with_context(question, hits, [sentences[i] for i in chosen], self.max_sentences + 1)
-        return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent)
+        best = float(logits.max())
+        chosen = [i for i in np.argsort(-logits) if logits[i] >= best - self.model.second][: self.max_sentences]
+        if intent.comments:
+            chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
+        lead = self.short_answer(question, hits, sentences, logits)
+        if lead is not None and lead[1] not in chosen:
+            chosen = [lead[1]] + chosen[: self.max_sentences - 1]
+        picked = with_context(question, hits, [sentences[i] for i in chosen], max(len(chosen), self.max_sentences + 1))
+        short = (lead[0], sentences[lead[1]].hit) if lead is not None else None
+        return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short)
+
+    def short_answer(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate],
+                     logits: np.ndarray) -> tuple[str, int] | None:
+        """For a name question, the name phrase the span model rates above its threshold, with the
+        candidate sentence it is quoted from; None otherwise."""
+        model = self.model
+        if model.span is None or not asks_name(question) or not len(sentences):
+            return None
+        spans, x = span_candidates(question, hits, sentences, logits)
+        if not spans:
+            return None
+        scores = model.span.logit(x)
+        best = int(np.argmax(scores))
+        return (spans[best].text, spans[best].sentence) if scores[best] > model.span_threshold else None
 
 
-def preference(intent: Intent, hits: Sequence[Hit]) -> np.ndarray:
-    """Score nudges from what the question asks: comments when it asks about readers (reporting
-    otherwise), and the latest dated passages when it asks how things stand now."""
-    comment = np.array([h.chunk.kind == "comment" for h in hits], dtype=np.float64)
-    nudge = 0.12 * comment if intent.comments else -0.05 * comment
-    days = np.array([ordinal(h.chunk.published_at) for h in hits], dtype=np.float64)
-    dated = days >= 0
-    if intent.recent and dated.sum() > 1 and np.ptp(days[dated]) > 0:
-        lo, span = days[dated].min(), np.ptp(days[dated])
-        nudge = nudge + np.where(dated, 0.15 * (days - lo) / span, 0.0)
-    return nudge
+class Writer:
+    """Answer text built piece by piece, keeping apart what the answerer writes (its words and
+    `[n]` markers) from what it copies from the archive or the question: a `[1]` typed in a reader
+    comment stays the comment's text. `w.own('A '); w.mark(1)` -> text `'A [1]'`, marks `((2, 5, 1),)`"""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.size = 0
+        self.marks: list[tuple[int, int, int]] = []
+        self.quoted: list[tuple[int, int]] = []
+
+    def own(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text)
+
+    def copy(self, text: str) -> None:
+        if text:
+            self.quoted.append((self.size, self.size + len(text)))
+            self.own(text)
+
+    def mark(self, n: int) -> None:
+        self.marks.append((self.size, self.size + len(f"[{n}]"), n))
+        self.own(f"[{n}]")
+
+    def answer(self, question: str, citations: tuple[Citation, ...], abstained: bool = False) -> Answer:
+        return Answer(question, "".join(self.pieces), citations, abstained,
+                      marks=tuple(self.marks), quoted=tuple(self.quoted))
+
+
+def prefixed(answer: Answer, words: str) -> Answer:
+    """The answer with the answerer's own `words` put in front, its marker and quote spans moved along."""
+    shift = len(words)
+    marks = None if answer.marks is None else tuple((a + shift, b + shift, n) for a, b, n in answer.marks)
+    return replace(answer, text=words + answer.text, marks=marks,
+                   quoted=tuple((a + shift, b + shift) for a, b in answer.quoted))
 
 
 def abstention(question: str, hits: Sequence[Hit]) -> Answer:
-    text = (f"{ABSTAIN} Nothing retrieved answers “{question.strip()}”"
-            + ("; the nearest passages are listed below." if hits else "."))
-    return Answer(question, text, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
+    w = Writer()
+    w.own(f"{ABSTAIN} Nothing retrieved answers “")
+    w.copy(question.strip())
+    w.own("”" + ("; the nearest passages are listed below." if hits else "."))
+    return w.answer(question, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
 def join_quote(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -194,8 +245,41 @@ def balance_quotes(quote: str) -> str:
     return quote
 
 
-def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
-            intent: Intent = Intent()) -> Answer:
+def bylines(w: Writer, hits: Sequence[Hit]) -> None:
+    """Every distinct author among the articles retrieved, each with the first article of theirs:
+    "who wrote about X?" has as many answers as writers."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(hits):
+        if h.chunk.kind == "article" and h.chunk.author and h.chunk.author not in seen:
+            seen[h.chunk.author] = i
+    for author, i in seen.items():
+        w.own("“")
+        w.copy(hits[i].chunk.title)
+        w.own("” was written by ")
+        w.copy(author)
+        w.own(" ")
+        w.mark(i + 1)
+        w.own(".\n")
+
+
+def per_commenter(sentences: Sequence[Candidate], hits: Sequence[Hit], logits: np.ndarray, margin: float,
+                  most: int = 3) -> list[int]:
+    """For a question about what readers said: the best sentence of each distinct commenter within
+    `margin` of the best, best first, at most `most`."""
+    best = float(logits.max())
+    chosen, authors = [], set()
+    for i in np.argsort(-logits):
+        author = hits[sentences[i].hit].chunk.author
+        if logits[i] < best - margin or len(chosen) >= most:
+            break
+        if hits[sentences[i].hit].chunk.kind == "comment" and author not in authors:
+            chosen.append(int(i))
+            authors.add(author)
+    return chosen
+
+
+def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],
+            intent: Intent = Intent(), short: tuple[str, int] | None = None) -> Answer:
     """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`.
     Dated reporting says "As of DATE", newest first; comments are quoted as comments."""
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -203,20 +287,32 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Sentence],
         spans.setdefault(s.hit, []).append((s.start, s.end))
     order = sorted(spans, key=lambda i: (-ordinal(hits[i].chunk.published_at), i))
     dated = {hits[i].chunk.published_at for i in order if hits[i].chunk.kind == "article"} - {None}
-    parts = []
+    w = Writer()
+    if short is not None:
+        w.copy(short[0])
+        w.own(" ")
+        w.mark(short[1] + 1)
+        w.own(".\n")
     if intent.author:
-        article = next((i for i in order if hits[i].chunk.kind == "article" and hits[i].chunk.author), None)
-        if article is not None:
-            chunk = hits[article].chunk
-            parts.append(f"“{chunk.title}” was written by {chunk.author} [{article + 1}].")
+        bylines(w, hits)
     for i in order:
         chunk = hits[i].chunk
         quote = join_quote(chunk.text, spans[i])
         if chunk.kind == "comment":
-            parts.append(f"Reader comment by {chunk.author}: “{quote.strip(_OPEN_QUOTES + '”’')}” [{i + 1}]")
+            w.own("Reader comment by ")
+            w.copy(chunk.author or "")
+            w.own(": “")
+            w.copy(quote.strip(_OPEN_QUOTES + "”’"))
+            w.own("” ")
         elif chunk.published_at and (len(dated) > 1 or intent.recent):
-            parts.append(f"As of {format_date(chunk.published_at)}: {quote} [{i + 1}]")
+            w.own(f"As of {format_date(chunk.published_at)}: ")
+            w.copy(quote)
+            w.own(" ")
         else:
-            parts.append(f"{quote} [{i + 1}]")
+            w.copy(quote)
+            w.own(" ")
+        w.mark(i + 1)
+        w.own("\n")
     citations = tuple(Citation(i + 1, h, tuple(spans.get(i, ()))) for i, h in enumerate(hits))
-    return Answer(question, "\n".join(parts), citations)
+    answer = w.answer(question, citations)
+    return replace(answer, text=answer.text.removesuffix("\n"))

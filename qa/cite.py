@@ -8,14 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from qa.dates import format_date
-from qa.types import Citation, Hit
+from qa.types import Answer, Citation, Hit
 
-MARKER = re.compile(r"\[(\d+)\]")
+# A marker is a small number (k is at most 100): `[` + 5,000 digits + `]` is text, not a marker, and
+# never reaches int() (which refuses strings over 4,300 digits).
+MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def markers(text: str) -> list[int]:
     """`markers('A [1]. B [3][1].')` -> `[1, 3, 1]`"""
     return [int(m) for m in MARKER.findall(text)]
+
+
+def answer_marks(answer: Answer) -> list[tuple[int, int, int]]:
+    """The answerer's own markers as (start, end, n) spans of the text: those it recorded, else (an
+    LLM's reply) every marker in the text outside the spans quoted from the archive."""
+    if answer.marks is not None:
+        return list(answer.marks)
+    return [(m.start(), m.end(), int(m[1])) for m in MARKER.finditer(answer.text)
+            if not any(a <= m.start() < b for a, b in answer.quoted)]
+
+
+def answer_markers(answer: Answer) -> list[int]:
+    """The numbers the answerer cited, in order: `[1]` typed inside a quoted comment is not one."""
+    return [n for _, _, n in answer_marks(answer)]
 
 
 def markers_valid(text: str, citations: Sequence[Citation]) -> bool:

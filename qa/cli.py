@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from qa.errors import QAError
+from qa.errors import QAError, describe_os_error
 
 
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -20,18 +21,30 @@ def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-
 
 
 def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """One question per line, or JSON Lines with a "question" field and optional "from"/"to" dates."""
+    """One question per line, or JSON Lines with a "question" field holding text and optional
+    "from"/"to" dates."""
     from qa.dates import parse_date
 
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise QAError(describe_os_error(exc, path, "read")) from None
+    for n, raw in enumerate(data.splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise QAError(f"{path}:{n}: this line is not UTF-8 text; save the file as UTF-8.") from None
         if not line.strip():
             continue
         if line.lstrip().startswith("{"):
             try:
                 record = json.loads(line)
-                question = str(record["question"])
-            except (ValueError, KeyError, TypeError):
+                question = record["question"]
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise QAError(f"{path}:{n}: a JSON line needs a \"question\" field.") from None
+            if not isinstance(question, str):
+                raise QAError(f"{path}:{n}: \"question\" must be text, got {type(question).__name__} "
+                              f"{json.dumps(question)[:40]}.")
             window = {}
             for field in ("from", "to"):
                 if record.get(field) is not None:
@@ -52,6 +65,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except QAError as exc:
             raise click.ClickException(str(exc)) from None
+        except (OSError, sqlite3.Error) as exc:  # the disk or the OS, wherever the library did not say
+            raise click.ClickException(describe_os_error(exc)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -237,15 +252,18 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
 @click.option("--port", type=int, default=7860, show_default=True, help="Port to listen on.")
 @click.option("--archive", type=click.Path(exists=True, path_type=Path),
               help="Archive to index when no index exists (default: the bundled sample archive).")
+@click.option("--public-without-login", is_flag=True,
+              help="Allow a non-loopback --host without QA_USERNAME/QA_PASSWORD (the archive is open to all).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, archive: Path | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, archive: Path | None, public_without_login: bool) -> None:
     """Serve the chat page. With no index: --archive builds one; the default ./index gets the sample archive.
 
-    Set QA_USERNAME and QA_PASSWORD in the environment to require a login.
+    Set QA_USERNAME and QA_PASSWORD in the environment to require a login; beyond loopback one is required.
     """
     from qa.web import serve as run_server
 
-    run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None)
+    run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None,
+               public_without_login=public_without_login)
 
 
 @cli.command("eval")

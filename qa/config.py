@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from qa.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 FUSIONS = ("rrf", "weighted")
+ENV_PREFIX = "QA_"
+API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
 
 
 @dataclass(frozen=True)
@@ -35,22 +41,71 @@ class Settings:
     llm_context_tokens: int = 3000  # prompt budget (tiktoken cl100k tokens): instructions, question, passages
     llm_max_tokens: int = 400  # longest reply asked for
     llm_timeout: float = 60.0  # seconds to wait for the reply
+    concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
-            raise ConfigError(f"Unknown fusion {self.fusion!r}; known: {', '.join(FUSIONS)}.")
+            raise ConfigError(f"Setting {_label('fusion')} names an unknown fusion {self.fusion!r}; "
+                              f"known: {', '.join(FUSIONS)}.")
         for name in ("batch_size", "chunk_tokens", "k", "depth", "per_doc", "max_question_chars",
-                     "llm_context_tokens", "llm_max_tokens"):
+                     "llm_context_tokens", "llm_max_tokens", "concurrency"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"Setting {name} must be at least 1, got {getattr(self, name)}.")
+                raise ConfigError(f"Setting {_label(name)} must be at least 1, got {getattr(self, name)}.")
         if self.overlap_tokens < 0 or self.overlap_tokens >= self.chunk_tokens:
-            raise ConfigError("Setting overlap_tokens must be between 0 and chunk_tokens - 1.")
+            raise ConfigError(f"Setting {_label('overlap_tokens')} must be between 0 and chunk_tokens - 1.")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ConfigError("Setting dense_weight must be between 0 and 1.")
-        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
-            raise ConfigError(f"Setting llm_url must start with http:// or https://, got {self.llm_url!r}.")
-        if self.llm_timeout <= 0:
-            raise ConfigError("Setting llm_timeout must be more than 0 seconds.")
+            raise ConfigError(f"Setting {_label('dense_weight')} must be between 0 and 1.")
+        if not math.isfinite(self.llm_timeout) or self.llm_timeout <= 0:
+            raise ConfigError(f"Setting {_label('llm_timeout')} must be a number of seconds more than 0, "
+                              f"got {self.llm_timeout!r}.")
+        if not str(self.index).strip():
+            raise ConfigError(f"Setting {_label('index')} is empty; name the index folder.")
+        _check_model(self.model)
+        if self.llm_url:
+            _check_url(self.llm_url)
+
+
+def _label(name: str) -> str:
+    """`k (QA_K)`: the setting and the environment variable that sets it."""
+    return f"{name} ({ENV_PREFIX}{name.upper()})"
+
+
+def _check_model(model: str) -> None:
+    if not model.strip():
+        raise ConfigError(f"Setting {_label('model')} is empty; name a model, or leave it unset for "
+                          f"the packaged {PACKAGED_MODEL}.")
+    if model.startswith("hash:") and not re.fullmatch(r"[1-9]\d{0,4}", model[5:]):
+        raise ConfigError(f"Setting {_label('model')} must be hash or hash:DIM with DIM a whole number "
+                          f"from 1 to 99999, got {model!r}.")
+
+
+def _check_url(url: str) -> None:
+    """An http(s) URL with a host and, if any, a numeric port: caught here, not at the first question."""
+    problem = ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "it must start with http:// or https://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+            problem = "it holds a space or a control character"
+    if problem:
+        raise ConfigError(f"Setting {_label('llm_url')} is not a usable URL ({problem}), got {url!r}. "
+                          "Give one like http://127.0.0.1:8080/v1.")
+
+
+def _check_api_key(env: Mapping[str, str]) -> None:
+    """The key goes into an HTTP header: a newline in it would end the header (or add one)."""
+    for name in API_KEYS:
+        key = env.get(name)
+        if key and any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ord(ch) > 126 for ch in key):
+            raise ConfigError(f"The API key in {name} holds a space, a newline or another character a "
+                              "key cannot have; set it again, without them.")
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -59,24 +114,32 @@ def _coerce(name: str, raw: Any) -> Any:
         known = ", ".join(sorted(kinds))
         raise ConfigError(f"Unknown setting {name!r}; known settings: {known}.")
     kind = kinds[name]
-    try:
-        if kind == "Path":
-            return Path(raw)
-        if kind == "bool":
-            if isinstance(raw, bool):
-                return raw
-            if str(raw).strip().lower() in ("1", "true", "yes", "on"):
-                return True
-            if str(raw).strip().lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"Setting {name} must be {kind}, got {raw!r}.") from None
+    words = {"int": "a whole number", "float": "a number", "bool": "true or false", "Path": "a path",
+             "str": "text"}
+    if kind == "bool" and isinstance(raw, bool):
+        return raw
+    if kind == "int" and isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if kind == "float" and isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+        return float(raw)
+    if kind == "Path" and isinstance(raw, (str, os.PathLike)) and not str(raw).strip():
+        raise ConfigError(f"Setting {_label(name)} is empty; name a folder.")  # Path("") would be "."
+    if kind in ("str", "Path") and isinstance(raw, (str, os.PathLike)):
+        return Path(raw) if kind == "Path" else str(raw)
+    text = raw.strip() if isinstance(raw, str) else None  # from the environment or the CLI
+    if text is not None:
+        if kind == "bool" and text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if kind == "bool" and text.lower() in ("0", "false", "no", "off"):
+            return False
+        if kind == "int" and re.fullmatch(r"[+-]?\d{1,18}", text):
+            return int(text)
+        if kind == "float" and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?", text):
+            value = float(text)
+            if math.isfinite(value):
+                return value
+    shown = repr(raw) if not isinstance(raw, str) or len(raw) <= 60 else repr(raw[:60] + "…")
+    raise ConfigError(f"Setting {_label(name)} must be {words.get(str(kind), kind)}, got {shown}.")
 
 
 def load_settings(
@@ -100,4 +163,7 @@ def load_settings(
         if f"QA_{name.upper()}" in env:
             values[name] = env[f"QA_{name.upper()}"]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})
+    settings = replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})
+    if settings.llm_url:
+        _check_api_key(env)
+    return settings

@@ -26,6 +26,7 @@ EMBED_BATCH = 256  # texts per progress-bar step
 QUERY_CACHE = 64  # recent questions' vectors (and token vectors) kept
 SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
+_CACHE = threading.Lock()  # guards the query caches' eviction
 
 
 Span = tuple[int, int]  # character offsets into a text
@@ -319,9 +320,10 @@ class SentenceTransformerEmbedder:
                     torch.set_num_threads(before)
             vector = _unit(out["sentence_embedding"].float().numpy())
             vector.setflags(write=False)
-            if len(self._queries) >= QUERY_CACHE:
-                self._queries.pop(next(iter(self._queries)))
-            hit = self._queries[text] = (vector, out)
+            with _CACHE:  # the page answers several questions at once
+                if len(self._queries) >= QUERY_CACHE:
+                    self._queries.pop(next(iter(self._queries)))
+                hit = self._queries[text] = (vector, out)
         return hit
 
     def embed_query(self, text: str) -> np.ndarray:

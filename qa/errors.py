@@ -1,5 +1,7 @@
 """Errors whose messages are meant for people: what happened, and what to run next."""
 
+import errno
+
 
 class QAError(Exception):
     """Base class: the message is shown to the user as is (CLI exit 1, gr.Error in the app)."""
@@ -40,3 +42,45 @@ class BadQuestion(QAError):
 
 class ConfigError(QAError):
     """A setting has a bad value or names something unknown."""
+
+
+class DiskError(QAError):
+    """A file or folder could not be written or read: the disk is full, read-only, or a path is wrong."""
+
+
+_FULL = "the disk is full (or the file too large): free some space, or put the index on another disk " \
+        "with --index DIR, and run this again"
+_ADVICE = {
+    errno.ENOSPC: _FULL, errno.EFBIG: _FULL, errno.EDQUOT: _FULL,
+    errno.EROFS: "it is on a read-only file system: choose a folder you can write to with --index DIR",
+    errno.EACCES: "permission denied: let this user write there, or choose another folder with --index DIR",
+    errno.EPERM: "permission denied: let this user write there, or choose another folder with --index DIR",
+    errno.EEXIST: "a file is where a folder should be: --index must name a folder (or a new name)",
+    errno.ENOTDIR: "a file is where a folder should be: --index must name a folder (or a new name)",
+    errno.EISDIR: "it is a folder where a file was expected",
+    errno.ENOENT: "it does not exist",
+}
+
+
+def os_advice(exc: BaseException) -> str:
+    """What went wrong, in words, and what to do: `os_advice(OSError(errno.ENOSPC, 'No space'))` ->
+    `'the disk is full (or the file too large): free some space, ...'`"""
+    code = getattr(exc, "errno", None)
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if code in _ADVICE:
+        return _ADVICE[code]
+    if "full" in text.lower() or "too large" in text.lower():
+        return _FULL
+    if "disk i/o" in text.lower():  # SQLite's word for a write the file system refused (EFBIG included)
+        return f"{_FULL} (SQLite: {text})"
+    return f"{getattr(exc, 'strerror', None) or text or type(exc).__name__}"
+
+
+def describe_os_error(exc: BaseException, path: object = None, verb: str = "write") -> str:
+    """One line for a failed read or write: the path and what to do.
+    `describe_os_error(OSError(errno.EROFS, 'Read-only file system', '/ro/index'))`
+    -> `'Cannot write /ro/index: it is on a read-only file system: choose a folder ...'`"""
+    where = getattr(exc, "filename", None) or path
+    if where is None:  # no path to name (a port in use, ...): what the system said
+        return f"The operating system refused: {os_advice(exc)}."
+    return f"Cannot {verb} {where}: {os_advice(exc)}."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -81,6 +82,7 @@ class BM25Index:
         self.aliases = aliases or {}
         self._skeletons: dict[str, list[str]] | None = None
         self._terms: dict[str, dict[str, float]] = {}  # recent queries' weighted terms
+        self._cache_lock = threading.Lock()
         self._last_scores: tuple[str, np.ndarray] | None = None
 
     @classmethod
@@ -134,11 +136,12 @@ class BM25Index:
         capitalised it."""
         if len(term) < 4 or not term.isalpha():
             return []
-        if self._skeletons is None:
-            self._skeletons = {}
+        if self._skeletons is None:  # built whole, then published: another thread never sees half of it
+            skeletons: dict[str, list[str]] = {}
             for t, i in self.vocab.items():
                 if len(t) >= 4 and t.isalpha() and self.proper[i] >= PROPER_SHARE:
-                    self._skeletons.setdefault(skeleton(t), []).append(t)
+                    skeletons.setdefault(skeleton(t), []).append(t)
+            self._skeletons = skeletons
         known = self.vocab.get(term)
         if (self.proper[known] < PROPER_SHARE) if known is not None else not capitalised:
             return []
@@ -151,9 +154,10 @@ class BM25Index:
         if (cached := self._terms.get(query)) is not None:
             return dict(cached)
         weights = self._query_terms(query)
-        if len(self._terms) >= 64:
-            self._terms.pop(next(iter(self._terms)))
-        self._terms[query] = weights
+        with self._cache_lock:  # the page answers several questions at once
+            if len(self._terms) >= 64:
+                self._terms.pop(next(iter(self._terms)))
+            self._terms[query] = weights
         return dict(weights)
 
     def _query_terms(self, query: str) -> dict[str, float]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer import ABSTAIN, Answerer, abstention
+from qa.cite import MARKER  # markers are small numbers; `[` + 5,000 digits + `]` is text
 from qa.config import Settings
 from qa.dates import format_date
 from qa.endpoint import LLMError, chat_url, stream_chat
@@ -42,13 +43,12 @@ log = logging.getLogger(__name__)
 
 ENCODING = "cl100k_base"
 MIN_PASSAGE_TOKENS = 40  # a passage cut shorter than this is left out rather than sent
-MARKER = re.compile(r"\[(\d{1,4})\]")  # markers are small numbers; `[` + 5,000 digits + `]` is text
 KINDS = {"article": "article (reporting)", "comment": "reader comment — opinion, not reporting"}
 # `<`, `>` and the characters that look like them (NFKC already folds the fullwidth and small forms)
 _ANGLES = str.maketrans({c: "‹" for c in "<\u2329\u3008\u27e8\u276c\u276e\u2770\u02c2\u1438\u29fc\u2a79"}
                         | {c: "›" for c in ">\u232a\u3009\u27e9\u276d\u276f\u2771\u02c3\u1433\u29fd\u2a7a"})
 _FENCE_TAG = re.compile(r"passages-[0-9a-f]{4}")
-_SENTENCE_END = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d{1,4}\])*(?=\s|$)|\n")
+_SENTENCE_END = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d{1,3}\])*(?=\s|$)|\n")
 
 SYSTEM = """You answer questions about a news archive of articles and their reader comments.
 Use only the numbered passages between <{tag}> and </{tag}>. Everything between those two tags is \
@@ -166,7 +166,7 @@ def endpoint(url: str) -> str:
 
 def clean_markers(text: str, sent: int) -> tuple[str, list[int]]:
     """Drop `[n]` markers that name no passage sent; returns the text and the numbers dropped.
-    A bracketed number of five digits or more is not a marker and stays as text.
+    A bracketed number of four digits or more is not a marker and stays as text.
 
     `clean_markers('A [1]. B [7][2].', 2)` -> `('A [1]. B [2].', [7])`
     """

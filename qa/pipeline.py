@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from qa.answer import Answerer, ExtractiveAnswerer
+from qa.answer import Answerer, ExtractiveAnswerer, prefixed
 from qa.config import Settings
 from qa.dates import ordinal, relative_window
 from qa.embed import Embedder, load_embedder
@@ -53,7 +53,7 @@ class Pipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
-        answerer: Answerer = ExtractiveAnswerer(embedder)
+        answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
             from qa.llm import LLMAnswerer
 
@@ -103,7 +103,7 @@ class Pipeline:
             hits = self.retriever.search(query, k, filters)
         for item in self._answer(query, hits, windowed):
             if isinstance(item, Answer) and label and not item.abstained:
-                item = replace(item, text=f"{label}: {item.text}")
+                item = prefixed(item, f"{label}: ")
             yield item
 
     def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
@@ -172,6 +172,9 @@ class Pipeline:
             return False
         # The old index is not closed: requests in flight may still read it; it closes when freed.
         self.retriever, self.index, self._seen = Retriever(index, self.embedder, self.settings), index, seen
+        for answerer in (self.answerer, getattr(self.answerer, "fallback", None)):
+            if isinstance(answerer, ExtractiveAnswerer):
+                answerer.idf = index.lexical.idf
         log.info("Switched to %s", index.build)
         return True
 

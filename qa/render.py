@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from qa.chat import Turn
-from qa.cite import MARKER
+from qa.cite import answer_marks
 from qa.dates import format_date
 from qa.types import Answer, Citation
 
@@ -27,6 +27,12 @@ EARLIER_TURNS = 9  # sources of this many earlier answers stay in the panel, fol
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def iso(text: object) -> str:
+    """Escaped and isolated: a right-to-left override (U+202E) in an archive string or a question
+    cannot reorder the text around it. `iso("a<b")` -> `'<bdi>a&lt;b</bdi>'`"""
+    return f"<bdi>{esc(text)}</bdi>"
 
 
 def card_id(turn: int, n: int) -> str:
@@ -83,7 +89,7 @@ def safe_url(url: str | None) -> str | None:
 def source_card(citation: Citation, turn: int) -> str:
     hit, chunk = citation.hit, citation.hit.chunk
     url = safe_url(hit.url)
-    title = esc(chunk.title)
+    title = iso(chunk.title)
     if url:
         title = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
     meta = [f"{'comment by' if chunk.kind == 'comment' else 'by'} {chunk.author}" if chunk.author else
@@ -97,8 +103,8 @@ def source_card(citation: Citation, turn: int) -> str:
         f'<div class="qa-card-head"><span class="qa-num">[{citation.n}]</span> '
         f'<span class="qa-badge qa-badge-{esc(chunk.kind)}">{badge}</span>{used}</div>'
         f'<div class="qa-title">{title}</div>'
-        f'<div class="qa-meta">{" · ".join(esc(m) for m in meta if m)}</div>'
-        f'<p class="qa-passage">{highlight(chunk.text, citation.used_sentences)}</p></article>'
+        f'<div class="qa-meta">{" · ".join(iso(m) for m in meta if m)}</div>'
+        f'<p class="qa-passage"><bdi>{highlight(chunk.text, citation.used_sentences)}</bdi></p></article>'
     )
 
 
@@ -106,7 +112,7 @@ def turn_sources(turn: Turn, number: int) -> str:
     a = turn.answer
     note = "Nearest passages (none answers the question)" if a.abstained else "Sources"
     cards = "".join(source_card(c, number) for c in a.citations) or '<p class="qa-empty">No passages found.</p>'
-    return (f'<div class="qa-turn-title">{note} for Q{number}: {esc(turn.question)}</div>'
+    return (f'<div class="qa-turn-title">{note} for Q{number}: {iso(turn.question)}</div>'
             f'<div class="qa-cards">{cards}</div>')
 
 
@@ -117,19 +123,31 @@ def evidence_html(turns: Sequence[Turn]) -> str:
     parts = [f'<section class="qa-turn" id="turn-{len(turns)}">{turn_sources(turns[-1], len(turns))}</section>']
     for number in range(len(turns) - 1, max(0, len(turns) - 1 - EARLIER_TURNS), -1):
         parts.append(f'<details class="qa-turn" id="turn-{number}"><summary>Q{number}: '
-                     f'{esc(turns[number - 1].question)}</summary>{turn_sources(turns[number - 1], number)}</details>')
+                     f'{iso(turns[number - 1].question)}</summary>{turn_sources(turns[number - 1], number)}</details>')
     return '<div class="qa-evidence">' + "".join(parts) + "</div>"
 
 
 def answer_html(answer: Answer, number: int) -> str:
-    """Escaped answer text whose `[n]` markers link to the cards of this turn."""
+    """Escaped answer text: the answerer's own `[n]` markers link to the cards of this turn; the
+    spans copied from the archive are isolated and never linked (a `[1]` in a comment is its text)."""
     cited = {c.n for c in answer.citations}
-
-    def link(m: Any) -> str:
-        n = int(m[1])
-        return f'<a class="qa-cite" href="#{card_id(number, n)}">[{n}]</a>' if n in cited else m[0]
-
-    return MARKER.sub(link, esc(answer.text)).replace("\n", "<br>")
+    text = answer.text
+    cuts = sorted([(a, b, "mark", n) for a, b, n in answer_marks(answer)]
+                  + [(a, b, "quote", 0) for a, b in answer.quoted])
+    out, last = [], 0
+    for a, b, kind, n in cuts:
+        if a < last:
+            continue
+        out.append(esc(text[last:a]))
+        if kind == "quote":
+            out.append(f"<bdi>{esc(text[a:b])}</bdi>")
+        elif n in cited:
+            out.append(f'<a class="qa-cite" href="#{card_id(number, n)}">[{n}]</a>')
+        else:
+            out.append(esc(text[a:b]))
+        last = b
+    out.append(esc(text[last:]))
+    return "".join(out).replace("\n", "<br>")
 
 
 def searched_html(query: str, scope: str) -> str:
@@ -167,6 +185,7 @@ CSS = """
 .qa-pending { font-style: italic; opacity: 0.8; }
 .qa-pending::after { content: " ⏳"; }
 .qa-answer { white-space: normal; }
+bdi { unicode-bidi: isolate; }
 .qa-note { font-size: 0.8em; opacity: 0.8; margin-top: 0.4em; font-style: italic; }
 a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; color: var(--link-text-color, #2563eb); }
 .qa-notice { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); color: inherit;

@@ -273,9 +273,10 @@ class Retriever:
         by_row.update(zip(missing, self.index.chunks(missing)))
         chunks = [by_row[r] for r in rows]
         docs = self.index.documents(sorted({c.doc_id for c in chunks}))
+        sentences = self.index.sentences.of(rows)
         return [
             Hit(chunk=c, score=score[r], rank=i + 1, dense_score=dense_of.get(r),
                 lexical_score=lexical_of.get(r), source=docs[c.doc_id].source,
-                url=docs[c.doc_id].url, path=docs[c.doc_id].path)
-            for i, (r, c) in enumerate(zip(rows, chunks))
+                url=docs[c.doc_id].url, path=docs[c.doc_id].path, sentences=vectors if len(vectors) else None)
+            for i, (r, c, vectors) in enumerate(zip(rows, chunks, sentences))
         ]

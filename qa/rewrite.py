@@ -145,7 +145,10 @@ def rewrite(question: str, previous: Sequence[str]) -> Rewrite:
         return Rewrite(question, question, (), kinds)
     if m := _WHAT_ABOUT.match(question):
         subject = m["x"]
-        last = next(q for q in reversed(previous) if salient(q))
+        # the predicate of the last question that stood on its own ("who controls X?"), not of a
+        # follow-up that leaned on it ("who held X before that?")
+        last = next((q for q in reversed(previous) if salient(q) and not _ANAPHORA[1].search(q)),
+                    next(q for q in reversed(previous) if salient(q)))
         if _READERS.fullmatch(re.sub(r"^the\s+", "", subject, flags=re.IGNORECASE)):
             return Rewrite(question, last, tuple(context), kinds)  # "what about the readers?"
         # "what about Al Qaim?" after "Who controls the Tal Varesh crossing?" -> "Who controls Al Qaim?"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from qa.chunk import split_sentences
 from qa.dates import format_date, ordinal
 from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
+from qa.answer import Writer
 from qa.types import Answer, Citation, Hit
 
 HISTORY = 5  # earlier changes listed under the current state
@@ -85,22 +86,54 @@ class _Numbers:
     """Citation numbers in order of first use; hits nobody cited follow, so the nearest passages stay listed."""
 
     def __init__(self, hits: Sequence[Hit]) -> None:
-        self.hits, self.order, self.spans = hits, [], {}  # type: ignore[var-annotated]
+        self.hits = hits
+        self.order: list[int] = []
+        self.spans: dict[int, set[tuple[int, int]]] = {}
+        self.w = Writer()
 
-    def mark(self, f: Found) -> str:
+    def mark(self, f: Found) -> None:
         if f.hit not in self.order:
             self.order.append(f.hit)
         self.spans.setdefault(f.hit, set()).add((f.event.start, f.event.end))
-        return f"[{self.order.index(f.hit) + 1}]"
+        self.w.mark(self.order.index(f.hit) + 1)
 
-    def citations(self, extra: Sequence[int]) -> tuple[Citation, ...]:
-        order = self.order + [i for i in extra if i not in self.order]
-        return tuple(Citation(n + 1, self.hits[i], tuple(sorted(self.spans.get(i, ()))))
-                     for n, i in enumerate(order))
+    def says(self, event: Event, subject: str) -> None:
+        """`the Brigades recaptured SUBJECT`, the holder and verb as the report wrote them."""
+        if event.passive:
+            self.w.own(f"{subject} ")
+            self.w.copy(re.sub(r"\b(?:\w+ly|now|also|still)\s+", "", event.verb))
+            self.w.own(" ")
+            self.w.copy(event.holder)
+        else:
+            self.w.copy(event.holder)
+            self.w.own(" ")
+            self.w.copy(event.verb)
+            self.w.own(f" {subject}")
 
+    def quote(self, f: Found) -> None:
+        self.w.own(": “")
+        self.w.copy(" ".join(self.hits[f.hit].chunk.text[f.event.start:f.event.end].split()).strip("“”\""))
+        self.w.own("”")
 
-def _quote(hit: Hit, f: Found) -> str:
-    return " ".join(hit.chunk.text[f.event.start:f.event.end].split()).strip("“”\"")
+    def history(self, found: Sequence[Found]) -> None:
+        """`Before that: 21 May 2024 — Valdorian government forces recaptured it [3]; …`"""
+        self.w.own("\nBefore that: ")
+        for k, f in enumerate(found):
+            self.w.own(("; " if k else "") + f"{format_date(f.event.on)} — ")
+            if f.event.kind == "gain":
+                self.says(f.event, "it")
+            else:
+                self.w.own("reported held by ")
+                self.w.copy(f.event.holder)
+            self.w.own(" ")
+            self.mark(f)
+        self.w.own(".")
+
+    def answer(self, question: str, nearest: int) -> Answer:
+        order = self.order + [i for i in range(min(nearest, len(self.hits))) if i not in self.order]
+        citations = tuple(Citation(n + 1, self.hits[i], tuple(sorted(self.spans.get(i, ()))))
+                          for n, i in enumerate(order))
+        return self.w.answer(question, citations)
 
 
 def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nearest: int = 5,
@@ -114,57 +147,60 @@ def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nea
         return None
     dated = [f for f in events if f.event.on]
     undated = [f for f in events if not f.event.on]
+    out = _Numbers(hits)
+    w = out.w
     if undated and not any(hits[f.hit].chunk.published_at for f in events):
         # no report is dated: what the report says holds now leads; the dates it names are history
-        return _undated(question, subject, hits, undated, dated, nearest)
-    numbers = _Numbers(hits)
-    lines: list[str] = []
-    lead = f"{window}: " if window else ""
+        first = undated[0]
+        one = len({hits[f.hit].chunk.doc_id for f in undated}) == 1
+        w.own(f"{'The' if one else 'An'} undated report says ")
+        out.says(first.event, subject.subject)
+        w.own(" ")
+        out.mark(first)
+        out.quote(first)
+        for f in [f for f in undated[1:3] if f.event.holder != first.event.holder]:
+            w.own("\nIt also says ")
+            out.says(f.event, "it")
+            w.own(" ")
+            out.mark(f)
+            w.own(".")
+        if dated:
+            out.history(list(reversed(dated[-HISTORY:])))
+        return out.answer(question, nearest)
+    if subject.after:
+        w.own(f"After {format_date(subject.after)}:\n")
+    if window:
+        w.own(f"{window}: ")
     if dated:
         latest = dated[-1]
         e = latest.event
-        when = format_date(e.reported or e.on)
-        lines.append(f"{lead}As of {when}, {e.holder} {_verb(e.holder)} {subject.subject} {numbers.mark(latest)}: "
-                     f"“{_quote(hits[latest.hit], latest)}”")
+        sides = len(set(holder_groups([f.event.holder for f in dated])))
+        if subject.mode == "history" and not subject.after and sides > 1 and re.search(r"\bchanged? hands\b",
+                                                                                         question, re.I):
+            w.own("Yes. ")
+        w.own(f"As of {format_date(e.reported or e.on)}, ")
+        w.copy(e.holder)
+        w.own(f" {_verb(e.holder)} {subject.subject} ")
+        out.mark(latest)
+        out.quote(latest)
         since = held_since([f.event for f in dated])
         since_found = next((f for f in dated if f.event is since), None)
         if since_found is not None and since_found is not latest:
-            lines.append(f"Held since {format_date(since_found.event.on)}, when "
-                         f"{since_found.event.says('it')} {numbers.mark(since_found)}.")
+            w.own(f"\nHeld since {format_date(since_found.event.on)}, when ")
+            out.says(since_found.event, "it")
+            w.own(" ")
+            out.mark(since_found)
+            w.own(".")
         earlier = [f for f in reversed(dated) if f is not latest and f is not since_found]
         if subject.mode == "current":
             earlier = [f for f in earlier if f.event.kind == "gain"]
         if earlier:
-            history = "; ".join(f"{_describe(f.event)} {numbers.mark(f)}" for f in earlier[:HISTORY])
-            lines.append(f"Before that: {history}.")
-        if subject.mode == "history" and not subject.after:
-            sides = len(set(holder_groups([f.event.holder for f in dated])))
-            if sides > 1 and re.search(r"\bchanged? hands\b", question, re.I):
-                lines[0] = "Yes. " + lines[0]
+            out.history(earlier[:HISTORY])
     for f in undated[:2]:
-        article = "The undated report" if not dated and len(undated) == 1 else "An undated report"
-        lines.append(f"{article} says {f.event.says(subject.subject)} {numbers.mark(f)}: "
-                     f"“{_quote(hits[f.hit], f)}”")
-    if subject.after:
-        lines.insert(0, f"After {format_date(subject.after)}:")
-    return Answer(question, "\n".join(lines), numbers.citations(range(min(nearest, len(hits)))))
-
-
-def _undated(question: str, subject: StateQuestion, hits: Sequence[Hit], undated: list[Found],
-             dated: list[Found], nearest: int) -> Answer:
-    numbers = _Numbers(hits)
-    first = undated[0]
-    more = "The undated report" if len({hits[f.hit].chunk.doc_id for f in undated}) == 1 else "An undated report"
-    lines = [f"{more} says {first.event.says(subject.subject)} {numbers.mark(first)}: "
-             f"“{_quote(hits[first.hit], first)}”"]
-    others = [f for f in undated[1:3] if f.event.holder != first.event.holder]
-    lines += [f"It also says {f.event.says('it')} {numbers.mark(f)}." for f in others]
-    if dated:
-        lines.append("Before that: " + "; ".join(f"{_describe(f.event)} {numbers.mark(f)}"
-                                                for f in reversed(dated[-HISTORY:])) + ".")
-    return Answer(question, "\n".join(lines), numbers.citations(range(min(nearest, len(hits)))))
-
-
-def _describe(e: Event) -> str:
-    when = format_date(e.on)
-    return f"{when} — {e.says('it')}" if e.kind == "gain" else f"{when} — reported held by {e.holder}"
+        w.own("\n" if dated else "")
+        w.own("The undated report says " if not dated and len(undated) == 1 else "An undated report says ")
+        out.says(f.event, subject.subject)
+        w.own(" ")
+        out.mark(f)
+        out.quote(f)
+    return out.answer(question, nearest)

@@ -34,7 +34,16 @@ import numpy as np
 
 from qa import __version__
 from qa.dates import ordinal
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, IndexOutdated
+from qa.errors import (
+    DiskError,
+    IndexCorrupt,
+    IndexLocked,
+    IndexMismatch,
+    IndexNotFound,
+    IndexOutdated,
+    describe_os_error,
+    os_advice,
+)
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
@@ -42,6 +51,7 @@ FORMAT = "archive-qa-index"
 FORMAT_VERSION = 2
 HNSW_ABOVE = 200_000  # chunks; below this an exact flat index is fast enough
 FILES = ("chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz")
+COUNTS = ("documents", "comments", "chunks", "article_chunks", "comment_chunks")
 
 SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
@@ -107,8 +117,11 @@ def live_build(index_dir: Path) -> Path | None:
 @contextmanager
 def writer_lock(index_dir: Path) -> Iterator[None]:
     """One writer per index folder; the lock dies with its process, SIGKILL included."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a file where the folder should be, a read-only disk, no permission
+        raise DiskError(describe_os_error(exc, index_dir)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -187,15 +200,40 @@ def write_index(
     """Write a complete build beside the live one and swap it in. Call under `writer_lock`.
 
     `sentences` holds each chunk's sentence vectors. `manifest` carries model and chunking facts;
-    counts, files and versions are added here.
+    counts, files and versions are added here. A write that fails is removed and raises DiskError.
     """
-    import faiss
-
     if not len(chunks) == len(vectors) == len(sentences):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors and {len(sentences)} sentence lists")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"build-{stamp}"
     tmp = index_dir / f"build-{stamp}.tmp"
+    try:
+        return _write_build(index_dir, tmp, final, documents, chunks, vectors, sentences, manifest)
+    except BaseException as exc:
+        # A failed write (a full disk most often) must not leave a partial build holding the space;
+        # once CURRENT names the new build it is live and stays.
+        if live_build_name(index_dir) != final.name:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            (index_dir / "CURRENT.tmp").unlink(missing_ok=True)
+        if isinstance(exc, (OSError, sqlite3.Error, RuntimeError)):  # RuntimeError: FAISS's failed write
+            raise DiskError(f"Cannot write a new build in {index_dir}: {os_advice(exc)}. "
+                            "The index there is unchanged.") from None
+        raise
+
+
+def live_build_name(index_dir: Path) -> str | None:
+    """The name in `CURRENT`, unchecked; None when it cannot be read."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_build(index_dir: Path, tmp: Path, final: Path, documents: Sequence[Document], chunks: Sequence[Chunk],
+                 vectors: np.ndarray, sentences: Sequence[np.ndarray], manifest: dict[str, Any]) -> Path:
+    import faiss
+
     tmp.mkdir(parents=True)
     hashes = [content_hash(manifest["model"]["id"], c) for c in chunks]
     _write_sqlite(tmp / "chunks.sqlite", documents, chunks, hashes)
@@ -302,8 +340,12 @@ def _manifest_checksum(manifest: dict[str, Any]) -> str:
 def rebuild_command(index_dir: Path, manifest: dict[str, Any] | None = None, model: str | None = None) -> str:
     """The command that rebuilds this index: from the sources and model the manifest records
     when it is readable, else with PATH... for the user to fill in."""
-    sources = [str(s) for s in (manifest or {}).get("sources", [])] or ["PATH..."]
-    model = model or ((manifest or {}).get("model") or {}).get("id")
+    listed = (manifest or {}).get("sources")
+    sources = [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
+    sources = sources or ["PATH..."]
+    recorded = (manifest or {}).get("model")
+    model = model or (recorded.get("id") if isinstance(recorded, dict) and isinstance(recorded.get("id"), str)
+                      else None)
     packaged = model is None or model.endswith("all-MiniLM-L6-v2")
     words = ["qa", *([] if packaged else ["--model", str(model)]), "index", "build", *sources,
              "--index", str(index_dir)]
@@ -320,7 +362,7 @@ def _newest_manifest(index_dir: Path) -> dict[str, Any] | None:
             continue
         if build.name.endswith(".tmp") or not _valid_manifest(manifest):
             continue
-        if "checksum" not in manifest or manifest["checksum"] == _manifest_checksum(manifest):
+        if _sealed(manifest):
             return manifest
     return None
 
@@ -330,12 +372,34 @@ def _rebuild_hint(index_dir: Path, manifest: dict[str, Any] | None = None) -> st
 
 
 def _valid_manifest(manifest: Any) -> bool:
+    """Every field that loading and `qa index stats` read is there, with its type."""
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
     try:
-        return (isinstance(manifest["model"]["id"], str) and isinstance(manifest["model"]["dim"], int)
-                and all(isinstance(manifest["files"][n], dict) for n in FILES)
-                and isinstance(manifest["counts"]["chunks"], int))
-    except (KeyError, TypeError):
+        files, counts, sources = manifest["files"], manifest["counts"], manifest.get("sources", [])
+        return (isinstance(manifest["model"]["id"], str) and whole(manifest["model"]["dim"])
+                and all(isinstance(files[n], dict) and whole(files[n].get("bytes"))
+                        and isinstance(files[n].get("sha256"), str) for n in FILES)
+                and all(whole(counts[n]) for n in COUNTS)
+                and isinstance(sources, list) and all(isinstance(x, str) for x in sources)
+                and isinstance(manifest["created_at"], str) and isinstance(manifest["package_version"], str))
+    except (KeyError, TypeError, AttributeError):
         return False
+
+
+def _older_format(manifest: dict[str, Any]) -> bool:
+    version = manifest.get("format_version")
+    return (manifest.get("format") == FORMAT and isinstance(version, int) and not isinstance(version, bool)
+            and version < FORMAT_VERSION)
+
+
+def _sealed(manifest: dict[str, Any]) -> bool:
+    """The manifest matches its own checksum. Only a build of an older format (written before
+    there was a checksum) may lack one: removing the key does not switch the check off."""
+    if "checksum" not in manifest and _older_format(manifest):
+        return True
+    return manifest.get("checksum") == _manifest_checksum(manifest)
 
 
 def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
@@ -353,11 +417,11 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         raise IndexCorrupt(f"{path} is damaged (not readable JSON). {_rebuild_hint(index_dir)}") from None
     if not isinstance(manifest, dict):
         raise IndexCorrupt(f"{path} is damaged or edited (not an object). {_rebuild_hint(index_dir)}")
-    if "checksum" in manifest and manifest["checksum"] != _manifest_checksum(manifest):
-        raise IndexCorrupt(f"{path} was edited or damaged (its checksum does not match). "
+    if not _sealed(manifest):
+        raise IndexCorrupt(f"{path} was edited or damaged (its checksum is missing or does not match). "
                            f"{_rebuild_hint(index_dir)}")
     version = manifest.get("format_version")
-    if manifest.get("format") == FORMAT and isinstance(version, int) and version < FORMAT_VERSION:
+    if _older_format(manifest):
         sources = manifest.get("sources")
         raise IndexOutdated(
             f"{index_dir} holds index format {version}, written by an older archive-qa; this version reads "
@@ -427,6 +491,10 @@ class Index:
         marks = ",".join("?" * len(rows))
         found = {r[0]: Chunk(*r[1:]) for r in self._query(
             f"SELECT row, {_CHUNK_COLS} FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])}
+        missing = [int(r) for r in rows if int(r) not in found]
+        if missing:  # the vectors name a row the database lacks: checked at load, so a change since
+            raise IndexCorrupt(f"{self.build / 'chunks.sqlite'} has no passage at row {missing[0]}. "
+                               f"{_rebuild_hint(self.index_dir, self.manifest)}")
         return [found[int(r)] for r in rows]
 
     def documents(self, doc_ids: Sequence[str] | None = None) -> dict[str, Document]:
@@ -460,6 +528,34 @@ class Index:
         self._con.close()
 
 
+# Rows whose values do not have the types the code reads: NULL text, a number for a title, ...
+_BAD_ROWS = {
+    "chunks": "typeof(chunk_id) != 'text' OR typeof(doc_id) != 'text' OR kind NOT IN ('article', 'comment') "
+              "OR typeof(text) != 'text' OR typeof(header) != 'text' OR typeof(title) != 'text' "
+              "OR typeof(start) != 'integer' OR typeof(\"end\") != 'integer' "
+              "OR typeof(author) NOT IN ('text', 'null') OR typeof(published_at) NOT IN ('text', 'null') "
+              "OR typeof(comment_index) NOT IN ('integer', 'null')",
+    "documents": "typeof(doc_id) != 'text' OR typeof(title) != 'text' OR typeof(body) != 'text' "
+                 "OR typeof(source) NOT IN ('text', 'null') OR typeof(url) NOT IN ('text', 'null') "
+                 "OR typeof(author) NOT IN ('text', 'null') OR typeof(published_at) NOT IN ('text', 'null') "
+                 "OR typeof(category) NOT IN ('text', 'null') OR typeof(path) NOT IN ('text', 'null')",
+    "comments": "typeof(doc_id) != 'text' OR typeof(idx) != 'integer' OR typeof(author) != 'text' "
+                "OR typeof(text) != 'text' OR typeof(date) NOT IN ('text', 'null')",
+}
+
+
+def _check_rows(con: sqlite3.Connection, n: int) -> None:
+    """Raise ValueError unless the chunks are rows 0..n-1 and every value has its type: a database
+    re-sealed with shifted rows or a NULL text is refused at load, not met mid-answer."""
+    low, high, count = con.execute("SELECT min(row), max(row), count(*) FROM chunks").fetchone()
+    if count != n or (n and (low, high) != (0, n - 1)):
+        raise ValueError(f"chunks.sqlite holds rows {low}..{high} ({count}), not 0..{n - 1} ({n})")
+    for table, bad in _BAD_ROWS.items():
+        row = con.execute(f"SELECT rowid FROM {table} WHERE {bad} LIMIT 1").fetchone()  # noqa: S608
+        if row is not None:
+            raise ValueError(f"chunks.sqlite: a row of {table} (rowid {row[0]}) holds a value of the wrong type")
+
+
 def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = None,
                fingerprint: str | None = None) -> Index:
     """Load the live build, refusing one that another model, dimension or format made."""
@@ -487,6 +583,7 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
         lexical = BM25Index.load(build / "lexical.npz")
         sentences = SentenceVectors.load(build / "sentences.npz", n, model["dim"])
         con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        _check_rows(con, n)
         meta = con.execute("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
                            "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row").fetchall()
         doc_numbers: dict[str, int] = {}
@@ -497,7 +594,7 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
                                dtype=np.int32, count=len(meta))
         days = np.fromiter((ordinal(m[2]) for m in meta), dtype=np.int32, count=len(meta))
         sources = np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32, count=len(meta))
-    except (RuntimeError, ValueError, OSError, sqlite3.DatabaseError) as exc:
+    except (RuntimeError, ValueError, TypeError, OSError, sqlite3.DatabaseError) as exc:
         raise IndexCorrupt(f"{build} cannot be read ({exc}). {_rebuild_hint(index_dir, manifest)}") from None
     if vectors.ntotal != n or lexical.n_docs != n or len(meta) != n or vectors.d != model["dim"]:
         raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number. "

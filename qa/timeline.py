@@ -166,13 +166,6 @@ class Event:
     passive: bool = False  # the verb comes before the holder: "fell to", "under the control of"
     verb_at: tuple[int, int] = (0, 0)  # the verb's span in the sentence
 
-    def says(self, subject: str) -> str:
-        """`the Brigades recaptured the crossing`, `the crossing fell to the Brigades`."""
-        if self.passive:
-            verb = re.sub(r"\b(?:\w+ly|now|also|still)\s+", "", self.verb)
-            return f"{subject} {verb} {self.holder}"
-        return f"{self.holder} {self.verb} {subject}"
-
     @property
     def day(self) -> int:
         return ordinal(self.on)

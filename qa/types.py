@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["article", "comment"]
 KINDS: tuple[Kind, ...] = ("article", "comment")
@@ -72,6 +72,8 @@ class Hit:
     source: str | None = None
     url: str | None = None
     path: str | None = None
+    # the chunk's stored sentence vectors (float16, one per sentence of `chunk.text`), when the index has them
+    sentences: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,15 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
+    """`marks` are the `[n]` markers the answerer wrote, as (start, end, n) spans of `text`; None when
+    the answerer did not say (an LLM's reply: every small bracketed number in it is read as a marker).
+    `quoted` are the spans of `text` copied from the archive (quotes, names, titles): a `[1]` inside
+    one is the archive's text, never a citation, and the page isolates each from its neighbours."""
+
     question: str
     text: str
     citations: tuple[Citation, ...]
     abstained: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    marks: tuple[tuple[int, int, int], ...] | None = None
+    quoted: tuple[tuple[int, int], ...] = ()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import chat, render
+from qa.access import AccessGuard, LoginThrottle, check_exposure, is_loopback
 from qa.config import Settings
 from qa.errors import ConfigError, IndexNotFound, IndexOutdated, QAError
 from qa.pipeline import Pipeline
@@ -187,16 +188,25 @@ def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
     user, password = env.get("QA_USERNAME", ""), env.get("QA_PASSWORD", "")
     if bool(user) != bool(password):
         raise ConfigError("Set both QA_USERNAME and QA_PASSWORD to ask for a login, or neither.")
-    return (user, password) if user else None
+    if user and (not user.strip() or not password.strip()):
+        raise ConfigError("QA_USERNAME and QA_PASSWORD must not be only spaces; set a real name and password.")
+    return (user.strip(), password) if user else None
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive: Path | None = None,
-          default_index: bool = False, block: bool = True) -> Any:
+          default_index: bool = False, block: bool = True, public_without_login: bool = False) -> Any:
     """Open the index and the model once and serve the page; the model's weights load while the page
-    starts. With `block` False it returns the running page (`page.close()` stops it)."""
+    starts. With `block` False it returns the running page (`page.close()` stops it). Beyond loopback
+    it needs a login (QA_USERNAME, QA_PASSWORD) unless `public_without_login`.
+
+    Up to `settings.concurrency` questions are answered at once; they share the index and the model,
+    which are only read (the caches they keep take a lock)."""
+    from starlette.middleware import Middleware
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     auth = credentials()
+    check_exposure(host, auth is not None, public_without_login)
     check_port(host, port)
     missing = ensure_index(settings, archive, default_index)
     pipeline, ready = None, None
@@ -205,14 +215,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive
     else:
         pipeline = Pipeline.open(settings)
         ready = warm_up(pipeline)
-    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        print(f"Warning: serving on {host} without a login; set QA_USERNAME and QA_PASSWORD to require one.",
-              file=sys.stderr, flush=True)
+    if not is_loopback(host) and auth is None:
+        print(f"Warning: serving on {host} without a login (--public-without-login).", file=sys.stderr, flush=True)
     page = build_ui(pipeline, missing, ready)
-    page.queue(default_concurrency_limit=1)
+    page.queue(default_concurrency_limit=settings.concurrency)
+    guard = Middleware(AccessGuard, throttle=LoginThrottle(), protect=auth is not None)  # type: ignore[arg-type]
     try:
         page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
-                    css=render.CSS, head=render.HEAD, prevent_thread_lock=True, quiet=True)
+                    css=render.CSS, head=render.HEAD, prevent_thread_lock=True, quiet=True,
+                    app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [guard]})
     except OSError as exc:  # taken between the check and the launch
         raise PortBusy(host, port, "in use") from exc
     print(f"Archive QA: serving {settings.index} on http://{host}:{port}", flush=True)
@@ -233,10 +244,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", type=Path, help="index folder (default ./index or $QA_INDEX)")
     parser.add_argument("--model", help="embedding model the index was built with (default: packaged MiniLM)")
     parser.add_argument("--archive", type=Path, help="archive to index when there is no index yet")
+    parser.add_argument("--public-without-login", action="store_true",
+                        help="allow a non-loopback --host without QA_USERNAME/QA_PASSWORD")
     args = parser.parse_args(argv)
     try:
         settings = load_settings({"index": args.index, "model": args.model})
         default_index = args.index is None and "QA_INDEX" not in os.environ
-        serve(settings, args.host, args.port, args.archive, default_index)
+        serve(settings, args.host, args.port, args.archive, default_index,
+              public_without_login=args.public_without_login)
     except QAError as exc:
         sys.exit(f"Error: {exc}")
+    except OSError as exc:  # a port in use, a folder that cannot be written
+        from qa.errors import describe_os_error
+
+        sys.exit(f"Error: {describe_os_error(exc)}")

@@ -21,6 +21,7 @@ from qa.answer import ExtractiveAnswerer
 from qa.cite import markers
 from qa.config import Settings, load_settings
 from qa.embed import HashEmbedder
+from qa.endpoint import LLMError, stream_chat
 from qa.types import Answer, Citation, Hit
 from tests.conftest import make_hit
 from tests.llm_server import FakeLLM, event, fake_llm, message, raw, tokens, whole
@@ -189,12 +190,17 @@ def test_a_malformed_reply_falls_back(fake: FakeLLM, reply: Any, reason: str) ->
 
 @pytest.mark.parametrize("url, reason", [
     ("http://[::1", "ValueError"),
-    ("http://exa mple/v1", ""),
+    ("http://exa mple/v1", "control characters"),
     ("http://127.0.0.1:port/v1", "port"),
-    ("http://127.0.0.1:1/v1", "refused"),
 ])
-def test_an_unusable_url_falls_back(url: str, reason: str) -> None:
-    assert fell_back(ask(url, llm_timeout=5), reason)
+def test_an_unusable_url_is_an_endpoint_error_not_a_crash(url: str, reason: str) -> None:
+    # settings refuse these at load; the client still turns each into LLMError (the answerer's fallback)
+    with pytest.raises(LLMError, match=reason):
+        list(stream_chat(url, {}, {}, 5))
+
+
+def test_a_refused_connection_falls_back() -> None:
+    assert fell_back(ask("http://127.0.0.1:1/v1", llm_timeout=5), "refused")
 
 
 def test_an_api_key_with_a_newline_falls_back(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -178,3 +178,28 @@ def test_quotes_show_gaps_and_stay_balanced() -> None:
     assert join_quote(text, [(0, 14), (15, 29)]) == "One two three. Four five six."
     assert balance_quotes("is under full control,” said Col. Ardelic.") == "“is under full control,” said Col. Ardelic."
     assert balance_quotes("“It will fall, he said.") == "“It will fall, he said.”"
+
+
+def test_what_about_keeps_the_predicate_of_the_question_that_stood_alone() -> None:
+    from qa.rewrite import rewrite
+
+    previous = ["Who controls the Tal Varesh crossing?", "who held the Tal Varesh crossing before that?"]
+    assert rewrite("What about Trebil?", previous).query == "Who controls Trebil?"
+
+
+def test_name_variants_read_a_sentence_alike() -> None:
+    from qa.picker import with_variants
+
+    assert "walid" in with_variants({"al", "waleed", "crossing"}, {"walid", "al"})
+    assert "walid" not in with_variants({"al", "wild"}, {"walid"})
+
+
+def test_state_answers_say_which_markers_are_theirs(dated) -> None:  # type: ignore[no-untyped-def]
+    answer = dated.ask("Who controls the Kessen Bridge?")
+    assert answer.marks  # the page links these and only these
+    for a, b, n in answer.marks:
+        assert answer.text[a:b] == f"[{n}]"
+    for a, b in answer.quoted:
+        assert not any(a <= m < b for m, _, _ in answer.marks)
+    windowed = dated.ask("What happened at the Kessen Bridge this month?")
+    assert all(windowed.text[a:b] == f"[{n}]" for a, b, n in windowed.marks or ())

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from qa.cite import markers, markers_valid
+from qa.cite import answer_markers
 from qa.errors import QAError
 from qa.eval.metrics import answer_correct, cited_numbers, evidence_ranks, passage_supports
 from qa.eval.questions import Question
@@ -56,7 +56,7 @@ class Outcome:
 def judge_answer(question: Question, answer: Answer) -> dict[str, Any]:
     """The answer fields of an Outcome. An abstention is never a correct answer."""
     known = {c.n: c for c in answer.citations}
-    cited = cited_numbers(markers(answer.text), list(known))
+    cited = cited_numbers(answer_markers(answer), list(known))
     correct = answer_correct(question.answers, answer.text)
     return {
         "answer": answer.text,
@@ -66,7 +66,7 @@ def judge_answer(question: Question, answer: Answer) -> dict[str, Any]:
         "cited_support": tuple(
             passage_supports(known[n].hit.chunk.text, question.quotes, question.answers) for n in cited
         ),
-        "markers_valid": markers_valid(answer.text, answer.citations),
+        "markers_valid": all(n in known for n in answer_markers(answer)),
     }
 
 
