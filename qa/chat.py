@@ -6,7 +6,7 @@ Both raise `QAError`s whose messages the page shows inline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from qa.dates import format_date, parse_date
@@ -82,6 +82,12 @@ def plan(question: str, previous: Sequence[Turn], options: Options, max_chars: i
 def answer(pipeline: Pipeline, planned: Plan, k: int) -> Turn:
     """Search and answer a planned question."""
     return Turn(planned.rewrite.question, planned, pipeline.ask(planned.query, k=k, filters=planned.filters))
+
+
+def answer_stream(pipeline: Pipeline, planned: Plan, k: int) -> Iterator[str | Turn]:
+    """As `answer`, with a language model's text so far (unchecked) yielded before the `Turn`."""
+    for item in pipeline.ask_stream(planned.query, k=k, filters=planned.filters):
+        yield item if isinstance(item, str) else Turn(planned.rewrite.question, planned, item)
 
 
 def ask(pipeline: Pipeline, question: str, previous: Sequence[Turn], options: Options) -> Turn:

@@ -6,14 +6,15 @@ import logging
 import re
 import threading
 import unicodedata
-from datetime import date
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from qa.answer import Answerer, ExtractiveAnswerer, prefixed
 from qa.config import Settings
+from qa.dates import ordinal, relative_window
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
-from qa.dates import ordinal, relative_window
 from qa.retrieve import Filters, Mode, Retriever
 from qa.state import answer_state
 from qa.store import Index, live_build, open_index
@@ -82,31 +83,55 @@ class Pipeline:
         return replace(filters, date_from=start, date_to=min(found.date_to, anchor or found.date_to)), found.label
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
+        answer: Answer | None = None
+        for item in self.ask_stream(question, k, filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # ask_stream always ends with the answer
+        return answer
+
+    def ask_stream(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
+        """As `ask`, with the answer's text so far yielded as a language model writes it (unchecked),
+        before the `Answer` itself, which comes last; an extractive answerer yields only the `Answer`."""
         query = clean_question(question, self.settings.max_question_chars)
         windowed, label = self.window(query, filters)
         hits = self.retriever.search(query, k, windowed) if label else []
         if label and not hits:
-            label, windowed = f"Nothing in the archive is dated {label[0].lower()}{label[1:]}; from all reports", filters
+            label = f"Nothing in the archive is dated {label[0].lower()}{label[1:]}; from all reports"
+            windowed = filters
         if not hits:
             hits = self.retriever.search(query, k, filters)
-        answer = self._answer(query, hits, windowed)
-        if label and not answer.abstained:
-            answer = prefixed(answer, f"{label}: ")
-        return answer
+        for item in self._answer(query, hits, windowed):
+            if isinstance(item, Answer) and label and not item.abstained:
+                item = prefixed(item, f"{label}: ")
+            yield item
 
-    def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Answer:
+    def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
         subject = read_state_question(query)
         if subject is None:
-            return self.answerer.answer(query, hits)
+            yield from self._reply(query, hits)
+            return
         # Who holds X: the newest reports about X must be read even when older ones match the wording better.
         seen = {h.chunk.chunk_id for h in hits}
-        about = [h for h in self.retriever.search(subject.subject, SUBJECT_PASSAGES, replace(filters, kinds=("article",)))
+        articles = replace(filters, kinds=("article",))
+        about = [h for h in self.retriever.search(subject.subject, SUBJECT_PASSAGES, articles)
                  if h.chunk.chunk_id not in seen]
         if isinstance(self.answerer, ExtractiveAnswerer):
             found = answer_state(query, subject, hits + about, nearest=len(hits))
-            return found if found is not None else self.answerer.answer(query, hits)
+            yield found if found is not None else self.answerer.answer(query, hits)
+            return
         newest = sorted(about, key=lambda h: -ordinal(h.chunk.published_at))[:len(hits)]
-        return self.answerer.answer(query, hits + newest)
+        # should the model fail, the quoted answer is the latest state, as without a model
+        yield from self._reply(query, hits + newest,
+                               quoted=lambda: answer_state(query, subject, hits + about, nearest=len(hits)))
+
+    def _reply(self, query: str, hits: list[Hit],
+               quoted: Callable[[], Answer | None] | None = None) -> Iterator[str | Answer]:
+        stream = getattr(self.answerer, "stream", None)  # the LLM answerer streams; the extractive one answers
+        if callable(stream):
+            yield from stream(query, hits, quoted)
+        else:
+            yield self.answerer.answer(query, hits)
 
     def refresh(self) -> bool:
         """Switch to the build a rebuild has made live since this one was loaded; True if it did.

@@ -154,8 +154,10 @@ def searched_html(query: str, scope: str) -> str:
     return f'<div class="qa-searched">Searched {esc(scope)}: <q>{esc(query)}</q></div>'
 
 
-def messages(turns: Sequence[Turn], pending: tuple[str, str, str] | None = None) -> list[dict[str, str]]:
-    """Chat messages for the turns; `pending` = (question, query, scope) of one being answered."""
+def messages(turns: Sequence[Turn], pending: tuple[str, str, str] | None = None,
+             partial: str = "") -> list[dict[str, str]]:
+    """Chat messages for the turns; `pending` = (question, query, scope) of one being answered, and
+    `partial` the text a language model has written of its answer so far (shown as plain text)."""
     out = []
     for number, t in enumerate(turns, start=1):
         out += [{"role": "user", "content": esc(t.question)},
@@ -165,8 +167,10 @@ def messages(turns: Sequence[Turn], pending: tuple[str, str, str] | None = None)
     if pending:
         question, query, scope = pending
         out += [{"role": "user", "content": esc(question)},
-                {"role": "assistant", "content": searched_html(query, scope)
-                 + '<div class="qa-pending">Searching the archive and reading the passages…</div>'}]
+                {"role": "assistant", "content": searched_html(query, scope) + (
+                    f'<div class="qa-streaming">{esc(partial).replace(chr(10), "<br>")}</div>'
+                    '<div class="qa-pending">The model is writing; its citations are checked when it ends…</div>'
+                    if partial else '<div class="qa-pending">Searching the archive and reading the passages…</div>')}]
     return out
 
 

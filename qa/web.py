@@ -51,7 +51,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
     def respond(question: str, turns: list[chat.Turn], include_comments: bool, k: float,
                 date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
-        """Yields twice: the question with a progress line at once, then the answer and its sources."""
+        """Yields the question with a progress line at once, then (from a language model) its text
+        as it is written, then the checked answer and its sources."""
         if pipeline is None:
             yield gr.skip(), gr.skip(), render.notice_html(missing), gr.skip(), gr.skip()
             return
@@ -67,7 +68,11 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             if ready is not None:
                 ready.wait()
             pipeline.refresh()  # a rebuild finished since the last question: switch to it
-            turn = chat.answer(pipeline, planned, options.k)
+            for item in chat.answer_stream(pipeline, planned, options.k):
+                if isinstance(item, chat.Turn):
+                    turn = item
+                else:  # a language model writing: its text so far (capped in qa.llm), as plain text
+                    yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
             return

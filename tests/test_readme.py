@@ -35,8 +35,8 @@ pytestmark = [pytest.mark.readme, pytest.mark.slow]
 README = ROOT / "README.md"
 PREFIXES = ("qa ", "python ", "make ")
 # Set-up, and what serves until stopped (make run, qa serve, python app.py); `make test` and
-# `make test-readme` run this file.
-EXCLUDED = ("make run", "make test", "make test-readme", "make setup", "qa serve", "python app.py")
+# `make test-readme` run this file; `make test-llm` builds llama.cpp (minutes) and starts a model server.
+EXCLUDED = ("make run", "make test", "make test-readme", "make test-llm", "make setup", "qa serve", "python app.py")
 QUESTION = "Who controls the Al Waleed crossing?"
 
 
