@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="lead with a name only where the training folds' leads were right this often")
     ap.add_argument("--sentences", type=int, default=2, help="most sentences quoted")
     ap.add_argument("--limit", type=int)
-    ap.add_argument("--cache", type=Path, help="keep the harvest here and reuse it (a pickle; delete it after a change)")
+    ap.add_argument("--cache", type=Path,
+                    help="keep the harvest here and reuse it (a pickle; delete it after a change)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", action="store_true", help="refit on everything and write qa/data/answer.json")
     args = ap.parse_args(argv)

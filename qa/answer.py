@@ -267,7 +267,8 @@ def per_commenter(sentences: Sequence[Candidate], hits: Sequence[Hit], logits: n
     """For a question about what readers said: the best sentence of each distinct commenter within
     `margin` of the best, best first, at most `most`."""
     best = float(logits.max())
-    chosen, authors = [], set()
+    chosen: list[int] = []
+    authors: set[str | None] = set()
     for i in np.argsort(-logits):
         author = hits[sentences[i].hit].chunk.author
         if logits[i] < best - margin or len(chosen) >= most:

@@ -277,7 +277,8 @@ def serve(ctx: click.Context, host: str, port: int, archive: Path | None, public
               help="Outcome of every question (default: eval/runs/NAME-MODE.json).")
 @click.option("--no-answers", is_flag=True, help="Score retrieval only.")
 @click.option("--from", "date_from", metavar="DATE", help="Only reports from this date, for questions that name none.")
-@click.option("--to", "date_to", metavar="DATE", help="Ask as the archive stood on this date, for questions that name none.")
+@click.option("--to", "date_to", metavar="DATE",
+              help="Ask as the archive stood on this date, for questions that name none.")
 @click.pass_context
 def eval_(ctx: click.Context, questions: Path, index_dir: Path | None, k: int, mode: str, report: Path | None,
           json_path: Path | None, no_answers: bool, date_from: str | None, date_to: str | None) -> None:

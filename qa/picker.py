@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,7 +56,8 @@ def with_variants(words: set[str], terms: dict[str, float] | set[str]) -> set[st
     """`words` plus each question term that a word spells another way (same consonants, as names
     are spelt: "walid" for "waleed"), so "Al Walid" and "Al Waleed" questions read a sentence alike."""
     shapes = {(w[:2], skeleton(w)) for w in words if len(w) >= 4 and w.isalpha()}
-    return words | {t for t in terms if t not in words and len(t) >= 4 and t.isalpha() and (t[:2], skeleton(t)) in shapes}
+    return words | {t for t in terms
+                    if t not in words and len(t) >= 4 and t.isalpha() and (t[:2], skeleton(t)) in shapes}
 
 
 def sentence_features(question: str, intent: Intent, q_vector: np.ndarray | None, hits: Sequence[Hit],

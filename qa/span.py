@@ -23,7 +23,8 @@ from qa.picker import Candidate
 from qa.types import Hit
 
 SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",
-                 "person_asked", "person_shaped", "first_in_sentence", "acronym", "joined", "bias_thing", "body_passages")
+                 "person_asked", "person_shaped", "first_in_sentence", "acronym", "joined", "bias_thing",
+                 "body_passages")
 _NAME = re.compile(r"(?:[A-Z][\w'’&.\-]*|[A-Z]{2,})(?:\s+(?:(?:of|and|the|de|al|for|&)\s+)?(?:[A-Z][\w'’&.\-]*|\d+))*")
 _ASKS_NAME = re.compile(r"^\s*(?:(?:according to [^,]+,\s*)?(?:who|whom|whose|which|what)\b)", re.I)
 _ASKS_PERSON = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:who|whom|whose)\b|\b(?:which|what) (?:person|individual|"
@@ -68,7 +69,7 @@ def asks_name(question: str) -> bool:
     if re.match(r"^\s*what(?:'s| is| was) the name of\b", text, re.I):
         return True
     m = re.match(r"^\s*(?:which|what)\s+(\w+)", text, re.I)
-    return bool(m) and m[1].lower() not in _NOT_A_NAME
+    return m is not None and m[1].lower() not in _NOT_A_NAME
 
 
 _NOT_A_NAME = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
@@ -114,7 +115,7 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     bodies = [fold(h.chunk.text) for h in hits[:passages]]
     titles = [fold(h.chunk.title) for h in hits[:passages]]
     cands, rows = [], []
-    for key, e in found.items():
+    for e in found.values():
         pattern = re.compile(rf"\b{re.escape(fold(e['text']))}\b")
         terms = set(analyze(e["text"]))
         words = e["text"].split()

@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.answer import Writer
 from qa.chunk import split_sentences
 from qa.dates import format_date, ordinal
 from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
-from qa.answer import Writer
 from qa.types import Answer, Citation, Hit
 
 HISTORY = 5  # earlier changes listed under the current state

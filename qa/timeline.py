@@ -59,7 +59,8 @@ class StateQuestion:
 
     @property
     def names(self) -> list[str]:
-        """The subject's distinctive terms (its name without the head noun): `the Tal Varesh crossing` -> tal, varesh."""
+        """The subject's distinctive terms, its name without the head noun:
+        `the Tal Varesh crossing` -> tal, varesh."""
         capital = [w for w in re.findall(r"[\w'’\-]+", self.subject) if w[:1].isupper()]
         return analyze(" ".join(capital)) or analyze(self.subject)
 
@@ -107,7 +108,8 @@ def _clean_subject(text: str) -> str:
     from qa.dates import RELATIVE_TIME
 
     text = RELATIVE_TIME.sub("", text).strip()
-    text = re.sub(r"\s+(?:now|today|currently|at present|anymore|any more|so far)$", "", text.strip(" ?.!,"), flags=re.I)
+    text = re.sub(r"\s+(?:now|today|currently|at present|anymore|any more|so far)$", "", text.strip(" ?.!,"),
+                  flags=re.I)
     return re.sub(r"\s+", " ", text)
 
 
@@ -118,12 +120,14 @@ _GAIN = (r"seized|seizes|seize|captured|captures|capture|recaptured|recaptures|r
          r"taken (?:full |back )?control of|take (?:full |back )?control of|takes (?:full |back )?control of|"
          r"regained(?: control of)?|took over|taken over|wrested(?: control of)?|"
          r"(?:have|has|had) (?:now |since )?(?:seized|captured|retaken|recaptured|taken)")
-_HOLD = (r"controls|holds|hold|still holds?|maintains? control (?:of|over)|(?:remain|remains|remained|is|are|was|were) (?:firmly |still |now )?"
+_HOLD = (r"controls|holds|hold|still holds?|maintains? control (?:of|over)|"
+         r"(?:remain|remains|remained|is|are|was|were) (?:firmly |still |now )?"
          r"in (?:full |firm |complete )?control of|(?:remain|remains|remained|stay|stays) in control of")
 _GROUP = (r"forces|army|troops|soldiers|fighters|militants|rebels|insurgents|government|brigades?|militias?|"
           r"police|guards?|units?|garrison|group|jihadists|regime|state|battalions?|division|command")
 _PASSIVE = re.compile(
-    r"\b(?P<v>fell to|(?:was|were|has been|had been|is|are) (?:now |also |\w+ly )*(?:seized|captured|retaken|recaptured|taken|"
+    r"\b(?P<v>fell to|(?:was|were|has been|had been|is|are) (?:now |also |\w+ly )*"
+    r"(?:seized|captured|retaken|recaptured|taken|"
     r"overrun|held|controlled|occupied) by|(?:is|are|was|were|remains?|remained|stays?|has been|had been) (?:now )?"
     r"(?:firmly |still |back )?(?:under (?:the )?(?:full |firm |complete |effective )?(?:control|command) of|"
     r"in the hands of))"
@@ -131,13 +135,16 @@ _PASSIVE = re.compile(
     r"before|when|while|as|for|until|and|who|which|following|during|last|this|by|at|along|with|near|from|just|amid|"
     r"days|weeks|months|later|earlier|together)\b|$)", re.I)
 _UNDER = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|firmly|still|now)(?: \w+)? under)\s+"
-                    r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)\s+control\b")
+                    r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)"
+                    r"\s+control\b")
 _HANDS = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|still|now)(?: \w+)? in)\s+"
                     r"(?P<h>government|rebel|army|militant|[A-Z][\w'’\-]*)\s+hands\b", re.I)
 _ACTIVE = re.compile(rf"(?P<h>[^,;:“”\"]{{2,90}}?)\s+(?:(?:now|still|again|briefly|fully|later|then|"
-                     rf"reportedly|finally|quickly|also|continue to|continues to|continued to)\s+)*(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))",
+                     rf"reportedly|finally|quickly|also|continue to|continues to|continued to)\s+)*"
+                     rf"(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))",
                      re.I)
-_CLAUSE = re.compile(r".*(?:[.!?]\s+|\btold\s+\S+\s+|\b(?:claimed|reported|that|after|when|while|as|since|because|but|and|said|says|where|which|before|"
+_CLAUSE = re.compile(r".*(?:[.!?]\s+|\btold\s+\S+\s+|\b(?:claimed|reported|that|after|when|while|as|since|because|"
+                     r"but|and|said|says|where|which|before|"
                      r"until|as|with|once|although|though|said that)\s+|^)", re.I | re.S)
 _LEAD = re.compile(r"^(?:(?:on|in|by|early|late|last|this|just|days|weeks|then|now|however|meanwhile|"
                    r"according to [\w\s]+?)\b[^A-Z]*?)+(?=[A-Z])")
@@ -216,8 +223,8 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
         for m in pattern.finditer(sentence):
             holder = _holder(m["h"]) if pattern is _PASSIVE else m["h"]
             if holder:
-                gain = pattern is _PASSIVE and re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun",
-                                                         m["v"], re.I)
+                gain = pattern is _PASSIVE and bool(re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun",
+                                                              m["v"], re.I))
                 on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
                 found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
                                                start, end, explicit, True, m.span("v"))))
@@ -226,7 +233,8 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
             continue
         gain = re.match(_GAIN, m["v"], re.I) is not None
         if not gain and re.search(r"\band\s*$", m["h"]):  # "Government forces repelled … and remain in control"
-            holder = (lead := _SUBJECT.match(sentence)) and _holder(lead[1])
+            lead = _SUBJECT.match(sentence)
+            holder = _holder(lead[1]) if lead else None
         elif _PASSIVE_END.search(m["h"]):
             continue  # "the crossing was captured" names no holder; "a captured outpost" is no event
         else:

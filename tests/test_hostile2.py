@@ -14,13 +14,13 @@ import pytest
 
 from qa import render
 from qa.answer import abstention, compose
-from qa.picker import Candidate as Sentence
 from qa.chat import Turn
 from qa.cite import answer_markers, markers
 from qa.config import Settings, load_settings
 from qa.errors import ConfigError, IndexCorrupt, QAError
 from qa.eval.outcomes import judge_answer
 from qa.eval.questions import Question
+from qa.picker import Candidate as Sentence
 from qa.store import SCHEMA
 from tests.conftest import SAMPLE, make_hit
 

@@ -149,7 +149,7 @@ def test_a_failing_endpoint_falls_back_to_quoting(endpoint: FakeEndpoint, status
     else:
         endpoint.reply = status
     answer = answerer(settings_for(url, llm_timeout=5)).answer("Who controls the Tal Ossa crossing?", HITS)
-    assert "Grey Hand militia now controls" in answer.text and markers(answer.text) == [1]
+    assert "Grey Hand militia now controls" in answer.text and set(markers(answer.text)) == {1}
     assert len(answer.notes) == 1 and "did not answer" in answer.notes[0]
     if status:
         assert "HTTP 500: model overloaded" in answer.notes[0]

@@ -54,7 +54,7 @@ def ask(url: str, hits: list[Hit] = HITS, **kw: Any) -> Answer:
 
 
 def fell_back(answer: Answer, reason: str) -> bool:
-    return (EXTRACTIVE in answer.text and markers(answer.text) == [1] and len(answer.notes) == 1
+    return (EXTRACTIVE in answer.text and set(markers(answer.text)) == {1} and len(answer.notes) == 1
             and "did not answer" in answer.notes[0] and reason in answer.notes[0])
 
 
