@@ -42,8 +42,10 @@ from qa.span import SPAN_FEATURES, asks_name, span_candidates  # noqa: E402
 YES_NO = {"yes", "no"}
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50) -> Logistic:
-    """L2-regularised logistic regression by Newton's method on standardised inputs."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50,
+                 weight: np.ndarray | None = None) -> Logistic:
+    """L2-regularised logistic regression by Newton's method on standardised inputs; `weight` per row."""
+    weight = np.ones(len(x)) if weight is None else weight
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
@@ -53,8 +55,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
     reg[-1] = 0.0
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
-        grad = z.T @ (p - y) + reg * w
-        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        grad = z.T @ (weight * (p - y)) + reg * w
+        hess = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -71,7 +73,7 @@ def labels(question: Question, texts: list[str]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def harvest(path: Path, index: Path, limit: int | None) -> list[dict]:
+def harvest(path: Path, index: Path, limit: int | None, weight: float = 1.0) -> list[dict]:
     from qa.pipeline import Pipeline
 
     pipeline = Pipeline.open(load_settings({"index": index}))
@@ -85,7 +87,8 @@ def harvest(path: Path, index: Path, limit: int | None) -> list[dict]:
         hits = pipeline.search(q.question, filters=window)
         intent, sentences, x = answerer.features(q.question, hits)
         rows.append({"q": q, "hits": hits, "intent": intent, "sentences": sentences, "x": x,
-                     "y": labels(q, [s.text for s in sentences])})
+                     "y": labels(q, [s.text for s in sentences]), "set": path.name, "weight": weight,
+                     "idf": pipeline.index.lexical.idf})
         if n % 100 == 0:
             print(f"  harvested {n}/{len(questions)} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return rows, answerer  # type: ignore[return-value]
@@ -101,10 +104,16 @@ def question_rows(rows: list[dict], picker: Logistic, answerer: ExtractiveAnswer
     qx, qy = [], []
     for r in rows:
         logits = picker.logit(r["x"])
-        qx.append(question_features(r["q"].question, r["intent"], r["hits"], r["x"], logits, answerer.idf,
-                                    answerer.passages))
+        qx.append(question_features(r["q"].question, r["intent"], r["hits"], r["sentences"], r["x"], logits,
+                                    r.get("idf", answerer.idf), answerer.passages))
         qy.append(0.0 if r["q"].answerable else 1.0)
     return np.vstack(qx), np.array(qy)
+
+
+def weighted_quantile(values: np.ndarray, weight: np.ndarray, q: float) -> float:
+    order = np.argsort(values)
+    cum = np.cumsum(weight[order]) / weight.sum()
+    return float(values[order][min(len(values) - 1, int(np.searchsorted(cum, q)))])
 
 
 def span_rows(row: dict, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,9 +146,10 @@ def fit_model(rows: list[dict], answerer: ExtractiveAnswerer, max_false: float, 
             x2, y2 = span_rows(rows[i], inner.logit(rows[i]["x"]))
             if len(x2):
                 sx.append(x2), sy.append(y2), sq.append(np.full(len(y2), i))
-    abstain = fit_logistic(qx, qy)
+    weight = np.array([r.get("weight", 1.0) for r in rows])
+    abstain = fit_logistic(qx, qy, weight=weight)
     answerable = abstain.logit(qx[qy == 0])
-    threshold = float(np.quantile(answerable, 1.0 - max_false)) if len(answerable) else 0.0
+    threshold = weighted_quantile(answerable, weight[qy == 0], 1.0 - max_false) if len(answerable) else 0.0
     span, span_threshold = None, float("inf")
     if sx:
         x_all, y_all, q_all = np.vstack(sx), np.concatenate(sy), np.concatenate(sq)
@@ -158,6 +168,7 @@ def score(rows: list[dict], model: AnswerModel, answerer: ExtractiveAnswerer, se
     gold, evidence, abstained, false, leads = [], [], [], [], []
     for r in rows:
         q = r["q"]
+        held.idf = r.get("idf", answerer.idf)
         answer = held.answer(q.question, r["hits"])
         if not q.answerable:
             abstained.append(answer.abstained)
@@ -191,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-precision", type=float, default=0.7,
                     help="lead with a name only where the training folds' leads were right this often")
     ap.add_argument("--sentences", type=int, default=2, help="most sentences quoted")
+    ap.add_argument("--also", nargs=2, action="append", default=[], metavar=("QUESTIONS", "INDEX"),
+                    help="another question set on its own index, fitted with the first (archive sets you write)")
+    ap.add_argument("--also-weight", type=float, default=5.0, help="weight of each --also question in the fits")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--cache", type=Path,
                     help="keep the harvest here and reuse it (a pickle; delete it after a change)")
@@ -210,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
             import pickle
 
             args.cache.write_bytes(pickle.dumps(rows))
+    for questions, index in args.also:
+        more, _ = harvest(Path(questions), Path(index), None, args.also_weight)  # type: ignore[misc]
+        rows += more
     rng = np.random.default_rng(args.seed)
     fold = rng.permutation(len(rows)) % args.folds
     print(f"{len(rows)} questions, {sum(len(r['x']) for r in rows)} candidate sentences, "
@@ -219,17 +236,29 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     best = None
     for second in args.second:
-        parts = []
+        parts, models = [], []
         for k in range(args.folds):
             train = [r for r, f in zip(rows, fold) if f != k]
             test = [r for r, f in zip(rows, fold) if f == k]
             model = fit_model(train, answerer, args.max_false, second, rng, args.min_precision)
+            models.append(model)
             parts.append((score(test, model, answerer, args.sentences), len(test)))
         total = {key: sum(p[key] * p[n_key] for p, _ in parts if p[n_key]) / max(1, sum(p[n_key] for p, _ in parts))
                  for key, n_key in (("gold_in_answer", "n_gold"), ("evidence_quoted", "n_answerable"),
                                     ("lead_precision", "n_lead"),
                                     ("abstention_recall", "n_null"), ("false_abstention", "n_answerable"))}
         n = {key: sum(p[key] for p, _ in parts) for key in ("n_gold", "n_null", "n_answerable", "n_lead")}
+        by_set = {}
+        for name in sorted({r.get("set", args.questions.name) for r in rows}):
+            members = [i for i, r in enumerate(rows) if r.get("set", args.questions.name) == name]
+            by_set[name] = members
+        for name, members in by_set.items():
+            if len(by_set) > 1:
+                held = [score([rows[i]], models[fold[i]], answerer, args.sentences) for i in members]
+                recall = [h["abstention_recall"] for h in held if h["n_null"]]
+                false = [h["false_abstention"] for h in held if h["n_answerable"]]
+                print(f"|   {name} | abstained on {sum(recall):.0f} of {len(recall)} unanswerable, "
+                      f"{sum(false):.0f} of {len(false)} answerable |||||")
         print(f"| {second} | {total['gold_in_answer']:.3f} (n={n['n_gold']}) | {total['evidence_quoted']:.3f} "
               f"(n={n['n_answerable']}) | {total['abstention_recall']:.3f} (n={n['n_null']}) "
               f"| {total['false_abstention']:.3f} | {total['lead_precision']:.3f} (n={n['n_lead']}) |")

@@ -132,17 +132,17 @@ class ExtractiveAnswerer:
                     sentences[i] = replace(sentences[i], vector=v)
         return intent, sentences, sentence_features(question, intent, q, hits, sentences, self.idf)
 
-    def abstains(self, question: str, intent: Intent, hits: Sequence[Hit], x: np.ndarray,
-                 logits: np.ndarray) -> bool:
+    def abstains(self, question: str, intent: Intent, hits: Sequence[Hit], sentences: Sequence[Candidate],
+                 x: np.ndarray, logits: np.ndarray) -> bool:
         if not len(logits):
             return True
-        qx = question_features(question, intent, hits, x, logits, self.idf, self.passages)
+        qx = question_features(question, intent, hits, sentences, x, logits, self.idf, self.passages)
         return float(self.model.abstain.logit(qx[None])[0]) > self.model.threshold
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         intent, sentences, x = self.features(question, hits)
         logits = self.model.picker.logit(x)
-        if self.abstains(question, intent, hits, x, logits):
+        if self.abstains(question, intent, hits, sentences, x, logits):
             return abstention(question, hits)
         best = float(logits.max())
         chosen = [i for i in np.argsort(-logits) if logits[i] >= best - self.model.second][: self.max_sentences]
@@ -245,13 +245,26 @@ def balance_quotes(quote: str) -> str:
     return quote
 
 
-def bylines(w: Writer, hits: Sequence[Hit]) -> None:
-    """Every distinct author among the articles retrieved, each with the first article of theirs:
-    "who wrote about X?" has as many answers as writers."""
+_EVERY_WRITER = re.compile(r"\bwho (?:wrote|has written|have written|writes|reported) about\b|"
+                           r"\bwhich (?:reporters|writers|authors|journalists|correspondents)\b", re.I)
+
+
+def bylines(w: Writer, hits: Sequence[Hit], question: str = "", quoted: Sequence[int] = ()) -> None:
+    """The byline of the article the answer quotes (else the top one); for "who wrote about X?",
+    every distinct author among the articles retrieved, each with the first article of theirs (it
+    has as many answers as writers)."""
     seen: dict[str, int] = {}
-    for i, h in enumerate(hits):
+    every = _EVERY_WRITER.search(question)
+    terms = set(analyze(question))
+    # "who wrote the article reporting that …": the article whose title says most of what the question does
+    by_title = sorted(range(len(hits)), key=lambda i: (-len(terms & set(analyze(hits[i].chunk.title))),
+                                                        i not in quoted, i))
+    for i in (range(len(hits)) if every else by_title):
+        h = hits[i]
         if h.chunk.kind == "article" and h.chunk.author and h.chunk.author not in seen:
             seen[h.chunk.author] = i
+            if not every:
+                break
     for author, i in seen.items():
         w.own("“")
         w.copy(hits[i].chunk.title)
@@ -295,7 +308,7 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],
         w.mark(short[1] + 1)
         w.own(".\n")
     if intent.author:
-        bylines(w, hits)
+        bylines(w, hits, question, order)
     for i in order:
         chunk = hits[i].chunk
         quote = join_quote(chunk.text, spans[i])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +29,7 @@ from qa.types import Hit
 SENTENCE_FEATURES = ("cos", "overlap", "idf_overlap", "rank", "comment", "fits", "lede", "quoted", "names",
                      "length", "passage_score", "cos_gap", "overlap_gap", "idf_gap")
 QUESTION_FEATURES = ("best_logit", "best_cos", "best_idf_overlap", "passage_idf_cover", "missing_idf",
-                     "dense", "fits_any", "names_cover", "rare_missing")
+                     "dense", "fits_any", "names_cover", "rare_missing", "focus_cover", "type_cover")
 Idf = Callable[[str], float]
 
 
@@ -94,14 +95,50 @@ def sentence_features(question: str, intent: Intent, q_vector: np.ndarray | None
     return x
 
 
-def question_features(question: str, intent: Intent, hits: Sequence[Hit], x: np.ndarray, logits: np.ndarray,
-                      idf: Idf = _uniform, passages: int = 4) -> np.ndarray:
-    """`QUESTION_FEATURES` for one question, from its candidates' features and picker logits."""
+_AUX = r"(?:were|was|did|does|do|is|are|has|have|had|will|would|can|could)"
+_FOCUS = [
+    # "What is the population of X?", "Who was the prime minister of Iraq when …?", "the name of the hotel at X"
+    re.compile(r"^\s*(?:what|who)(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(?:name\s+of\s+(?:the\s+)?)?"
+               r"(?P<f>(?:[\w\-]+\s+){0,2}?[\w\-]+)\s+(?:of|in|at|for|on|when|who|that|behind|during)\b", re.I),
+    # "How many drones did …?", "How much customs revenue does …?"
+    re.compile(rf"^\s*how\s+(?:many|much)\s+(?P<f>(?:[\w\-]+\s+){{0,3}}?[\w\-]+)\s+{_AUX}\b", re.I),
+]
+_TYPE = re.compile(rf"^\s*(?:which|what)\s+(?P<f>[\w\-]+(?:\s+[\w\-]+)?)\s+(?:{_AUX}|\w+ed|\w+s)\b", re.I)
+
+
+def focus_terms(question: str) -> tuple[set[str], set[str]]:
+    """What a question asks about the subject, as terms: the attribute it names ("population", "prime
+    minister", "drones") and the type of the thing it asks for ("which bank"). A sentence that answers
+    it says the attribute; the type is often left unsaid ("Reuters", not "news agency").
+
+    `focus_terms('What is the population of Al Qaim?')` -> `({'population'}, set())`
+    """
+    text = re.sub(r"^\s*according to [^,]+,\s*", "", question, flags=re.I)
+    focus: set[str] = set()
+    for pattern in _FOCUS:
+        if m := pattern.match(text):
+            focus |= set(analyze(m["f"]))
+    kind = set(analyze(m["f"])) if (m := _TYPE.match(text)) else set()
+    return focus, kind - focus
+
+
+def _focus_cover(question: str, terms: dict[str, float], sentences: list[set[str]]) -> tuple[float, float]:
+    """Share of the attribute terms, and of the type terms, said by one of the best sentences (1 when none)."""
+    focus, kind = focus_terms(question)
+    said = set().union(*sentences) if sentences else set()
+    return (len(focus & said) / len(focus) if focus else 1.0, len(kind & said) / len(kind) if kind else 1.0)
+
+
+def question_features(question: str, intent: Intent, hits: Sequence[Hit], sentences: Sequence[Candidate],
+                      x: np.ndarray, logits: np.ndarray, idf: Idf = _uniform, passages: int = 4) -> np.ndarray:
+    """`QUESTION_FEATURES` for one question, from its candidate sentences, their features and picker logits."""
     terms = {t: idf(t) for t in set(analyze(question))}
     text = " ".join(f"{h.chunk.title} {h.source or ''} {h.chunk.text}" for h in hits[:passages])
     present = with_variants(set(analyze(text)), terms)
     names = set(intent.names)
     missing = [w for t, w in terms.items() if t not in present]
+    best_three = np.argsort(-logits)[:3] if len(logits) else []
+    candidates_text = [with_variants(set(analyze(sentences[i].text)), terms) for i in best_three]
     best = int(np.argmax(logits)) if len(logits) else -1
     dense = [h.dense_score for h in hits if h.dense_score is not None]
     return np.array([
@@ -114,6 +151,7 @@ def question_features(question: str, intent: Intent, hits: Sequence[Hit], x: np.
         float(x[:, 5].max()) if len(x) else 0.0,
         len(names & present) / len(names) if names else 1.0,
         max(missing, default=0.0),
+        *_focus_cover(question, terms, candidates_text),
     ], dtype=np.float32)
 
 

@@ -167,7 +167,7 @@ def test_two_questions_are_answered_at_once(sample_index: Settings, monkeypatch:
     monkeypatch.delenv("QA_USERNAME", raising=False)
     monkeypatch.delenv("QA_PASSWORD", raising=False)
     barrier = threading.Barrier(2, timeout=15)
-    original = chat.answer
+    original = chat.answer_stream
 
     def answer_together(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -176,9 +176,9 @@ def test_two_questions_are_answered_at_once(sample_index: Settings, monkeypatch:
             from qa.errors import QAError
 
             raise QAError("answered alone") from None
-        return original(*args, **kwargs)
+        yield from original(*args, **kwargs)
 
-    monkeypatch.setattr(chat, "answer", answer_together)
+    monkeypatch.setattr(chat, "answer_stream", answer_together)
     port = _free_port()
     page = serve(replace(sample_index, concurrency=concurrency), port=port, block=False)
     try:
