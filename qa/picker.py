@@ -137,7 +137,7 @@ def question_features(question: str, intent: Intent, hits: Sequence[Hit], senten
     present = with_variants(set(analyze(text)), terms)
     names = set(intent.names)
     missing = [w for t, w in terms.items() if t not in present]
-    best_three = np.argsort(-logits)[:3] if len(logits) else []
+    best_three: list[int] = [int(i) for i in np.argsort(-logits)[:3]]
     candidates_text = [with_variants(set(analyze(sentences[i].text)), terms) for i in best_three]
     best = int(np.argmax(logits)) if len(logits) else -1
     dense = [h.dense_score for h in hits if h.dense_score is not None]
