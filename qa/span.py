@@ -30,12 +30,13 @@ _ASKS_NAME = re.compile(r"^\s*(?:(?:according to [^,]+,\s*)?(?:who|whom|whose|wh
 _ASKS_PERSON = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:who|whom|whose)\b|\b(?:which|what) (?:person|individual|"
                           r"executive|ceo|founder|player|athlete|politician|official|commander|general|author|"
                           r"reporter|journalist|figure|man|woman)\b", re.I)
+_READERS = re.compile(r"\b(?:readers?|commenters?|comments?)\b", re.I)
 _STOP_START = {"the", "a", "an", "this", "that", "these", "those", "in", "on", "at", "but", "and", "it", "he", "she",
                "they", "we", "i", "his", "her", "their", "its", "when", "while", "after", "before", "as", "if",
                "for", "with", "from", "by", "to", "of", "so", "yet", "also", "however", "meanwhile", "still", "is",
                "once", "how", "what", "why", "who", "where", "which", "current", "former", "ceo", "cto", "cfo",
                "chair", "president", "qb", "mr", "mrs", "ms", "dr", "sir", "last", "next", "every", "each", "all",
-               "both", "many", "some", "our", "your", "my", "new", "top", "best", "here", "there", "today"}
+               "both", "many", "some", "our", "your", "my", "top", "best", "here", "there", "today"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,10 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     q_terms = set(analyze(question))
     person = float(_ASKS_PERSON.search(question) is not None)
     found: dict[str, dict] = {}
+    readers = _READERS.search(question) is not None
     for i, s in enumerate(sentences):
+        if hits[s.hit].chunk.kind == "comment" and not readers:
+            continue  # a reader's remark never supplies the short answer to a question about the news
         for p in name_phrases(s.text):
             key = " ".join(re.findall(r"\w+", fold(p.text)))
             if not key or len(key) < 2:
@@ -119,6 +123,8 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
         pattern = re.compile(rf"\b{re.escape(fold(e['text']))}\b")
         terms = set(analyze(e["text"]))
         words = e["text"].split()
+        if terms and terms <= q_terms:
+            continue  # what the question already names is not what it asks for
         in_body = sum(bool(pattern.search(t)) for t in bodies)
         if (not in_body and len(words) > 3) or len(words) > 5:
             continue  # a title's run of capitals ("Best Golf Betting Sites and Apps") names nothing the text says

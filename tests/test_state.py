@@ -148,7 +148,7 @@ def test_relative_time_is_read_against_the_newest_report(dated) -> None:  # type
     ("What happened this week?", "2023-11-25", "2023-12-01", "In the week to 1 Dec 2023"),
     ("And last month?", "2023-11-01", "2023-11-30", "In November 2023"),
     ("Anything so far this year?", "2023-01-01", "2023-12-01", "From 1 Jan 2023 to 1 Dec 2023"),
-    ("What was reported recently?", "2023-11-02", "2023-12-01", "In the 30 days to 1 Dec 2023"),
+    ("What was reported in the past two weeks?", "2023-11-18", "2023-12-01", "In the 14 days to 1 Dec 2023"),
 ])
 def test_relative_windows(question: str, start: str, end: str, label: str) -> None:
     window = relative_window(question, "2023-12-01")
@@ -203,3 +203,9 @@ def test_state_answers_say_which_markers_are_theirs(dated) -> None:  # type: ign
         assert not any(a <= m < b for m, _, _ in answer.marks)
     windowed = dated.ask("What happened at the Kessen Bridge this month?")
     assert all(windowed.text[a:b] == f"[{n}]" for a, b, n in windowed.marks or ())
+
+
+@pytest.mark.parametrize("question", ["Which company, recently reported by TechCrunch, was sued?",
+                                      "What did the Epic Games trial show, starting today?"])
+def test_figures_of_speech_are_no_time_window(question: str) -> None:
+    assert relative_window(question, "2023-12-01") is None
