@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             import pickle
 
-            args.cache.write_bytes(pickle.dumps(rows))
+            args.cache.write_bytes(pickle.dumps([{k: v for k, v in r.items() if k != "idf"} for r in rows]))
     for questions, index in args.also:
         more, _ = harvest(Path(questions), Path(index), None, args.also_weight)  # type: ignore[misc]
         rows += more

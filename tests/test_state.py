@@ -209,3 +209,27 @@ def test_state_answers_say_which_markers_are_theirs(dated) -> None:  # type: ign
                                       "What did the Epic Games trial show, starting today?"])
 def test_figures_of_speech_are_no_time_window(question: str) -> None:
     assert relative_window(question, "2023-12-01") is None
+
+
+def test_the_cli_asks_as_of_a_date(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qa.build import build_index
+    from qa.cli import cli
+
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    build_index([DATED], settings)
+    runner = CliRunner()
+    args = ["--index", str(settings.index), "--model", "hash", "ask", "Who controls the Kessen Bridge?", "--json"]
+    latest = json.loads(runner.invoke(cli, args).output)["answer"]
+    then = json.loads(runner.invoke(cli, [*args, "--to", "2023-12-31"]).output)["answer"]
+    assert latest.startswith("As of 15 May 2024") and then.startswith("As of 20 Nov 2023")
+    bad = runner.invoke(cli, [*args, "--from", "2024-02-30"])
+    assert bad.exit_code != 0 and "--from '2024-02-30' is not a date" in bad.output
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({"question": "Who controls the Kessen Bridge?", "to": "2023-06-30"}) + "\n",
+                     encoding="utf-8")
+    line = runner.invoke(cli, ["--index", str(settings.index), "--model", "hash", "ask", "--batch", str(batch)])
+    assert json.loads(line.output)["answer"].startswith("As of 5 Jun 2023")
