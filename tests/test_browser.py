@@ -144,6 +144,9 @@ def card_of(page: Any, marker: Any) -> Any:
 def test_an_answer_shows_markers_and_their_source_cards(page: Any) -> None:
     answer = ask(page, "Who controls the Tal Varesh crossing?")
     assert "Tal Varesh" in answer.inner_text()
+    # the latest dated report leads, not the stale 19 Sep 2024 "full control of the armed forces"
+    assert answer.inner_text().strip().startswith("As of 11 Apr 2025")
+    assert "Held since 17 Jan 2025" in answer.inner_text() and "Before that:" in answer.inner_text()
     markers = answer.locator("a.qa-cite")
     assert markers.count() >= 1
     for i in range(markers.count()):  # each marker's card has the badge of the kind its answer line quotes
