@@ -23,7 +23,7 @@ def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-
 def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """One question per line, or JSON Lines with a "question" field holding text and optional
     "from"/"to" dates."""
-    from qa.dates import parse_date
+    from qa.dates import date_bounds
 
     try:
         data = path.read_bytes()
@@ -45,13 +45,10 @@ def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             if not isinstance(question, str):
                 raise QAError(f"{path}:{n}: \"question\" must be text, got {type(question).__name__} "
                               f"{json.dumps(question)[:40]}.")
-            window = {}
-            for field in ("from", "to"):
-                if record.get(field) is not None:
-                    iso = parse_date(record[field]) if isinstance(record[field], str) else None
-                    if iso is None:
-                        raise QAError(f"{path}:{n}: \"{field}\" must be a date written YYYY-MM-DD.")
-                    window[field] = iso
+            try:
+                window = date_bounds(record)
+            except ValueError as exc:
+                raise QAError(f"{path}:{n}: {exc}.") from None
             yield question, window
         else:
             yield line.strip(), {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -135,3 +136,19 @@ def relative_window(question: str, anchor: str) -> Window | None:
         return Window(start.isoformat(), end.isoformat(), f"In the {days} days to {to}" if days != 7
                       else f"In the week to {to}")
     return Window(start.isoformat(), end.isoformat(), f"From {format_date(start.isoformat())} to {to}")
+
+
+def date_bounds(record: dict[str, object]) -> dict[str, str]:
+    """The "from"/"to" dates of a question record, as ISO dates; ValueError naming the field otherwise.
+
+    `date_bounds({"question": "…", "to": "2023-12-31"})` -> `{'to': '2023-12-31'}`
+    """
+    bounds = {}
+    for field in ("from", "to"):
+        value = record.get(field)
+        if value is not None:
+            iso = parse_date(value) if isinstance(value, str) else None
+            if iso is None:
+                raise ValueError(f"'{field}' must be a date written YYYY-MM-DD, got {json.dumps(value)}")
+            bounds[field] = iso
+    return bounds

@@ -100,20 +100,27 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def hash_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sample archive plus the injected test archive, hash-embedded, served by app.py."""
+def serve_sample_with(tmp_path_factory: pytest.TempPathFactory, name: str,
+                      records: list[dict[str, Any]]) -> Iterator[str]:
+    """The sample archive plus `records` (JSON archive records), hash-embedded, served by app.py:
+    yields the page's URL, stops the server after."""
     from qa.build import build_index
 
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed")
-    tmp = tmp_path_factory.mktemp("web")
-    (tmp / "injected.json").write_text(json.dumps(INJECTED), encoding="utf-8")
+    tmp = tmp_path_factory.mktemp(name)
+    (tmp / f"{name}.json").write_text(json.dumps(records), encoding="utf-8")
     settings = load_settings({"index": tmp / "index", "model": "hash"}, env={})
-    build_index([SAMPLE, tmp / "injected.json"], settings)
+    build_index([SAMPLE, tmp / f"{name}.json"], settings)
     proc, url = start_server(settings, tmp / "server.log")
     yield url
     stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def hash_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample archive plus the injected test archive, hash-embedded, served by app.py."""
+    yield from serve_sample_with(tmp_path_factory, "injected", INJECTED)
 
 
 @pytest.fixture

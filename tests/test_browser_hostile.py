@@ -4,14 +4,12 @@ whose name starts with a right-to-left override (U+202E)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from qa.config import load_settings
-from tests.test_browser import SAMPLE, ask, chromium, start_server, stop_server  # noqa: F401 - fixture
+from tests.test_browser import ask, chromium, serve_sample_with  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +26,7 @@ FORGED = [
 
 @pytest.fixture(scope="module")
 def forged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from qa.build import build_index
-
-    tmp = tmp_path_factory.mktemp("forged")
-    (tmp / "forged.json").write_text(json.dumps(FORGED), encoding="utf-8")
-    settings = load_settings({"index": tmp / "index", "model": "hash"}, env={})
-    build_index([SAMPLE, tmp / "forged.json"], settings)
-    proc, url = start_server(settings, tmp / "server.log")
-    yield url
-    stop_server(proc)
+    yield from serve_sample_with(tmp_path_factory, "forged", FORGED)
 
 
 @pytest.fixture

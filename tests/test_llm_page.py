@@ -12,7 +12,7 @@ import pytest
 
 from qa.config import load_settings
 from tests.llm_server import FakeLLM, fake_llm, tokens
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SAMPLE, start_server, stop_server
+from tests.test_browser import ARTIFACTS, CHROMIUM, SAMPLE, chromium, start_server, stop_server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +27,6 @@ WATCH_STREAM = """() => {
     }
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +54,7 @@ def llm_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeLLM) -> Iterator
 
 
 @pytest.fixture
-def page(chromium: Any, llm_app: str, fake: FakeLLM) -> Iterator[Any]:
+def page(chromium: Any, llm_app: str, fake: FakeLLM) -> Iterator[Any]:  # noqa: F811 - the imported fixture
     fake.reset()
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()

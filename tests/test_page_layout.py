@@ -7,15 +7,13 @@ same with a long question typed (page_390_long_question.png, page_1280_long_ques
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from qa.config import load_settings
 from qa.render import plural, status_html
-from tests.test_browser import ARTIFACTS, CHROMIUM, SAMPLE, ask, chromium, start_server, stop_server  # noqa: F401
+from tests.test_browser import ARTIFACTS, ask, chromium, serve_sample_with  # noqa: F401
 
 LONG_URL = "https://archive.example.org/reports/" + "border-crossing-" * 20 + "?ref=" + "x" * 120
 # One article with a reader comment that pastes a very long link.
@@ -35,17 +33,7 @@ def test_counts_are_singular_for_one() -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from qa.build import build_index
-
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    tmp = tmp_path_factory.mktemp("layout")
-    (tmp / "linked.json").write_text(json.dumps(LINKED), encoding="utf-8")
-    settings = load_settings({"index": tmp / "index", "model": "hash"}, env={})
-    build_index([SAMPLE, tmp / "linked.json"], settings)
-    proc, url = start_server(settings, tmp / "server.log")
-    yield url
-    stop_server(proc)
+    yield from serve_sample_with(tmp_path_factory, "linked", LINKED)
 
 
 OVERFLOW = """() => {

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.dates import parse_date
+from qa.dates import date_bounds
 from qa.errors import QAError
 from qa.types import KINDS, Kind
 
@@ -97,13 +97,7 @@ def parse_question(record: Any) -> Question:
     kind = record.get("kind")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
-    window = {}
-    for field in ("from", "to"):
-        if record.get(field) is not None:
-            iso = parse_date(record[field]) if isinstance(record[field], str) else None
-            if iso is None:
-                raise ValueError(f"'{field}' must be a date written YYYY-MM-DD, got {json.dumps(record[field])}")
-            window[field] = iso
+    window = date_bounds(record)
     return Question(
         date_from=window.get("from"), date_to=window.get("to"),
         id=_text(record["id"], "'id'"),
