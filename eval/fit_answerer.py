@@ -73,7 +73,8 @@ def labels(question: Question, texts: list[str]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def harvest(path: Path, index: Path, limit: int | None, weight: float = 1.0) -> list[dict]:
+def harvest(path: Path, index: Path, limit: int | None,
+            weight: float = 1.0) -> tuple[list[dict], ExtractiveAnswerer]:
     from qa.pipeline import Pipeline
 
     pipeline = Pipeline.open(load_settings({"index": index}))
@@ -91,7 +92,7 @@ def harvest(path: Path, index: Path, limit: int | None, weight: float = 1.0) -> 
                      "idf": pipeline.index.lexical.idf})
         if n % 100 == 0:
             print(f"  harvested {n}/{len(questions)} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return rows, answerer  # type: ignore[return-value]
+    return rows, answerer
 
 
 def picker_of(rows: list[dict]) -> Logistic:
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
             args.cache.write_bytes(pickle.dumps([{k: v for k, v in r.items() if k != "idf"} for r in rows]))
     for questions, index in args.also:
-        more, _ = harvest(Path(questions), Path(index), None, args.also_weight)  # type: ignore[misc]
+        more, _ = harvest(Path(questions), Path(index), None, args.also_weight)
         rows += more
     rng = np.random.default_rng(args.seed)
     fold = rng.permutation(len(rows)) % args.folds

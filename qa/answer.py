@@ -18,7 +18,7 @@ from qa.dates import format_date, ordinal
 from qa.embed import Embedder
 from qa.intent import Intent, read_intent
 from qa.lexical import analyze, fold
-from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features
+from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
 from qa.span import asks_name, span_candidates
 from qa.types import Answer, Citation, Hit
 
@@ -106,7 +106,7 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.max_sentences, self.passages = max_sentences, passages
         self._model = model
-        self.idf: Idf = idf or (lambda term: 1.0)
+        self.idf: Idf = idf or uniform_idf
 
     @property
     def model(self) -> AnswerModel:

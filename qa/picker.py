@@ -33,7 +33,8 @@ QUESTION_FEATURES = ("best_logit", "best_cos", "best_idf_overlap", "passage_idf_
 Idf = Callable[[str], float]
 
 
-def _uniform(term: str) -> float:
+def uniform_idf(term: str) -> float:
+    """Every term weighs the same: the weighting when no index is at hand."""
     return 1.0
 
 
@@ -62,7 +63,7 @@ def with_variants(words: set[str], terms: dict[str, float] | set[str]) -> set[st
 
 
 def sentence_features(question: str, intent: Intent, q_vector: np.ndarray | None, hits: Sequence[Hit],
-                      candidates: Sequence[Candidate], idf: Idf = _uniform) -> np.ndarray:
+                      candidates: Sequence[Candidate], idf: Idf = uniform_idf) -> np.ndarray:
     """One row of `SENTENCE_FEATURES` per candidate."""
     if not candidates:
         return np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
@@ -130,7 +131,7 @@ def _focus_cover(question: str, terms: dict[str, float], sentences: list[set[str
 
 
 def question_features(question: str, intent: Intent, hits: Sequence[Hit], sentences: Sequence[Candidate],
-                      x: np.ndarray, logits: np.ndarray, idf: Idf = _uniform, passages: int = 4) -> np.ndarray:
+                      x: np.ndarray, logits: np.ndarray, idf: Idf = uniform_idf, passages: int = 4) -> np.ndarray:
     """`QUESTION_FEATURES` for one question, from its candidate sentences, their features and picker logits."""
     terms = {t: idf(t) for t in set(analyze(question))}
     text = " ".join(f"{h.chunk.title} {h.source or ''} {h.chunk.text}" for h in hits[:passages])

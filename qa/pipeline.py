@@ -12,7 +12,7 @@ from datetime import date
 
 from qa.answer import Answerer, ExtractiveAnswerer, prefixed
 from qa.config import Settings
-from qa.dates import ordinal, relative_window
+from qa.dates import RELATIVE_TIME, ordinal, relative_window
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
 from qa.retrieve import Filters, Mode, Retriever
@@ -75,6 +75,8 @@ class Pipeline:
     def window(self, query: str, filters: Filters) -> tuple[Filters, str]:
         """The filters narrowed to the time a question names ("this week", "last month", "recently"),
         read against the `to` date asked for, else the newest date in the archive; and its label."""
+        if not RELATIVE_TIME.search(query):  # most questions name no span: spare the scan for the newest date
+            return filters, ""
         anchor = filters.date_to or self.newest()
         found = relative_window(query, anchor) if anchor else None
         if found is None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.intent import read_intent
 from qa.lexical import analyze, fold
 from qa.picker import Candidate
 from qa.types import Hit
@@ -30,7 +31,6 @@ _ASKS_NAME = re.compile(r"^\s*(?:(?:according to [^,]+,\s*)?(?:who|whom|whose|wh
 _ASKS_PERSON = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:who|whom|whose)\b|\b(?:which|what) (?:person|individual|"
                           r"executive|ceo|founder|player|athlete|politician|official|commander|general|author|"
                           r"reporter|journalist|figure|man|woman)\b", re.I)
-_READERS = re.compile(r"\b(?:readers?|commenters?|comments?)\b", re.I)
 _STOP_START = {"the", "a", "an", "this", "that", "these", "those", "in", "on", "at", "but", "and", "it", "he", "she",
                "they", "we", "i", "his", "her", "their", "its", "when", "while", "after", "before", "as", "if",
                "for", "with", "from", "by", "to", "of", "so", "yet", "also", "however", "meanwhile", "still", "is",
@@ -90,7 +90,7 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     q_terms = set(analyze(question))
     person = float(_ASKS_PERSON.search(question) is not None)
     found: dict[str, dict] = {}
-    readers = _READERS.search(question) is not None
+    readers = read_intent(question).comments
     for i, s in enumerate(sentences):
         if hits[s.hit].chunk.kind == "comment" and not readers:
             continue  # a reader's remark never supplies the short answer to a question about the news

@@ -27,11 +27,7 @@ class Found:
 
 
 def _about(sentence: str, passage_about: bool, subject: StateQuestion) -> bool:
-    if mentions(sentence, subject):
-        return True
-    head = subject.head  # "the crossing", "the border crossing": not "the Trebil crossing"
-    return passage_about and head is not None and re.search(rf"\bthe (?:[a-z]+ )?{re.escape(head)}\b",
-                                                             sentence) is not None
+    return mentions(sentence, subject) or (passage_about and subject.by_head(sentence))
 
 
 def find_events(subject: StateQuestion, hits: Sequence[Hit]) -> list[Found]:
@@ -78,7 +74,7 @@ def _better(a: Found, b: Found) -> bool:
 
 
 def _verb(holder: str) -> str:
-    last = re.findall(r"\w+", holder)[-1] if re.findall(r"\w+", holder) else ""
+    last = (re.findall(r"\w+", holder) or [""])[-1]
     return "hold" if last.endswith("s") and not last.endswith("ss") and not last.isupper() else "holds"
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Literal
 
-from qa.dates import MONTH_PATTERN, MONTHS, format_date, mentioned_dates, ordinal
+from qa.dates import MONTH_PATTERN, MONTHS, RELATIVE_TIME, mentioned_dates, ordinal
 from qa.lexical import analyze, fold, skeleton
 
 Mode = Literal["current", "history"]
@@ -57,18 +58,23 @@ class StateQuestion:
     mode: Mode = "current"
     after: str | None = None  # ISO date: only changes after it ("what happened to X after June 2014?")
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         """The subject's distinctive terms, its name without the head noun:
         `the Tal Varesh crossing` -> tal, varesh."""
         capital = [w for w in re.findall(r"[\w'’\-]+", self.subject) if w[:1].isupper()]
         return analyze(" ".join(capital)) or analyze(self.subject)
 
-    @property
+    @cached_property
     def head(self) -> str | None:
         """The subject's last lower-case word, what a report calls it once named: "the crossing"."""
         words = re.findall(r"[\w'’\-]+", self.subject)
         return words[-1].lower() if words and words[-1].islower() and len(words) > 1 else None
+
+    def by_head(self, text: str) -> bool:
+        """The text calls the subject by its head noun: "the crossing", "the border crossing", not
+        "the Trebil crossing" (another one)."""
+        return self.head is not None and re.search(rf"\bthe (?:[a-z]+ )?{re.escape(self.head)}\b", text) is not None
 
 
 def _month_end(year: int, month: int) -> date:
@@ -105,8 +111,6 @@ def read_state_question(question: str) -> StateQuestion | None:
 
 
 def _clean_subject(text: str) -> str:
-    from qa.dates import RELATIVE_TIME
-
     text = RELATIVE_TIME.sub("", text).strip()
     text = re.sub(r"\s+(?:now|today|currently|at present|anymore|any more|so far)$", "", text.strip(" ?.!,"),
                   flags=re.I)
@@ -260,9 +264,7 @@ def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about:
         return True
     if not passage_about:
         return False
-    head = subject.head
-    near = r"\b(?:it|them|which)\b" + (rf"|\bthe (?:[a-z]+ )?{re.escape(head)}\b" if head else "")
-    return re.search(near, thing) is not None
+    return re.search(r"\b(?:it|them|which)\b", thing) is not None or subject.by_head(thing)
 
 
 def mentions(text: str, subject: StateQuestion) -> bool:
@@ -320,14 +322,3 @@ def held_since(events: list[Event]) -> Event | None:
         if e.kind == "gain":
             since = e
     return since
-
-
-def window_note(date_from: str | None, date_to: str | None) -> str:
-    """How an answer names the time window it used: `In reports to 1 Dec 2023`."""
-    if date_from and date_to:
-        return f"In reports from {format_date(date_from)} to {format_date(date_to)}"
-    if date_to:
-        return f"In reports up to {format_date(date_to)}"
-    if date_from:
-        return f"In reports from {format_date(date_from)}"
-    return ""
