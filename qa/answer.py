@@ -21,6 +21,7 @@ from qa.lexical import analyze, fold
 from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
 from qa.span import asks_name, span_candidates
 from qa.types import Answer, Citation, Hit
+from qa.verify import Ask, holds, read_ask
 
 _OPEN_QUOTES = "“\"‘'«"
 ABSTAIN = "The archive does not say."  # how an abstention starts; the LLM answerer asks for it verbatim
@@ -146,14 +147,41 @@ class ExtractiveAnswerer:
             return abstention(question, hits)
         best = float(logits.max())
         chosen = [i for i in np.argsort(-logits) if logits[i] >= best - self.model.second][: self.max_sentences]
+        ask = None if intent.author else read_ask(question)
+        holding = None
+        if ask is not None:  # a typed attribute: some quoted sentence must say it, else it is a near miss
+            holding = self.holding(question, ask, intent, hits, sentences, logits)
+            if holding is None:
+                return near_miss(question, ask, hits, sentences[int(np.argmax(logits))])
+            if holding in sentences and sentences.index(holding) not in chosen:
+                chosen = [sentences.index(holding)] + chosen[: self.max_sentences - 1]
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
         lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
+        if lead is not None and ask is not None and holding is not None and lead[0] not in holding.text:
+            lead = None  # "who was the prime minister …" is led only by the name beside the office
         if lead is not None and lead[1] not in chosen:
             chosen = [lead[1]] + chosen[: self.max_sentences - 1]
         picked = with_context(question, hits, [sentences[i] for i in chosen], max(len(chosen), self.max_sentences + 1))
+        if holding is not None and all((holding.hit, holding.start) != (p.hit, p.start) for p in picked):
+            picked.append(holding)
         short = (lead[0], sentences[lead[1]].hit) if lead is not None else None
         return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short)
+
+    def holding(self, question: str, ask: Ask, intent: Intent, hits: Sequence[Hit],
+                sentences: Sequence[Candidate], logits: np.ndarray) -> Candidate | None:
+        """The sentence that says what `ask` asks for: the best-rated candidate that does, else a
+        sentence of a top passage about the question's subject ("The ministry said two soldiers were
+        killed." beside the sentence naming the depot), else None."""
+        for i in np.argsort(-logits):
+            if holds(ask, sentences[i].text, question):
+                return sentences[int(i)]
+        for s in candidate_sentences(hits, self.passages):
+            text = hits[s.hit].chunk.text
+            about = not intent.names or not intent.names.isdisjoint(analyze(f"{hits[s.hit].chunk.title} {text}"))
+            if about and holds(ask, s.text, question):
+                return s
+        return None
 
     def short_answer(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate],
                      logits: np.ndarray) -> tuple[str, int] | None:
@@ -213,6 +241,19 @@ def abstention(question: str, hits: Sequence[Hit]) -> Answer:
     w.copy(question.strip())
     w.own("”" + ("; the nearest passages are listed below." if hits else "."))
     return w.answer(question, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
+
+
+def near_miss(question: str, ask: Ask, hits: Sequence[Hit], nearest: Candidate) -> Answer:
+    """The archive speaks of the question's subject but not of what was asked: say so, and quote
+    the nearest sentence so the reader sees what it does say."""
+    w = Writer()
+    w.own(f"{ABSTAIN} The passages retrieved do not give {ask.describe()}; the nearest says: ")
+    w.copy(balance_quotes(" ".join(nearest.text.split())))
+    w.own(" ")
+    w.mark(nearest.hit + 1)
+    citations = tuple(Citation(i + 1, h, ((nearest.start, nearest.end),) if i == nearest.hit else ())
+                      for i, h in enumerate(hits))
+    return w.answer(question, citations, abstained=True)
 
 
 def join_quote(text: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -31,6 +31,10 @@ _ASKS_NAME = re.compile(r"^\s*(?:(?:according to [^,]+,\s*)?(?:who|whom|whose|wh
 _ASKS_PERSON = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:who|whom|whose)\b|\b(?:which|what) (?:person|individual|"
                           r"executive|ceo|founder|player|athlete|politician|official|commander|general|author|"
                           r"reporter|journalist|figure|man|woman)\b", re.I)
+_PERSON_NOUN = re.compile(r"\b(?:which|what|who (?:is|was) the) (?:\w+ )?(?:person|individual|executive|ceo|founder|"
+                          r"player|athlete|politician|official|commander|general|judge|governor|director|minister|"
+                          r"president|mayor|envoy|ambassador|spokesman|spokeswoman|captain|author|reporter|"
+                          r"journalist|man|woman)\b", re.I)
 _STOP_START = {"the", "a", "an", "this", "that", "these", "those", "in", "on", "at", "but", "and", "it", "he", "she",
                "they", "we", "i", "his", "her", "their", "its", "when", "while", "after", "before", "as", "if",
                "for", "with", "from", "by", "to", "of", "so", "yet", "also", "however", "meanwhile", "still", "is",
@@ -78,6 +82,52 @@ _NOT_A_NAME = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "
                "proportion", "kind", "type", "sort", "happened", "happens", "about", "if", "else"}
 
 
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|across|around|towards?|via|through|of the town of|"
+                           r"of the city of|of the village of)\s+(?:the\s+)?$")
+_NOT_PERSON_TAIL = {"state", "army", "forces", "force", "government", "ministry", "police", "party", "front", "units",
+                    "brigades", "council", "news", "agency", "province", "crossing", "border", "city", "town",
+                    "river", "airport", "base", "republic", "kingdom", "coalition", "command", "department", "office",
+                    "journal", "times", "post", "press", "group", "bank", "port", "hills", "marshes", "valley",
+                    "region", "district", "county", "island", "islands", "sea", "bay", "road", "street", "bridge",
+                    "company", "inc", "corp", "ltd", "co", "trial", "court", "club", "team", "league", "association",
+                    "union", "institute", "university", "school", "hospital", "commission", "committee"}
+
+
+def not_a_person(name: str, texts: Sequence[str]) -> bool:
+    """A name the passages treat as a place or an organisation: its last word names a kind of place or
+    body ("Port", "Brigades", "Ministry"), a pronoun is among its words ("Sam and I"), or most of its
+    mentions follow "in", "at", "near", "from" … ("fighting in Tal Varesh")."""
+    words = name.split()
+    if words[-1].lower().strip(".") in _NOT_PERSON_TAIL or words[0].lower() in ("port", "mount", "lake", "fort") \
+            or any(w in ("I", "We", "We're", "I'm") for w in words):
+        return True
+    pattern = re.compile(rf"\b{re.escape(fold(name))}\b")
+    before = [t[max(0, m.start() - 30):m.start()] for t in texts for m in pattern.finditer(t)]
+    return bool(before) and sum(bool(_PLACE_BEFORE.search(b)) for b in before) * 2 >= len(before)
+
+
+_TITLE_BEFORE = re.compile(r"\b(?:mr|mrs|ms|dr|sir|judge|gen|general|col|colonel|capt|captain|president|minister|"
+                           r"governor|mayor|director|commander|envoy|ambassador|spokesman|spokeswoman|chief|head|"
+                           r"leader|deputy|ceo|founder|chairman|secretary|officer|lawyer|prosecutor|analyst|"
+                           r"quarterback|coach|player|star|singer|actor|author|reporter)\.?\s+$")
+_PERSON_AFTER = re.compile(r"^(?:\s*,\s*(?:the|a|an|who|whose|\d+|[a-z]+ (?:of|at|for)\b)|\s+(?:said|says|told|"
+                           r"added|wrote|argued|stated|explained|noted|claimed|denied|confirmed|announced|testified|"
+                           r"pleaded|is|was|has|had)\b|['’]s (?:wife|husband|son|daughter|lawyer|career|death)\b)")
+
+
+def spoken_of_as_person(name: str, texts: Sequence[str]) -> bool:
+    """Some mention reads as a person's: after a title or role ("Judge Katarina Orsolic", "director
+    Dragan Motte"), or followed by an apposition or a verb of speech ("Vesna Kolar, governor of …",
+    "Orsolic said")."""
+    pattern = re.compile(rf"\b{re.escape(fold(name))}\b")
+    for t in texts:
+        for m in pattern.finditer(t):
+            before, after = t[max(0, m.start() - 30):m.start()], t[m.end():m.end() + 40]
+            if _TITLE_BEFORE.search(before) or _PERSON_AFTER.match(after):
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class SpanCandidate:
     text: str
@@ -89,6 +139,7 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     """Name phrases of the candidate sentences, and one row of `SPAN_FEATURES` for each."""
     q_terms = set(analyze(question))
     person = float(_ASKS_PERSON.search(question) is not None)
+    typed_person = _PERSON_NOUN.search(question) is not None  # "which judge …"; a bare "who" may be a group
     found: dict[str, dict] = {}
     readers = read_intent(question).comments
     for i, s in enumerate(sentences):
@@ -126,6 +177,8 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
         if terms and terms <= q_terms:
             continue  # what the question already names is not what it asks for
         in_body = sum(bool(pattern.search(t)) for t in bodies)
+        if typed_person and (not_a_person(e["text"], bodies) or not spoken_of_as_person(e["text"], bodies)):
+            continue  # "Who is the governor …?" is not answered by "Tal Varesh" or "Iron Dawn"
         if (not in_body and len(words) > 3) or len(words) > 5:
             continue  # a title's run of capitals ("Best Golf Betting Sites and Apps") names nothing the text says
         rows.append([

@@ -62,3 +62,15 @@ def test_the_picker_quotes_the_sentence_that_says_what_was_asked() -> None:
             make_hit(2, "Stallholders returned to the market on Tuesday after the repairs.")]
     answer = ExtractiveAnswerer(HashEmbedder()).answer("How much did the repairs to the market cost?", hits)
     assert not answer.abstained and "1.4 million crowns" in answer.text.splitlines()[0]
+
+
+def test_a_typed_person_question_is_led_only_by_a_name_spoken_of_as_a_person() -> None:
+    from qa.span import not_a_person, spoken_of_as_person
+
+    texts = ["presiding judge katarina orsolic said the messages showed a plan by iron dawn.",
+             "fighting in tal varesh went on; the brigades held tal varesh for weeks."]
+    assert spoken_of_as_person("Katarina Orsolic", texts) and not not_a_person("Katarina Orsolic", texts)
+    assert not spoken_of_as_person("Iron Dawn", texts)
+    assert not_a_person("Tal Varesh", texts)  # most mentions follow "in"
+    assert not_a_person("Port Calvera", texts) and not_a_person("Iron Dawn Brigades", texts)
+    assert not_a_person("Sam and I", texts)
