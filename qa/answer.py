@@ -19,7 +19,7 @@ from qa.embed import Embedder
 from qa.intent import Intent, read_intent
 from qa.lexical import analyze, fold
 from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
-from qa.span import asks_name, span_candidates
+from qa.span import asks_name, full_name, span_candidates
 from qa.types import Answer, Citation, Hit
 from qa.verify import Ask, holds, read_ask
 
@@ -195,7 +195,9 @@ class ExtractiveAnswerer:
             return None
         scores = model.span.logit(x)
         best = int(np.argmax(scores))
-        return (spans[best].text, spans[best].sentence) if scores[best] > model.span_threshold else None
+        if scores[best] <= model.span_threshold:
+            return None
+        return full_name(spans[best].text, hits), spans[best].sentence
 
 
 class Writer:

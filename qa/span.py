@@ -52,17 +52,41 @@ class Phrase:
 def name_phrases(sentence: str) -> list[Phrase]:
     """Runs of capitalised words (joined by "of", "and", "the", "&"), a leading function word dropped."""
     out = []
-    for m in _NAME.finditer(sentence):
-        text, start = re.split(r"[’']s\b", m.group())[0].rstrip(".’'"), m.start()
+    runs = []
+    for m in _NAME.finditer(sentence):  # a run crossing a full stop ("… Android. Epic …") is two runs
+        offset = m.start()
+        for piece in re.split(r"(?<=[a-z0-9]{3}\.)\s+", m.group()):
+            runs.append((piece, offset))
+            offset += len(piece) + 1
+    for raw, start in runs:
+        text = re.split(r"[’']s\b", raw)[0].rstrip(".’'")
         words = text.split()
         while words and words[0].lower() in _STOP_START:
             start += len(words[0]) + 1
             words = words[1:]
         while words and words[-1].lower() in ("of", "and", "the", "for", "&", "de", "al"):
             words = words[:-1]
-        if words:
+        if words and not any(w in _PRONOUNS for w in words):  # "Sam and I" names no one
             out.append(Phrase(" ".join(words), start))
     return out
+
+
+_PRONOUNS = {"I", "We", "You", "He", "She", "They", "It", "My", "Our", "Your", "His", "Her", "Their", "Its", "I'm",
+             "I’m", "We're", "We’re"}
+
+
+def full_name(name: str, hits: Sequence[Hit], passages: int = 5) -> str:
+    """A surname as the passages write it in full: "Altman" -> "Sam Altman" where a top passage says
+    "Sam Altman" (the most frequent such form); the name itself otherwise."""
+    if " " in name.strip() or not name[:1].isupper():
+        return name
+    forms: dict[str, int] = {}
+    for h in hits[:passages]:
+        for p in name_phrases(h.chunk.text):
+            words = p.text.split()
+            if 2 <= len(words) <= 3 and words[-1] == name and all(w[:1].isupper() for w in words):
+                forms[p.text] = forms.get(p.text, 0) + 1
+    return max(forms, key=lambda f: (forms[f], -len(f))) if forms else name
 
 
 def asks_name(question: str) -> bool:
@@ -119,13 +143,25 @@ def spoken_of_as_person(name: str, texts: Sequence[str]) -> bool:
     """Some mention reads as a person's: after a title or role ("Judge Katarina Orsolic", "director
     Dragan Motte"), or followed by an apposition or a verb of speech ("Vesna Kolar, governor of …",
     "Orsolic said")."""
-    pattern = re.compile(rf"\b{re.escape(fold(name))}\b")
+    words = fold(name).split()
+    forms = [" ".join(words)] + ([words[-1]] if len(words) > 1 and len(words[-1]) > 3 else [])  # "Orsolic said"
+    pattern = re.compile(rf"\b(?:{'|'.join(re.escape(f) for f in forms)})\b")
     for t in texts:
         for m in pattern.finditer(t):
             before, after = t[max(0, m.start() - 30):m.start()], t[m.end():m.end() + 40]
             if _TITLE_BEFORE.search(before) or _PERSON_AFTER.match(after):
                 return True
     return False
+
+
+def mention_pattern(name: str) -> re.Pattern[str]:
+    """Mentions of a name in folded text; a person's name also by the surname alone, as news writes it
+    after the first mention ("Sam Bankman-Fried" … "Bankman-Fried said")."""
+    words = fold(name).split()
+    person = 2 <= len(words) <= 3 and all(w[:1].isupper() for w in name.split()) and len(words[-1]) > 3 \
+        and words[-1] not in _NOT_PERSON_TAIL
+    forms = [" ".join(words)] + ([words[-1]] if person else [])
+    return re.compile(rf"\b(?:{'|'.join(re.escape(f) for f in forms)})\b")
 
 
 @dataclass(frozen=True)
@@ -171,7 +207,7 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     titles = [fold(h.chunk.title) for h in hits[:passages]]
     cands, rows = [], []
     for e in found.values():
-        pattern = re.compile(rf"\b{re.escape(fold(e['text']))}\b")
+        pattern = mention_pattern(e["text"])
         terms = set(analyze(e["text"]))
         words = e["text"].split()
         if terms and terms <= q_terms:
