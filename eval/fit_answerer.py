@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("questions", type=Path)
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--max-false", type=float, default=0.04, help="false abstentions allowed on the training folds")
+    ap.add_argument("--max-false", type=float, default=0.02, help="false abstentions allowed on the training folds")
     ap.add_argument("--second", type=float, nargs="+", default=[0.5, 1.0, 2.0],
                     help="logit margins within which a second sentence is quoted; each is scored held out")
     ap.add_argument("--min-precision", type=float, default=0.7,
@@ -225,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
             import pickle
 
             args.cache.write_bytes(pickle.dumps([{k: v for k, v in r.items() if k != "idf"} for r in rows]))
+    if rows and rows[0]["x"].shape[1:] != (len(SENTENCE_FEATURES),):  # a harvest from before a feature change
+        print("  recomputing sentence features of the cached harvest", file=sys.stderr)
+        for r in rows:
+            r["intent"], r["sentences"], r["x"] = answerer.features(r["q"].question, r["hits"])
+            r["y"] = labels(r["q"], [s.text for s in r["sentences"]])
     for questions, index in args.also:
         more, _ = harvest(Path(questions), Path(index), None, args.also_weight)
         rows += more

@@ -35,7 +35,8 @@ _PERSON_NOUN = re.compile(r"\b(?:which|what|who (?:is|was) the) (?:\w+ )?(?:pers
                           r"player|athlete|politician|official|commander|general|judge|governor|director|minister|"
                           r"president|mayor|envoy|ambassador|spokesman|spokeswoman|captain|author|reporter|"
                           r"journalist|man|woman)\b", re.I)
-_STOP_START = {"the", "a", "an", "this", "that", "these", "those", "in", "on", "at", "but", "and", "it", "he", "she",
+_STOP_START = {"like", "unlike", "including", "against", "via", "per",
+               "the", "a", "an", "this", "that", "these", "those", "in", "on", "at", "but", "and", "it", "he", "she",
                "they", "we", "i", "his", "her", "their", "its", "when", "while", "after", "before", "as", "if",
                "for", "with", "from", "by", "to", "of", "so", "yet", "also", "however", "meanwhile", "still", "is",
                "once", "how", "what", "why", "who", "where", "which", "current", "former", "ceo", "cto", "cfo",
@@ -154,6 +155,28 @@ def spoken_of_as_person(name: str, texts: Sequence[str]) -> bool:
     return False
 
 
+_PLURAL = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:(?:which|what) (?:two|three|four|both|pair|\w+s)\b|"
+                     r"who (?:are|were)\b|(?:which|what) \w+ (?:are|were|have)\b)", re.I)
+
+
+def asks_plural(question: str) -> bool:
+    """"Which two celebrities …?", "Which companies …?", "Who are …?": more than one name answers it."""
+    return bool(_PLURAL.search(question)) and not re.match(r"^\s*(?:which|what) (?:news|series|species|process|"
+                                                             r"business|class|status|address)\b", question, re.I)
+
+
+def singular(phrases: list[Phrase]) -> list[Phrase]:
+    """"DraftKings and FanDuel" as two names, for a question one name answers."""
+    out = []
+    for p in phrases:
+        start = p.start
+        for part in p.text.split(" and "):
+            if part.strip():
+                out.append(Phrase(part.strip(), start))
+            start += len(part) + 5
+    return out
+
+
 def mention_pattern(name: str) -> re.Pattern[str]:
     """Mentions of a name in folded text; a person's name also by the surname alone, as news writes it
     after the first mention ("Sam Bankman-Fried" … "Bankman-Fried said")."""
@@ -175,13 +198,14 @@ def span_candidates(question: str, hits: Sequence[Hit], sentences: Sequence[Cand
     """Name phrases of the candidate sentences, and one row of `SPAN_FEATURES` for each."""
     q_terms = set(analyze(question))
     person = float(_ASKS_PERSON.search(question) is not None)
+    plural = asks_plural(question)
     typed_person = _PERSON_NOUN.search(question) is not None  # "which judge …"; a bare "who" may be a group
     found: dict[str, dict] = {}
     readers = read_intent(question).comments
     for i, s in enumerate(sentences):
         if hits[s.hit].chunk.kind == "comment" and not readers:
             continue  # a reader's remark never supplies the short answer to a question about the news
-        for p in name_phrases(s.text):
+        for p in (name_phrases(s.text) if plural else singular(name_phrases(s.text))):
             key = " ".join(re.findall(r"\w+", fold(p.text)))
             if not key or len(key) < 2:
                 continue

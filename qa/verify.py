@@ -7,8 +7,8 @@ by a sentence that says that attribute. A sentence about the subject that does n
 on Friday" for "what is the population of the town?") is a near miss: the archive does not say.
 
     >>> ask = read_ask("What is the population of the town of Al Qaim?")
-    >>> ask.kind, sorted(ask.head)
-    ('number', ['popul'])
+    >>> ask.kind, ask.raw
+    ('number', 'the population')
     >>> holds(ask, "Al Qaim, a town of about 150,000 people, fell on Friday.")
     False
     >>> holds(ask, "The population of Al Qaim is about 150,000.")

@@ -74,3 +74,14 @@ def test_a_typed_person_question_is_led_only_by_a_name_spoken_of_as_a_person() -
     assert not_a_person("Tal Varesh", texts)  # most mentions follow "in"
     assert not_a_person("Port Calvera", texts) and not_a_person("Iron Dawn Brigades", texts)
     assert not_a_person("Sam and I", texts)
+
+
+def test_a_name_question_for_one_name_splits_joined_names_and_a_surname_is_written_in_full() -> None:
+    from qa.span import asks_plural, full_name, name_phrases, singular
+
+    assert not asks_plural("Which sportsbook offers a $1,000 bonus?") and asks_plural("Which two celebrities met?")
+    assert [p.text for p in singular(name_phrases("Like DraftKings and FanDuel, it pays out."))] == \
+        ["DraftKings", "FanDuel"]
+    assert [p.text for p in name_phrases("It runs on Android. Epic sued Google.")] == ["Android", "Epic", "Google"]
+    hits = [make_hit(1, "Sam Altman spoke first. Later Altman left."), make_hit(2, "Altman said no.", doc="d2")]
+    assert full_name("Altman", hits) == "Sam Altman" and full_name("Reuters", hits) == "Reuters"

@@ -6,17 +6,18 @@ import pytest
 
 from qa.answer import ExtractiveAnswerer
 from qa.embed import HashEmbedder
+from qa.lexical import analyze
 from qa.verify import holds, read_ask
 from tests.conftest import make_hit
 
 
 @pytest.mark.parametrize("question, kind, head, extra", [
-    ("How many Islamic State fighters were killed in the fighting for Al Qaim?", "number", {"fighter"}, None),
-    ("How much customs revenue does the Al Waleed crossing collect each year?", "number", {"revenu"}, None),
-    ("How many members of the Iraqi Border Police were killed?", "number", {"member"}, None),
+    ("How many Islamic State fighters were killed in the fighting for Al Qaim?", "number", {"fighters"}, None),
+    ("How much customs revenue does the Al Waleed crossing collect each year?", "number", {"revenue"}, None),
+    ("How many members of the Iraqi Border Police were killed?", "number", {"members"}, None),
     ("What is the population of the town of Al Qaim?", "number", {"population"}, None),
     ("How far is Fallujah from Baghdad?", "number", set(), None),
-    ("Who was the prime minister of Iraq when Al Qaim fell?", "office", {"prim", "minister"}, "prime minister"),
+    ("Who was the prime minister of Iraq when Al Qaim fell?", "office", {"prime", "minister"}, "prime minister"),
     ("Which US general commanded the air campaign?", "office", {"general"}, "general"),
     ("What is the name of the hotel at the Al Waleed border crossing?", "name", {"hotel"}, None),
     ("When did the Iraqi army retake the Al Waleed crossing?", "time", set(), "retake"),
@@ -25,7 +26,7 @@ from tests.conftest import make_hit
 ])
 def test_read_ask_types_the_attribute(question: str, kind: str, head: set[str], extra: str | None) -> None:
     ask = read_ask(question)
-    assert ask is not None and ask.kind == kind and set(ask.head) == head
+    assert ask is not None and ask.kind == kind and set(ask.head) == set(analyze(" ".join(head)))
     assert extra in (None, ask.office, ask.verb)
 
 
