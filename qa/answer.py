@@ -165,6 +165,8 @@ class ExtractiveAnswerer:
         picked = with_context(question, hits, [sentences[i] for i in chosen], max(len(chosen), self.max_sentences + 1))
         if holding is not None and all((holding.hit, holding.start) != (p.hit, p.start) for p in picked):
             picked.append(holding)
+        if intent.comments:
+            picked += still_missing(question, sentences, logits, picked, 2 * self.model.second)
         short = (lead[0], sentences[lead[1]].hit) if lead is not None else None
         return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short)
 
@@ -333,6 +335,26 @@ def per_commenter(sentences: Sequence[Candidate], hits: Sequence[Hit], logits: n
             chosen.append(int(i))
             authors.add(author)
     return chosen
+
+
+def still_missing(question: str, sentences: Sequence[Candidate], logits: np.ndarray, picked: Sequence[Candidate],
+                  margin: float, most: int = 2) -> list[Candidate]:
+    """Sentences within `margin` of the best that say question terms no picked sentence says: a
+    commenter's second sentence ("Its like watching Gale Sayers … run a football.") where the first
+    did not say what was asked."""
+    terms = set(analyze(question))
+    covered = set().union(*(set(analyze(p.text)) for p in picked)) if picked else set()
+    have = {(p.hit, p.start) for p in picked}
+    best, out = float(logits.max()), []
+    for i in np.argsort(-logits):
+        s = sentences[int(i)]
+        if logits[i] < best - margin or len(out) >= most:
+            break
+        new = (terms & set(analyze(s.text))) - covered
+        if (s.hit, s.start) not in have and new:
+            out.append(s)
+            covered |= new
+    return out
 
 
 def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],

@@ -105,3 +105,20 @@ def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() 
     assert sorted(text[s.start:s.end] for s in out) == [
         "Fighters seized the post at dawn.", "From Reuters:", "Map created by The Ledger."]
     assert len(with_context("Who seized the post?", hits, picked, limit=1)) == 1
+
+
+def test_a_question_about_readers_also_quotes_a_sentence_saying_what_the_best_one_lacks() -> None:
+    import numpy as np
+
+    from qa.answer import still_missing
+    from qa.picker import Candidate as Sentence
+
+    said = [Sentence(0, 0, 60, "Its my understanding that their military wing is led by a former officer.", False),
+            Sentence(0, 61, 90, "I read it in a report last year.", False),
+            Sentence(0, 91, 150, "Its like watching Gale Sayers or Barry Sanders run a football.", False),
+            Sentence(0, 151, 200, "Watching football is a great pleasure for everyone here.", False)]
+    question = "Which football players did a commenter compare the military wing to?"
+    logits = np.array([0.0, -0.5, -1.0, -9.0])
+    assert [s.text[:21] for s in still_missing(question, said, logits, said[:1], 4.0)] == ["Its like watching Gal"]
+    assert still_missing(question, said, logits, said[:1], 0.5) == []  # beyond the margin: not quoted
+    assert still_missing(question, said, logits, said[:3], 4.0) == []  # "football" already said
