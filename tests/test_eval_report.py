@@ -61,11 +61,11 @@ def test_groups_with_nothing_to_score_have_no_row() -> None:
 def test_figures_short_of_their_targets_are_marked_and_only_those() -> None:
     scores = summarise(ARCHIVE_LIKE, 10)
     targets = targets_for(o.type for o in ARCHIVE_LIKE)
-    assert {t.metric for t in targets} == {"accuracy", "citation_precision", "retrieval_p50"}
-    assert set(shortfalls(scores[0], 10, targets)) == {"accuracy"}
+    assert {t.metric for t in targets} == {"accuracy", "citation_precision", "abstention_recall", "retrieval_p50"}
+    assert set(shortfalls(scores[0], 10, targets)) == {"accuracy", "abstention_recall"}
     text = render_markdown(scores, 10, targets=targets)
-    assert "accuracy 0.750 [✗ target ≥ 0.9]" in text and "citation precision 1.000;" in text
-    assert "| all | 4 | 0.750 ✗ | 0.250 | 1.000 | 4 | 1 | 0.500 | 0.250 |" in text
+    assert "accuracy 0.750 [✗ target ≥ 0.98]" in text and "citation precision 1.000;" in text
+    assert "| all | 4 | 0.750 ✗ | 0.250 | 1.000 | 4 | 1 | 0.500 | 0.250 ✗ |" in text
     assert "✗: short of its target" in text and "⚠ 3 of 4 unanswerable questions were answered." in text
     clean = render_markdown(summarise(ARCHIVE_LIKE[:3], 10), 10, targets=targets)
     assert "✗" not in clean and "⚠" not in clean
