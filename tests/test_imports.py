@@ -40,7 +40,8 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """A cycle as a path of modules (first == last), or None: `find_cycle({"a": {"b"}, "b": {"a"}})` -> `["a", "b", "a"]`."""
+    """A cycle as a path of modules (first == last), or None:
+    `find_cycle({"a": {"b"}, "b": {"a"}})` -> `["a", "b", "a"]`."""
     state: dict[str, int] = {}  # 1 on the path, 2 done
     path: list[str] = []
 
