@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 
 from qa.commands import Rebuild, rebuild_command
 
@@ -85,6 +86,8 @@ def os_advice(exc: BaseException) -> str:
     if code in _ADVICE:
         return _ADVICE[code]
     if "full" in text.lower() or "too large" in text.lower():
+        return _FULL
+    if re.fullmatch(r"\d+ requested and \d+ written", text):  # numpy's short write (np.save): no room left
         return _FULL
     if "disk i/o" in text.lower():  # SQLite's word for a write the file system refused (EFBIG included)
         return f"{_FULL} (SQLite: {text})"

@@ -127,3 +127,10 @@ def test_the_dense_index_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch, tmp_
     mask[[5, 6]] = True
     assert set(loaded.search(vectors[42], 2, mask)[0].tolist()) == {5, 6}
     assert loaded.vectors([42]) == pytest.approx(vectors[[42]], abs=1e-6)
+
+
+def test_a_short_write_is_named_a_full_disk() -> None:
+    from qa.errors import os_advice
+
+    assert os_advice(OSError("81408 requested and 74936 written")).startswith("the disk is full")
+    assert os_advice(OSError("something else")) == "something else"
