@@ -75,10 +75,41 @@ def test_the_graph_sees_imports_inside_functions(tmp_path: Path) -> None:
         "qa.index", "qa.index.reader", "qa.errors"}
 
 
+# Imports made inside a function to dodge a cycle, still to be removed: each closes a cycle today.
+# Delete an entry when its cycle goes (the second test below fails until then); add none.
+DODGED = {
+    ("qa.lexical", "qa.aliases"),  # aliases folds with lexical, lexical expands with aliases: a text layer ends it
+    ("qa.picker", "qa.span"),  # the picker reads the span model's feature names
+}
+
+
 def test_qa_has_no_import_cycle() -> None:
     graph = import_graph()
     assert "qa.index.reader" in graph and "qa.retrieve" in graph  # the walk found the package
+    for module, dep in DODGED:
+        graph[module].discard(dep)
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_each_dodged_import_still_closes_a_cycle() -> None:
+    graph = import_graph()
+    for module, dep in DODGED:
+        assert dep in graph[module], f"{module} no longer imports {dep}: delete it from DODGED"
+        assert _reaches(graph, dep, module), f"{module} -> {dep} closes no cycle now: delete it from DODGED"
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    """Whether `goal` can be imported, directly or not, from `start`."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return False
 
 
 def test_faiss_is_imported_only_inside_the_index_package() -> None:
