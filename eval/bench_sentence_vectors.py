@@ -20,7 +20,7 @@ import numpy as np
 from qa.chunk import sentence_spans
 from qa.config import load_settings
 from qa.embed import load_embedder
-from qa.store import open_index
+from qa.index import open_index
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,8 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from qa.build import build_index, update_index  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.embed import load_embedder  # noqa: E402
+from qa.index import open_index  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
-from qa.store import open_index  # noqa: E402
 
 MULTIHOP = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "multihop"
 

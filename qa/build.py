@@ -1,6 +1,7 @@
-"""`build_index()`, `update_index()`, `remove_documents()`: ingest → chunk → embed → store.
+"""`build_index()`, `update_index()`, `remove_documents()`, `prepare_index()`: ingest → chunk →
+embed → index.
 
-Every write makes a complete new build (see `qa.store.write_index`), and every one reuses the
+Every write makes a complete new build (see `qa.index.write_index`), and every one reuses the
 vectors (passage and sentences) of chunks whose content hash is already in the live build, so only new text is embedded.
 An update therefore rechunks all documents (cheap) and embeds only what changed: its result is
 the build that a full rebuild of the same documents would give, by construction. Documents are
@@ -10,7 +11,7 @@ stored in id order, so the rows, and with them the order of tied search results,
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,19 +20,21 @@ import numpy as np
 from tqdm import tqdm
 
 from qa.chunk import chunk_document, sentence_spans
+from qa.commands import build_first
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import IndexNotFound, IngestError, QAError
-from qa.ingest import Skipped, count_formats, fingerprint, iter_documents
-from qa.store import (
-    Index,
+from qa.errors import IndexNotFound, IndexOutdated, IngestError, QAError
+from qa.index import (
+    Checkpoint,
+    IndexReader,
     content_hash,
     open_index,
+    read_manifest,
     remove_stale_builds,
-    stop_point,
     write_index,
     writer_lock,
 )
+from qa.ingest import Skipped, count_formats, fingerprint, iter_documents
 from qa.types import Chunk, Document
 
 
@@ -91,12 +94,17 @@ def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Sett
 Vectors = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
+def _no_checkpoint(stage: str) -> None:
+    """The default: a build runs straight through."""
+
+
 def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, Vectors],
-             embedder: Embedder, progress: bool) -> tuple[np.ndarray, list[np.ndarray], int]:
+             embedder: Embedder, progress: bool,
+             checkpoint: Checkpoint = _no_checkpoint) -> tuple[np.ndarray, list[np.ndarray], int]:
     """One vector per chunk and its sentence vectors: from `known` by content hash, else embedded
     now. Also: how many chunks were embedded."""
     todo = [i for i, h in enumerate(hashes) if h not in known]
-    stop_point("embedding")
+    checkpoint("embedding")
     fresh, fresh_sentences = embedder.embed_passages(
         [chunks[i].indexed_text for i in todo], [sentence_spans(chunks[i]) for i in todo], progress=progress)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
@@ -109,9 +117,10 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
     return vectors, sentences, len(todo)
 
 
-def _known(index: Index) -> dict[str, Vectors]:
+def _known(index: IndexReader) -> dict[str, Vectors]:
     """A build's vectors by content hash."""
-    return {h: (v, s) for (_, h), v, s in zip(index.all_chunks(), index.all_vectors(), index.all_sentence_vectors())}
+    sentences = index.sentence_vectors(range(len(index)))
+    return {h: (v, s) for (_, h), v, s in zip(index.all_chunks(), index.all_vectors(), sentences)}
 
 
 def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], skipped: int) -> dict[str, Any]:
@@ -126,7 +135,7 @@ def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], sk
     }
 
 
-def _open_live(settings: Settings, embedder: Embedder | None) -> Index | None:
+def _open_live(settings: Settings, embedder: Embedder | None) -> IndexReader | None:
     """The live build checked against the embedder, or None when there is none yet."""
     try:
         if embedder is None:
@@ -151,8 +160,9 @@ def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, Vecto
 
 
 def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | None = None,
-                progress: bool = False) -> BuildReport:
-    """Index every readable document under `paths` into `settings.index`, replacing what was there."""
+                progress: bool = False, checkpoint: Checkpoint = _no_checkpoint) -> BuildReport:
+    """Index every readable document under `paths` into `settings.index`, replacing what was there.
+    `checkpoint` is called at each stage of the write (see `write_index`)."""
     started = time.perf_counter()
     embedder = embedder or load_embedder(settings.model, settings.batch_size)
     with writer_lock(settings.index):
@@ -165,10 +175,10 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
         vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
-                                                embedder, progress)
+                                                embedder, progress, checkpoint)
         sources = [str(p.resolve()) for p in paths]
         write_index(settings.index, docs, chunks, vectors, sentences,
-                    _manifest(embedder, settings, sources, len(skipped)))
+                    _manifest(embedder, settings, sources, len(skipped)), checkpoint)
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
@@ -203,7 +213,8 @@ def _read_live(settings: Settings, embedder: Embedder) -> tuple[
 
 
 def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
-                 embedder: Embedder | None = None, progress: bool = False) -> UpdateReport:
+                 embedder: Embedder | None = None, progress: bool = False,
+                 checkpoint: Checkpoint = _no_checkpoint) -> UpdateReport:
     """Bring the index up to date with the files under `paths`, keeping every other document.
 
     A document read from `paths` replaces the indexed one with the same id (changed or not), or is
@@ -240,9 +251,9 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         written = not (hashes == old_hashes and docs == [old_docs[i] for i in sorted(old_docs)])
         embedded = 0
         if written:
-            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress)
+            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
-            write_index(settings.index, docs, chunks, vectors, sentences, manifest)
+            write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint)
     return UpdateReport(
         index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
         unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),
@@ -261,8 +272,7 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
         remove_stale_builds(settings.index)
         old = _open_live(settings, None)
         if old is None:
-            raise IndexNotFound(f"No index at {settings.index}. Build one: qa index build PATH... "
-                                f"--index {settings.index}")
+            raise IndexNotFound(f"No index at {settings.index}.", build_first(settings.index))
         try:
             docs = old.documents()
             unknown = [i for i in doc_ids if i not in docs]
@@ -277,7 +287,7 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
                               f"--index {settings.index}")
             rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
             vectors = old.all_vectors()[[row for row, _ in rows]]
-            sentences = old.sentences.of([row for row, _ in rows])
+            sentences = old.sentence_vectors([row for row, _ in rows])
             manifest: dict[str, Any] = {k: old.manifest[k] for k in ("model", "chunking", "sources")
                                         if k in old.manifest}
             manifest["counts"] = {"skipped": old.manifest["counts"].get("skipped", 0)}
@@ -290,3 +300,39 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
         documents=len(keep), chunks=len(rows), embedded=0, reused=len(rows), skipped=(), written=True,
         seconds=time.perf_counter() - started,
     )
+
+
+def prepare_index(settings: Settings, archive: Path | None, sample: Path | None,
+                  note: Callable[[str], None], progress: bool = True) -> None:
+    """Make the index serve `archive` when one is given: built when there is none, rebuilt when it
+    holds other sources, updated (only changed passages embedded) when it holds this one. With no
+    archive, an existing index is used as it is, and `sample` (when given) is built when there is
+    none. An index in an older format is rebuilt from the sources its manifest records, when they
+    are all still there. Says what it does through `note`, as the CLI's commands do. IndexNotFound
+    when there is no index and nothing to build one from."""
+    try:
+        _, manifest = read_manifest(settings.index)
+    except IndexNotFound:
+        source = archive or sample
+        if source is None:
+            raise
+        note(f"No index at {settings.index}; building one from {source} …")
+        note(build_index([source], settings, progress=progress).summary())
+        return
+    except IndexOutdated as exc:
+        sources = [archive] if archive is not None else [Path(p) for p in exc.sources]
+        if not sources or not all(p.exists() for p in sources):
+            raise
+        note(f"{exc.reason} Rebuilding it from {', '.join(map(str, sources))} …")
+        note(build_index(sources, settings, progress=progress).summary())
+        return
+    if archive is None:
+        return
+    held = [str(s) for s in manifest.get("sources", [])]
+    if held == [str(archive.resolve())]:
+        note(f"{settings.index} was built from {archive}; updating it (only changed passages are embedded) …")
+        note(update_index([archive], settings, prune=True, progress=progress).summary())
+    else:
+        note(f"{settings.index} holds {', '.join(held) or 'unknown sources'}, not {archive}; "
+             f"rebuilding it from {archive} …")
+        note(build_index([archive], settings, progress=progress).summary())

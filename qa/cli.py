@@ -17,7 +17,8 @@ from qa.errors import QAError, describe_os_error
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
     from qa.config import load_settings
 
-    return load_settings({**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}})
+    return load_settings({**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}},
+                         config_file=ctx.meta.get("qa.config_file"))
 
 
 def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
@@ -80,10 +81,7 @@ class _Group(click.Group):
 def cli(ctx: click.Context, index: Path | None, model: str | None, config_file: Path | None) -> None:
     """Ask a news archive questions and get answers with cited passages."""
     ctx.obj = {"index": index, "model": model}
-    if config_file is not None:
-        import os
-
-        os.environ["QA_CONFIG"] = str(config_file)
+    ctx.meta["qa.config_file"] = config_file  # shared with every subcommand's context
 
 
 @cli.group(cls=_Group)
@@ -141,7 +139,7 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...], index_dir: Path |
 @click.pass_context
 def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     """Show what the index holds and how it was built."""
-    from qa.store import read_manifest
+    from qa.index import read_manifest
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -153,6 +151,17 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
                f"({c['article_chunks']:,} article, {c['comment_chunks']:,} comment)\n"
                f"model {manifest['model']['id']} ({manifest['model']['dim']}-d), "
                f"built {manifest['created_at']} by archive-qa {manifest['package_version']}")
+
+
+@index.command("verify")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.pass_context
+def index_verify(ctx: click.Context, index_dir: Path | None) -> None:
+    """Check every file of the live build against the sizes and hashes its manifest records."""
+    from qa.index import verify_live
+
+    build, files, size = verify_live(_settings(ctx, index=index_dir).index)
+    click.echo(f"{build}: {files} files, {size / 1e6:,.1f} MB, all match the manifest")
 
 
 def _ask_options(f: Any) -> Any:

@@ -1,6 +1,11 @@
 """Errors whose messages are meant for people: what happened, and what to run next."""
 
+from __future__ import annotations
+
 import errno
+import re
+
+from qa.commands import Rebuild, rebuild_command
 
 
 class QAError(Exception):
@@ -11,11 +16,22 @@ class IngestError(QAError):
     """The input could not be read at all (nothing usable, or a path that does not exist)."""
 
 
-class IndexNotFound(QAError):
+class IndexProblem(QAError):
+    """An index that cannot be used as it is; `repair` (when known) says what rebuilds it, and the
+    message ends with that command. `reason` is the message without it."""
+
+    def __init__(self, reason: str, repair: Rebuild | None = None) -> None:
+        self.reason, self.repair = reason, repair
+        if repair is not None:
+            reason = f"{reason} {repair.lead}: {rebuild_command(repair)}"
+        super().__init__(reason)
+
+
+class IndexNotFound(IndexProblem):
     """No index at the given folder."""
 
 
-class IndexMismatch(QAError):
+class IndexMismatch(IndexProblem):
     """The index was built with another format, model or dimension than the settings ask for."""
 
 
@@ -23,12 +39,12 @@ class IndexOutdated(IndexMismatch):
     """The index was written by an older version of archive-qa, in a format this one does not read.
     `sources` are the paths its manifest says it indexed (to rebuild it from)."""
 
-    def __init__(self, message: str, sources: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.sources = sources or []
+    def __init__(self, reason: str, repair: Rebuild | None = None) -> None:
+        super().__init__(reason, repair)
+        self.sources = list(repair.sources) if repair is not None else []
 
 
-class IndexCorrupt(QAError):
+class IndexCorrupt(IndexProblem):
     """A file of the index is missing, truncated or damaged."""
 
 
@@ -70,6 +86,8 @@ def os_advice(exc: BaseException) -> str:
     if code in _ADVICE:
         return _ADVICE[code]
     if "full" in text.lower() or "too large" in text.lower():
+        return _FULL
+    if re.fullmatch(r"\d+ requested and \d+ written", text):  # numpy's short write (np.save): no room left
         return _FULL
     if "disk i/o" in text.lower():  # SQLite's word for a write the file system refused (EFBIG included)
         return f"{_FULL} (SQLite: {text})"

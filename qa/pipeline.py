@@ -15,9 +15,9 @@ from qa.config import Settings
 from qa.dates import RELATIVE_TIME, ordinal, relative_window
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
+from qa.index import IndexReader, live_build, open_index
 from qa.retrieve import Filters, Mode, Retriever
 from qa.state import answer_state
-from qa.store import Index, live_build, open_index
 from qa.timeline import read_state_question
 from qa.types import Answer, Hit
 
@@ -43,7 +43,7 @@ def clean_question(question: str, max_chars: int) -> str:
 class Pipeline:
     settings: Settings
     embedder: Embedder
-    index: Index
+    index: IndexReader
     retriever: Retriever
     answerer: Answerer
     _loading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -52,7 +52,10 @@ class Pipeline:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
-        index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
+        # Sizes and the manifest are checked now, the files' hashes while the model loads: `check`
+        # waits for them before the first result leaves.
+        index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
+                           verify="background")
         answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
             from qa.llm import LLMAnswerer
@@ -65,7 +68,9 @@ class Pipeline:
         query = clean_question(question, self.settings.max_question_chars)
         windowed, _ = self.window(query, filters)
         hits = self.retriever.search(query, k, windowed, mode) if windowed != filters else []
-        return hits or self.retriever.search(query, k, filters, mode)
+        hits = hits or self.retriever.search(query, k, filters, mode)
+        self.index.check()
+        return hits
 
     def newest(self) -> str | None:
         """The newest publication date in the index (ISO), None when nothing is dated."""
@@ -103,6 +108,7 @@ class Pipeline:
             windowed = filters
         if not hits:
             hits = self.retriever.search(query, k, filters)
+        self.index.check()
         for item in self._answer(query, hits, windowed):
             if isinstance(item, Answer) and label and not item.abstained:
                 item = prefixed(item, f"{label}: ")

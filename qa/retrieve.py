@@ -15,8 +15,8 @@ from qa.config import Settings
 from qa.dates import mentioned_dates, ordinal, parse_date
 from qa.embed import Embedder
 from qa.errors import BadQuestion
+from qa.index import IndexReader
 from qa.rerank import Candidates, Ranker, default_ranker, features, question_parts
-from qa.store import Index
 from qa.types import KINDS, Chunk, Hit
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Filters:
     date_from: str | None = None  # ISO dates, inclusive
     date_to: str | None = None
 
-    def mask(self, index: Index) -> np.ndarray | None:
+    def mask(self, index: IndexReader) -> np.ndarray | None:
         """Bool per row, or None when nothing is filtered out."""
         unknown = set(self.kinds) - set(KINDS)
         if unknown:
@@ -136,29 +136,18 @@ EXPAND_DOCS = 12  # documents whose every chunk is reranked
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: IndexReader, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
         self._members: dict[int, np.ndarray] | None = None
         self._warned = False
-
-    def _dense(self, vector: np.ndarray, depth: int, mask: np.ndarray | None) -> Ranked:
-        import faiss
-
-        params = None
-        if mask is not None:
-            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        scores, rows = self.index.vectors.search(vector.reshape(1, -1), min(depth, len(self.index)), params=params)
-        keep = rows[0] >= 0
-        return rows[0][keep], scores[0][keep]
 
     def _fused(self, query: str, vector: np.ndarray | None, mask: np.ndarray | None,
                mode: Mode) -> tuple[list[int], dict[int, float], Ranked, Ranked]:
         """Candidates of both retrievers under `mask`, fused and ordered best first."""
         s = self.settings
         none: Ranked = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        dense = self._dense(vector, s.depth, mask) if vector is not None else none
-        lexical = self.index.lexical.search(query, s.depth, mask) if mode != "dense" else none
+        dense = self.index.dense_search(vector, s.depth, mask) if vector is not None else none
+        lexical = self.index.lexical_search(query, s.depth, mask) if mode != "dense" else none
         if mode == "hybrid" and s.fusion == "rrf":
             fused = rrf([dense[0], lexical[0]])
         elif mode == "hybrid":
@@ -228,11 +217,11 @@ class Retriever:
             extra = [int(r) for r in self.members(doc) if int(r) not in taken and (mask is None or mask[r])]
             rows.extend(extra)
             taken.update(extra)
-        lexical = self.index.lexical.scores(query)
-        dense = self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector if rows else []
+        lexical = self.index.lexical_scores(query)
+        dense = self.index.dense_scores(rows, vector)
         spans = [span for span, _ in question_parts(query)]
         parts = self.embedder.embed_query_parts(query, spans) if len(spans) > 1 else vector[None]
-        sentence = self.index.sentences.best(rows, np.vstack([vector, parts]))  # (rows, 1 + parts)
+        sentence = self.index.sentence_scores(rows, np.vstack([vector, parts]))  # (rows, 1 + parts)
         cands = Candidates(rows, np.array([stage.fused.get(r, 0.0) for r in rows], dtype=np.float32),
                            np.array([stage.sub.get(r, 0.0) for r in rows], dtype=np.float32),
                            lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32),
@@ -272,11 +261,11 @@ class Retriever:
         missing = [r for r in rows if r not in by_row]
         by_row.update(zip(missing, self.index.chunks(missing)))
         chunks = [by_row[r] for r in rows]
-        docs = self.index.documents(sorted({c.doc_id for c in chunks}))
-        sentences = self.index.sentences.of(rows)
+        metas = self.index.meta(rows)
+        sentences = self.index.sentence_vectors(rows)
         return [
             Hit(chunk=c, score=score[r], rank=i + 1, dense_score=dense_of.get(r),
-                lexical_score=lexical_of.get(r), source=docs[c.doc_id].source,
-                url=docs[c.doc_id].url, path=docs[c.doc_id].path, sentences=vectors if len(vectors) else None)
-            for i, (r, c, vectors) in enumerate(zip(rows, chunks, sentences))
+                lexical_score=lexical_of.get(r), source=meta.source, url=meta.url, path=meta.path,
+                sentences=vectors if len(vectors) else None)
+            for i, (r, c, meta, vectors) in enumerate(zip(rows, chunks, metas, sentences))
         ]

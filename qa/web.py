@@ -17,7 +17,7 @@ from typing import Any
 from qa import chat, render
 from qa.access import AccessGuard, LoginThrottle, check_exposure, is_loopback
 from qa.config import Settings
-from qa.errors import ConfigError, IndexNotFound, IndexOutdated, QAError
+from qa.errors import ConfigError, IndexNotFound, QAError
 from qa.pipeline import Pipeline
 
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
@@ -121,46 +121,23 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
 
 def ensure_index(settings: Settings, archive: Path | None, default_index: bool) -> str:
-    """Make the index serve `archive` when one is given: built when there is none, rebuilt when it
-    holds other sources, updated (only changed passages embedded) when it holds this one. With no
-    archive, an existing index is served as it is, and the bundled sample is built into the default
-    folder only. An index in an older format is rebuilt from the sources its manifest records, when
-    they are all still there. Says on stdout which it did. Returns "" when an index is there, else
-    what to run to make one."""
-    from qa.build import build_index, update_index
-    from qa.store import read_manifest
+    """Make the index serve `archive` (see `qa.build.prepare_index`; the bundled sample is built
+    into the default folder only), saying on stdout what it did. Returns "" when an index is
+    there, else what to run to make one."""
+    from qa.build import prepare_index
 
     try:
-        _, manifest = read_manifest(settings.index)
+        prepare_index(settings, archive, SAMPLE_ARCHIVE if default_index else None, _say)
     except IndexNotFound as exc:
-        if archive is None and not default_index:
-            return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
-                    f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
-    except IndexOutdated as exc:
-        sources = [archive] if archive is not None else [Path(p) for p in exc.sources]
-        if not sources or not all(p.exists() for p in sources):
-            raise
-        print(f"{str(exc).split(' Rebuild it:')[0]} Rebuilding it from {', '.join(map(str, sources))} …",
-              flush=True)
-        print(build_index(sources, settings, progress=True).summary(), flush=True)
-        return ""
-    else:
-        if archive is None:
-            return ""
-        held = [str(s) for s in manifest.get("sources", [])]
-        if held == [str(archive.resolve())]:
-            print(f"{settings.index} was built from {archive}; updating it (only changed passages are embedded) …",
-                  flush=True)
-            print(update_index([archive], settings, prune=True, progress=True).summary(), flush=True)
-        else:
-            print(f"{settings.index} holds {', '.join(held) or 'unknown sources'}, not {archive}; "
-                  f"rebuilding it from {archive} …", flush=True)
-            print(build_index([archive], settings, progress=True).summary(), flush=True)
-        return ""
-    source = archive or SAMPLE_ARCHIVE
-    print(f"No index at {settings.index}; building one from {source} …", flush=True)
-    print(build_index([source], settings, progress=True).summary(), flush=True)
+        return (f"{str(exc).rstrip('.')}. Or start the page with --archive PATH to index an archive first "
+                f"(the bundled sample: --archive {SAMPLE_ARCHIVE}).")
     return ""
+
+
+def _say(line: str) -> None:
+    """The server's report of what it does, on its standard output as the CLI's."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def check_port(host: str, port: int) -> None:
@@ -249,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         settings = load_settings({"index": args.index, "model": args.model})
-        default_index = args.index is None and "QA_INDEX" not in os.environ
+        default_index = args.index is None and settings.index == Settings().index
         serve(settings, args.host, args.port, args.archive, default_index,
               public_without_login=args.public_without_login)
     except QAError as exc:

@@ -11,8 +11,8 @@ import pytest
 
 from qa.cite import markers
 from qa.config import Settings
+from qa.index import open_index
 from qa.pipeline import Pipeline
-from qa.store import open_index
 
 pytestmark = pytest.mark.model
 

@@ -16,8 +16,8 @@ import pytest
 from qa.build import build_index
 from qa.config import Settings
 from qa.errors import IndexCorrupt, IndexMismatch, QAError
+from qa.index import live_build, open_index
 from qa.pipeline import Pipeline
-from qa.store import live_build, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "qa" / "data" / "sample_archive"
@@ -123,8 +123,8 @@ def test_damage_is_one_clear_error_and_the_named_command_repairs_it(
     damaged_index: tuple[Settings, str], request: pytest.FixtureRequest, real: bool
 ) -> None:
     settings, expected = damaged_index
-    with pytest.raises(IndexCorrupt) as caught:
-        Pipeline.open(settings)
+    with pytest.raises(IndexCorrupt) as caught:  # at load (manifest, sizes), or before the first answer (hashes)
+        Pipeline.open(settings).ask(QUESTION)
     message = str(caught.value)
     assert expected in message and str(settings.index) in message
     if request.node.callspec.params["damaged_index"] in SOURCES_UNKNOWN:
@@ -163,7 +163,7 @@ def test_model_mismatch_names_both_models_and_both_ways_out(hash_settings: Setti
 
 
 def test_a_newer_format_is_refused(hash_settings: Settings) -> None:
-    from qa.store import _manifest_checksum
+    from qa.index.folder import manifest_checksum as _manifest_checksum
 
     build_index([SAMPLE], hash_settings)
     path = live_build(hash_settings.index) / "manifest.json"  # type: ignore[operator]
@@ -171,7 +171,7 @@ def test_a_newer_format_is_refused(hash_settings: Settings) -> None:
     manifest["format_version"] = 99
     manifest["checksum"] = _manifest_checksum(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexMismatch, match="holds index format 99; this version of archive-qa reads format 2"):
+    with pytest.raises(IndexMismatch, match="holds index format 99; this version of archive-qa reads format 3"):
         open_index(hash_settings.index)
 
 
@@ -205,18 +205,19 @@ def test_update_refuses_a_damaged_index_and_leaves_it_alone(hash_settings: Setti
 
 def test_an_older_format_is_outdated_and_serve_rebuilds_it(hash_settings: Settings) -> None:
     from qa.errors import IndexOutdated
-    from qa.store import _manifest_checksum
+    from qa.index.folder import manifest_checksum as _manifest_checksum
     from qa.web import ensure_index
 
     build_index([SAMPLE], hash_settings)
     old = live_build(hash_settings.index)
     path = old / "manifest.json"  # type: ignore[operator]
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["format_version"] = 1
-    del manifest["files"]["sentences.npz"]  # format 1 had no sentence vectors
+    manifest["format_version"] = 2
+    for name in ("sentences.npy", "sentence_offsets.npy"):  # format 2 kept them in one sentences.npz
+        del manifest["files"][name]
     manifest["checksum"] = _manifest_checksum(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexOutdated, match=r"format 1, written by an older archive-qa.*index build .*sample_archive"):
+    with pytest.raises(IndexOutdated, match=r"format 2, written by an older archive-qa.*index build .*sample_archive"):
         open_index(hash_settings.index)
     assert ensure_index(hash_settings, archive=None, default_index=False) == ""  # rebuilt from its sources
     assert live_build(hash_settings.index) != old

@@ -7,7 +7,7 @@ import pytest
 
 from qa.chunk import sentence_spans, split_sentences
 from qa.config import Settings
-from qa.store import open_index
+from qa.index import open_index
 from qa.types import Chunk
 
 pytestmark = pytest.mark.model
@@ -30,8 +30,9 @@ def test_sentence_vectors_come_from_the_same_pass(minilm) -> None:  # type: igno
 def test_the_archive_has_a_vector_for_every_sentence(archive_index: Settings) -> None:
     index = open_index(archive_index.index)
     chunks = [c for c, _ in index.all_chunks()]
-    assert [len(v) for v in index.all_sentence_vectors()] == [len(split_sentences(c.text)) for c in chunks]
-    assert np.isfinite(index.sentences.vectors.astype(np.float32)).all()
+    per_row = index.sentence_vectors(range(len(index)))
+    assert [len(v) for v in per_row] == [len(split_sentences(c.text)) for c in chunks]
+    assert all(np.isfinite(v.astype(np.float32)).all() for v in per_row)
 
 
 def test_question_parts_are_pooled_from_the_question_s_own_pass(minilm) -> None:  # type: ignore[no-untyped-def]

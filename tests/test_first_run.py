@@ -25,7 +25,7 @@ def _archive(root: Path, name: str, pages: list[str]) -> Path:
 
 def test_serving_another_archive_rebuilds_the_index_and_says_so(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from qa.store import live_build, read_manifest
+    from qa.index import live_build, read_manifest
     from qa.web import ensure_index
 
     first = _archive(tmp_path, "first", ["page_01.txt", "page_02.txt"])

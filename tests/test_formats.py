@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from qa.build import build_index
 from qa.cli import cli
 from qa.config import Settings, load_settings
+from qa.index import open_index
 from qa.ingest import Skipped, iter_documents
 from qa.ingest.page import parse_page
 from qa.pipeline import Pipeline
-from qa.store import open_index
 from qa.types import Comment, Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from qa.build import build_index
 from qa.config import load_settings
+from qa.index import open_index
 from qa.ingest import Skipped, iter_documents
-from qa.store import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "qa" / "data" / "sample_archive"

@@ -28,11 +28,11 @@ from qa.build import build_index
 from qa.config import Settings, load_settings
 from qa.dates import parse_date
 from qa.errors import BadQuestion
+from qa.index import open_index
 from qa.ingest import Skipped, iter_documents
 from qa.ingest.page import parse_page
 from qa.ingest.records import read_json, read_jsonl, record_to_document
 from qa.pipeline import Pipeline, clean_question
-from qa.store import open_index
 from qa.types import Answer, Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ from qa.config import Settings, load_settings
 from qa.errors import ConfigError, IndexCorrupt, QAError
 from qa.eval.outcomes import judge_answer
 from qa.eval.questions import Question
+from qa.index.files import SCHEMA
 from qa.picker import Candidate as Sentence
-from qa.store import SCHEMA
 from tests.conftest import SAMPLE, make_hit
 
 RLO = "\u202e"
@@ -160,7 +160,8 @@ def test_good_settings_still_load(tmp_path: Path) -> None:
 # --- the index's integrity check is not optional ---------------------------------------------------
 
 def _edit_manifest(settings: Settings, change: Callable[[dict[str, Any]], None], reseal: bool) -> None:
-    from qa.store import _manifest_checksum, live_build
+    from qa.index.folder import live_build
+    from qa.index.folder import manifest_checksum as _manifest_checksum
 
     path = live_build(settings.index) / "manifest.json"  # type: ignore[operator]
     manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -174,7 +175,7 @@ def _edit_database(settings: Settings, sql: str) -> None:
     """Change chunks.sqlite, then re-seal its size and hash and the manifest, as a careful attacker would."""
     import hashlib
 
-    from qa.store import live_build
+    from qa.index import live_build
 
     database = live_build(settings.index) / "chunks.sqlite"  # type: ignore[operator]
     con = sqlite3.connect(database)
@@ -236,7 +237,7 @@ DATABASE_EDITS = {
 @pytest.mark.parametrize("name", sorted(MANIFEST_EDITS))
 def test_an_edited_manifest_is_damaged_whatever_its_keys_say(name: str, hash_settings: Settings) -> None:
     from qa.build import build_index
-    from qa.store import open_index, read_manifest
+    from qa.index import open_index, read_manifest
 
     build_index([SAMPLE], hash_settings)
     change, reseal, expected = MANIFEST_EDITS[name]
@@ -250,7 +251,7 @@ def test_an_edited_manifest_is_damaged_whatever_its_keys_say(name: str, hash_set
 @pytest.mark.parametrize("name", sorted(DATABASE_EDITS))
 def test_a_resealed_database_with_bad_rows_is_damaged(name: str, hash_settings: Settings) -> None:
     from qa.build import build_index
-    from qa.store import open_index
+    from qa.index import open_index
 
     build_index([SAMPLE], hash_settings)
     _edit_database(hash_settings, DATABASE_EDITS[name])
@@ -260,7 +261,7 @@ def test_a_resealed_database_with_bad_rows_is_damaged(name: str, hash_settings: 
 
 def test_rows_removed_under_a_loaded_index_are_an_error_not_a_keyerror(hash_settings: Settings) -> None:
     from qa.build import build_index
-    from qa.store import open_index
+    from qa.index import open_index
 
     build_index([SAMPLE], hash_settings)
     index = open_index(hash_settings.index)
@@ -276,7 +277,7 @@ def test_the_query_caches_survive_many_threads(sample_index: Settings) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from qa.embed import load_embedder
-    from qa.store import open_index
+    from qa.index import open_index
 
     index = open_index(sample_index.index)
     embedder = load_embedder("hash")

@@ -23,8 +23,8 @@ from qa.build import build_index, remove_documents, update_index
 from qa.cli import cli
 from qa.config import Settings
 from qa.errors import QAError
+from qa.index import live_build, open_index
 from qa.pipeline import Pipeline
-from qa.store import live_build, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "qa" / "data" / "sample_archive"
@@ -82,7 +82,7 @@ def snapshot(settings: Settings) -> dict[str, object]:
     try:
         chunks = [(c.chunk_id, h) for c, h in index.all_chunks()]
         docs, vectors, counts = index.documents(), index.all_vectors(), index.manifest["counts"]
-        sentences = index.sentences.vectors.tobytes() + index.sentences.offsets.tobytes()
+        sentences = [v.tobytes() for v in index.sentence_vectors(range(len(index)))]
     finally:
         index.close()
     pipeline = Pipeline.open(settings)
@@ -220,13 +220,13 @@ def test_remove_documents(hash_settings: Settings, tmp_path: Path) -> None:
     build_index([SAMPLE], hash_settings)
     before = open_index(hash_settings.index)
     kept_before = {c.chunk_id: v.tobytes() + s.tobytes() for (c, _), v, s
-                   in zip(before.all_chunks(), before.all_vectors(), before.all_sentence_vectors())
+                   in zip(before.all_chunks(), before.all_vectors(), before.sentence_vectors(range(len(before))))
                    if c.doc_id not in ("page_03", "page_04")}
     report = remove_documents(["page_03", "page_04"], hash_settings)
     assert report.removed == ("page_03", "page_04") and report.documents == 10 and report.embedded == 0
     after = open_index(hash_settings.index)
     assert {c.chunk_id: v.tobytes() + s.tobytes() for (c, _), v, s
-            in zip(after.all_chunks(), after.all_vectors(), after.all_sentence_vectors())} == kept_before
+            in zip(after.all_chunks(), after.all_vectors(), after.sentence_vectors(range(len(after))))} == kept_before
     pipeline = Pipeline.open(hash_settings)
     assert all(h.chunk.doc_id not in ("page_03", "page_04") for q in QUERIES for h in pipeline.search(q, k=20))
     live = live_build(hash_settings.index)
@@ -259,17 +259,17 @@ def test_cli_update_and_remove(tmp_path: Path) -> None:
 # --- crash safety: real processes, real SIGKILL -------------------------------------------------
 
 def start_qa(*args: str, stop_at: str | None = None, log: Path) -> subprocess.Popen[bytes]:
+    """`qa --model hash ARGS` in a process of its own; with `stop_at`, the same build or update
+    through tests/stop_at.py, which waits at that stage of the write until it is killed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("QA_STOP_AT", None)
-    if stop_at:
-        env["QA_STOP_AT"] = stop_at
+    command = ([str(ROOT / "tests" / "stop_at.py"), stop_at, *[a for a in args if a != "--quiet"]] if stop_at
+               else ["-m", "qa.cli", "--model", "hash", *args])
     with open(log, "wb") as err:
-        return subprocess.Popen([sys.executable, "-m", "qa.cli", "--model", "hash", *args],
-                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+        return subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL, stderr=err, env=env)
 
 
 def run_qa(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "QA_STOP_AT"} | {"PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "qa.cli", "--model", "hash", *args],
                           capture_output=True, text=True, env=env, timeout=120)
 
@@ -296,7 +296,7 @@ def test_sigkill_at_each_stage_leaves_a_working_index(stage: str, hash_settings:
 
     proc = start_qa("index", "update", str(archive), "--index", index, "--prune", "--quiet",
                     stop_at=stage, log=tmp_path / "err")
-    wait_for(tmp_path / "err", f"QA_STOP_AT {stage}", proc)
+    wait_for(tmp_path / "err", f"STOPPED AT {stage}", proc)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=10) == -signal.SIGKILL
 
@@ -345,7 +345,7 @@ def test_a_second_writer_is_refused_naming_the_first(hash_settings: Settings, tm
     first = start_qa("index", "build", str(SAMPLE), "--index", index, "--quiet", stop_at="embedding",
                      log=tmp_path / "err")
     try:
-        wait_for(tmp_path / "err", "QA_STOP_AT embedding", first)
+        wait_for(tmp_path / "err", "STOPPED AT embedding", first)
         second = run_qa("index", "build", str(SAMPLE), "--index", index, "--quiet")
         assert second.returncode == 1
         lines = second.stderr.strip().splitlines()

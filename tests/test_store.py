@@ -13,7 +13,7 @@ from qa.build import build_index
 from qa.config import Settings
 from qa.embed import HashEmbedder
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from qa.store import SentenceVectors, live_build, open_index, read_manifest
+from qa.index import SentenceVectors, live_build, open_index, read_manifest
 from tests.conftest import SAMPLE
 
 
@@ -22,7 +22,8 @@ def test_round_trip(sample_index: Settings) -> None:
     index = open_index(sample_index.index, "hash:256", 256)
     assert len(index) == manifest["counts"]["chunks"] > 12
     assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
-    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz"}
+    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npy",
+                                      "sentence_offsets.npy"}
     stored = {c.chunk_id: c for c, _ in index.all_chunks()}
     rows = [0, len(index) - 1]
     for chunk in index.chunks(rows):
@@ -30,7 +31,7 @@ def test_round_trip(sample_index: Settings) -> None:
         doc = index.documents([chunk.doc_id])[chunk.doc_id]
         source = doc.body if chunk.kind == "article" else doc.comments[chunk.comment_index or 0].text
         assert source[chunk.start:chunk.end] == chunk.text
-    assert index.vectors.ntotal == len(index) and index.lexical.n_docs == len(index)
+    assert index.all_vectors().shape == (len(index), 256) and index.lexical.n_docs == len(index)
 
 
 def test_mismatches_are_refused_with_what_to_run(sample_index: Settings) -> None:
@@ -90,8 +91,9 @@ def test_sentence_vectors_pack_load_and_best(tmp_path: Path) -> None:
     per_chunk = [v / np.linalg.norm(v, axis=1, keepdims=True) if len(v) else v for v in per_chunk]
     packed = SentenceVectors.pack(per_chunk, 8)
     assert list(packed.offsets) == [0, 3, 3, 4, 9, 9] and packed.vectors.dtype == np.float16
-    packed.save(tmp_path / "s.npz")
-    loaded = SentenceVectors.load(tmp_path / "s.npz", chunks=5, dim=8)
+    packed.save(tmp_path)
+    loaded = SentenceVectors.load(tmp_path, chunks=5, dim=8)
+    assert isinstance(loaded.vectors, np.memmap)  # read from disk on demand
     query = rng.normal(size=8).astype(np.float32)
     rows = [4, 3, 0, 1, 2, 3]
     expected = [float((per_chunk[r] @ query).max()) if len(per_chunk[r]) else 0.0 for r in rows]
@@ -104,10 +106,10 @@ def test_sentence_vectors_pack_load_and_best(tmp_path: Path) -> None:
     for j, q in enumerate(several):
         assert table[:, j] == pytest.approx(loaded.best(rows, q), abs=1e-6)
     assert loaded.best([], several).shape == (0, 2)
-    with pytest.raises(ValueError, match="does not fit 6 chunks"):
-        SentenceVectors.load(tmp_path / "s.npz", chunks=6, dim=8)
-    with pytest.raises(ValueError, match="does not fit"):
-        SentenceVectors.load(tmp_path / "s.npz", chunks=5, dim=16)
+    with pytest.raises(ValueError, match="do not fit 6 chunks"):
+        SentenceVectors.load(tmp_path, chunks=6, dim=8)
+    with pytest.raises(ValueError, match="do not fit"):
+        SentenceVectors.load(tmp_path, chunks=5, dim=16)
 
 
 def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None:
@@ -115,9 +117,10 @@ def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None
 
     index = open_index(sample_index.index)
     chunks = [c for c, _ in index.all_chunks()]
-    assert [len(v) for v in index.all_sentence_vectors()] == [len(split_sentences(c.text)) for c in chunks]
-    assert index.manifest["counts"]["sentence_vectors"] == len(index.sentences.vectors) > len(index)
+    per_row = index.sentence_vectors(range(len(index)))
+    assert [len(v) for v in per_row] == [len(split_sentences(c.text)) for c in chunks]
+    assert index.manifest["counts"]["sentence_vectors"] == sum(map(len, per_row)) > len(index)
     embedder = HashEmbedder()
     first = split_sentences(chunks[0].text)[0]
-    assert index.sentences.of([0])[0][0] == pytest.approx(embedder.embed_query(chunks[0].text[slice(*first)]),
+    assert index.sentence_vectors([0])[0][0] == pytest.approx(embedder.embed_query(chunks[0].text[slice(*first)]),
                                                           abs=1e-3)

@@ -1,0 +1,22 @@
+"""The index: a folder of builds (`folder`), the files of one build (`files`), writing one
+(`writer`) and reading the live one (`reader`). FAISS and SQLite are seen nowhere else."""
+
+from qa.index.files import HNSW_ABOVE, SentenceVectors, content_hash
+from qa.index.folder import (
+    FILES,
+    FORMAT_VERSION,
+    Checkpoint,
+    live_build,
+    read_manifest,
+    remove_stale_builds,
+    verify_live,
+    writer_lock,
+)
+from qa.index.reader import IndexReader, PassageMeta, open_index
+from qa.index.writer import write_index
+
+__all__ = [
+    "FILES", "FORMAT_VERSION", "HNSW_ABOVE", "Checkpoint", "IndexReader", "PassageMeta", "SentenceVectors",
+    "content_hash", "live_build", "open_index", "read_manifest", "remove_stale_builds", "verify_live",
+    "write_index", "writer_lock",
+]

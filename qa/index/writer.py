@@ -1,0 +1,51 @@
+"""`write_index()`: a complete build of documents, chunks and vectors, written by the folder's
+durable protocol (`qa.index.folder.write_build`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import DiskError, os_advice
+from qa.index.files import DenseIndex, SentenceVectors, content_hash, write_lexical, write_sqlite
+from qa.index.folder import Checkpoint, _no_checkpoint, write_build
+from qa.types import Chunk, Document
+
+
+def write_index(
+    index_dir: Path, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
+    sentences: Sequence[np.ndarray], manifest: dict[str, Any], checkpoint: Checkpoint = _no_checkpoint,
+) -> Path:
+    """Write a complete build beside the live one and swap it in. Call under `writer_lock`.
+
+    `sentences` holds each chunk's sentence vectors. `manifest` carries model and chunking facts;
+    counts, files and versions are added here. A write that fails is removed and raises DiskError.
+    `checkpoint` is called with each stage's name ("writing", "written", ...): crash tests stop there.
+    """
+    if not len(chunks) == len(vectors) == len(sentences):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors and {len(sentences)} sentence lists")
+
+    def write_files(folder: Path) -> dict[str, Any]:
+        write_sqlite(folder / "chunks.sqlite", documents, chunks,
+                     [content_hash(manifest["model"]["id"], c) for c in chunks])
+        checkpoint("writing")
+        dense = DenseIndex.build(vectors)
+        dense.write(folder / "vectors.faiss")
+        write_lexical(folder / "lexical.npz", (c.indexed_text for c in chunks))
+        packed = SentenceVectors.pack(sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
+        packed.save(folder)
+        n_comment_chunks = sum(c.kind == "comment" for c in chunks)
+        return {"vector_index": dense.kind, "counts": {
+            "documents": len(documents), "comments": sum(len(d.comments) for d in documents),
+            "chunks": len(chunks), "article_chunks": len(chunks) - n_comment_chunks,
+            "comment_chunks": n_comment_chunks, "sentence_vectors": len(packed.vectors)}}
+
+    try:
+        return write_build(index_dir, write_files, manifest, checkpoint)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:  # RuntimeError: FAISS's failed write
+        raise DiskError(f"Cannot write a new build in {index_dir}: {os_advice(exc)}. "
+                        "The index there is unchanged.") from None

@@ -1,0 +1,136 @@
+"""The index reader's narrow surface, memory-mapped loading, integrity checks and the write's checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qa.build import build_index
+from qa.cli import cli
+from qa.config import Settings
+from qa.errors import IndexCorrupt
+from qa.index import files as index_files
+from qa.index import live_build, open_index
+from qa.index.files import DenseIndex
+from tests.conftest import SAMPLE
+
+
+def _flip_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2
+    data[at:at + 8] = bytes(b ^ 0xFF for b in data[at:at + 8])
+    path.write_bytes(bytes(data))
+
+
+def test_dense_search_and_scores_are_exact_inner_products(sample_index: Settings) -> None:
+    index = open_index(sample_index.index)
+    vectors = index.all_vectors()
+    query = vectors[3] + 0.5 * vectors[7]
+    query /= np.linalg.norm(query)
+    rows, scores = index.dense_search(query, 5)
+    expected = np.argsort(-(vectors @ query), kind="stable")[:5]
+    assert sorted(rows.tolist()) == sorted(expected.tolist())
+    assert scores == pytest.approx((vectors @ query)[rows], abs=1e-5)
+    assert index.dense_scores([7, 3, 0], query) == pytest.approx((vectors @ query)[[7, 3, 0]], abs=1e-5)
+    mask = np.zeros(len(index), dtype=bool)
+    mask[[1, 2, 9]] = True
+    assert set(index.dense_search(query, 5, mask)[0].tolist()) == {1, 2, 9}
+
+
+def test_meta_by_row_matches_the_documents(sample_index: Settings) -> None:
+    index = open_index(sample_index.index)
+    rows = [len(index) - 1, 0, 5]
+    docs = index.documents()
+    for chunk, meta in zip(index.chunks(rows), index.meta(rows)):
+        doc = docs[chunk.doc_id]
+        assert (meta.doc_id, meta.source, meta.url, meta.path) == (doc.doc_id, doc.source, doc.url, doc.path)
+    assert index.meta([]) == []
+    with pytest.raises(IndexCorrupt, match="no passage at row"):
+        index.meta([len(index) + 3])
+
+
+def test_vectors_are_memory_mapped_not_read_at_load(sample_index: Settings) -> None:
+    index = open_index(sample_index.index)
+    assert isinstance(index._sentences.vectors, np.memmap)
+    assert index.sentence_vectors([0])[0].dtype == np.float16
+
+
+def test_a_damaged_file_is_found_in_the_background_and_never_served(hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    _flip_middle(live_build(hash_settings.index) / "sentences.npy")  # type: ignore[operator]
+    index = open_index(hash_settings.index, verify="background")  # sizes match: it loads
+    with pytest.raises(IndexCorrupt, match="sentences.npy is damaged"):
+        index.check()
+    with pytest.raises(IndexCorrupt, match="sentences.npy is damaged"):
+        open_index(hash_settings.index)  # the default hashes before loading
+
+
+def test_a_wrong_size_is_refused_at_load_without_hashing(hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    path = live_build(hash_settings.index) / "sentence_offsets.npy"  # type: ignore[operator]
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(IndexCorrupt, match="sentence_offsets.npy is damaged"):
+        open_index(hash_settings.index, verify="background")
+
+
+def test_index_verify_command(hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    runner = CliRunner()
+    args = ["--model", "hash", "index", "verify", "--index", str(hash_settings.index)]
+    ok = runner.invoke(cli, args, env={"QA_CONFIG": ""})
+    assert ok.exit_code == 0 and "5 files" in ok.output and "all match the manifest" in ok.output
+    _flip_middle(live_build(hash_settings.index) / "vectors.faiss")  # type: ignore[operator]
+    bad = runner.invoke(cli, args, env={"QA_CONFIG": ""})
+    assert bad.exit_code == 1 and "vectors.faiss is damaged" in bad.output and "Rebuild it: qa" in bad.output
+
+
+STAGES = ["embedding", "writing", "written", "renamed", "pointer", "swapped"]
+
+
+def test_the_write_calls_its_checkpoints_in_order(hash_settings: Settings) -> None:
+    seen: list[str] = []
+    build_index([SAMPLE], hash_settings, checkpoint=seen.append)
+    assert seen == STAGES
+
+
+@pytest.mark.parametrize("stage", STAGES[:-1])
+def test_a_failure_before_the_swap_leaves_the_old_build_live_and_no_debris(stage: str, hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    before = live_build(hash_settings.index)
+
+    def fail(reached: str) -> None:
+        if reached == stage:
+            raise RuntimeError(f"stopped at {stage}")
+
+    with pytest.raises(Exception, match=f"stopped at {stage}|Cannot write"):
+        build_index([SAMPLE], hash_settings, checkpoint=fail)
+    assert live_build(hash_settings.index) == before
+    assert sorted(p.name for p in hash_settings.index.glob("build-*")) == [before.name]  # type: ignore[union-attr]
+
+
+def test_the_dense_index_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(400, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert DenseIndex.build(vectors).kind == "IndexFlatIP"
+    monkeypatch.setattr(index_files, "HNSW_ABOVE", 100)
+    hnsw = DenseIndex.build(vectors)
+    assert hnsw.kind == "IndexHNSWFlat"
+    hnsw.write(tmp_path / "v.faiss")
+    loaded = DenseIndex.read(tmp_path / "v.faiss")
+    rows, _ = loaded.search(vectors[42], 1)
+    assert rows.tolist() == [42]
+    mask = np.zeros(400, dtype=bool)
+    mask[[5, 6]] = True
+    assert set(loaded.search(vectors[42], 2, mask)[0].tolist()) == {5, 6}
+    assert loaded.vectors([42]) == pytest.approx(vectors[[42]], abs=1e-6)
+
+
+def test_a_short_write_is_named_a_full_disk() -> None:
+    from qa.errors import os_advice
+
+    assert os_advice(OSError("81408 requested and 74936 written")).startswith("the disk is full")
+    assert os_advice(OSError("something else")) == "something else"
