@@ -35,9 +35,16 @@ from qa.answer import ExtractiveAnswerer  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.eval.metrics import answer_correct, normalise, squash  # noqa: E402
 from qa.eval.questions import Question, load_questions  # noqa: E402
-from qa.picker import QUESTION_FEATURES, SENTENCE_FEATURES, AnswerModel, Logistic, question_features  # noqa: E402
+from qa.picker import (  # noqa: E402
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    SPAN_FEATURES,  # noqa: E402
+    AnswerModel,
+    Logistic,
+    question_features,
+)
 from qa.retrieve import Filters  # noqa: E402
-from qa.span import SPAN_FEATURES, asks_name, span_candidates  # noqa: E402
+from qa.span import asks_name, span_candidates  # noqa: E402
 
 YES_NO = {"yes", "no"}
 

@@ -30,6 +30,9 @@ SENTENCE_FEATURES = ("cos", "overlap", "idf_overlap", "rank", "comment", "fits",
                      "length", "passage_score", "cos_gap", "overlap_gap", "idf_gap")
 QUESTION_FEATURES = ("best_logit", "best_cos", "best_idf_overlap", "passage_idf_cover", "missing_idf",
                      "dense", "fits_any", "names_cover", "rare_missing", "focus_cover", "type_cover")
+SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",  # qa.span
+                 "person_asked", "person_shaped", "first_in_sentence", "acronym", "joined", "bias_thing",
+                 "body_passages")
 Idf = Callable[[str], float]
 
 
@@ -209,8 +212,6 @@ class AnswerModel:
         if (r.get("version") != 1 or r.get("sentence_features") != list(SENTENCE_FEATURES)
                 or r.get("question_features") != list(QUESTION_FEATURES)):
             raise ValueError("answer model written for other features")
-        from qa.span import SPAN_FEATURES
-
         span = Logistic.from_record(r["span"], len(SPAN_FEATURES)) if r.get("span") else None
         return cls(Logistic.from_record(r["picker"], len(SENTENCE_FEATURES)),
                    Logistic.from_record(r["abstain"], len(QUESTION_FEATURES)),

@@ -20,12 +20,9 @@ import numpy as np
 
 from qa.intent import read_intent
 from qa.lexical import analyze, fold
-from qa.picker import Candidate
+from qa.picker import SPAN_FEATURES, Candidate
 from qa.types import Hit
 
-SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",
-                 "person_asked", "person_shaped", "first_in_sentence", "acronym", "joined", "bias_thing",
-                 "body_passages")
 _NAME = re.compile(r"(?:[A-Z][\w'’&.\-]*|[A-Z]{2,})(?:\s+(?:(?:of|and|the|de|al|for|&)\s+)?(?:[A-Z][\w'’&.\-]*|\d+))*")
 _ASKS_NAME = re.compile(r"^\s*(?:(?:according to [^,]+,\s*)?(?:who|whom|whose|which|what)\b)", re.I)
 _ASKS_PERSON = re.compile(r"^\s*(?:according to [^,]+,\s*)?(?:who|whom|whose)\b|\b(?:which|what) (?:person|individual|"

@@ -79,7 +79,6 @@ def test_the_graph_sees_imports_inside_functions(tmp_path: Path) -> None:
 # Delete an entry when its cycle goes (the second test below fails until then); add none.
 DODGED = {
     ("qa.lexical", "qa.aliases"),  # aliases folds with lexical, lexical expands with aliases: a text layer ends it
-    ("qa.picker", "qa.span"),  # the picker reads the span model's feature names
 }
 
 

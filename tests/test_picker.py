@@ -8,8 +8,16 @@ import pytest
 
 from qa.answer import ExtractiveAnswerer
 from qa.embed import HashEmbedder
-from qa.picker import QUESTION_FEATURES, SENTENCE_FEATURES, AnswerModel, default_model, focus_terms, idf_share
-from qa.span import SPAN_FEATURES, asks_name, name_phrases
+from qa.picker import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    SPAN_FEATURES,
+    AnswerModel,
+    default_model,
+    focus_terms,
+    idf_share,
+)
+from qa.span import asks_name, name_phrases
 from tests.conftest import make_hit
 
 
