@@ -46,8 +46,8 @@ def test_groups_read_back_as_the_one_process_embedder_gives_them() -> None:
 
 
 def test_a_result_that_does_not_add_up_is_refused() -> None:
-    row = {"at": 0, "vectors": np.zeros((2, 4), np.float32).tobytes(), "sentences": np.zeros((3, 4), np.float32).tobytes(),
-           "counts": np.array([1, 1], np.int64).tobytes()}
+    row = {"at": 0, "vectors": np.zeros((2, 4), np.float32).tobytes(),
+           "sentences": np.zeros((3, 4), np.float32).tobytes(), "counts": np.array([1, 1], np.int64).tobytes()}
     with pytest.raises(RayError, match="2 vectors with 2 sentence counts"):
         unpack(row, 4)
 
