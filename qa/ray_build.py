@@ -21,6 +21,7 @@ import re
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,11 +108,11 @@ def unpack(row: dict[str, Any], dim: int) -> tuple[int, np.ndarray, list[np.ndar
 def _host_port(address: str) -> tuple[str, int] | None:
     """The GCS or client-server address inside a Ray address, None for "auto" (found locally):
     `_host_port("ray://head:10001")` -> ("head", 10001)."""
+    if address == "auto":
+        return None
     rest = address.split("://", 1)[1] if "://" in address else address
     host, _, port = rest.rpartition(":")
-    if address == "auto" or not host:
-        return None
-    if not port.isdigit():
+    if not host or not port.isdigit():
         raise RayError(f"Ray address {address!r} has no port: give HOST:6379, ray://HOST:10001 or auto.")
     return host.strip("[]"), int(port)
 
@@ -248,4 +249,9 @@ class RayEmbedder:
 
 def ray_embedder(model: str, batch_size: int, address: str | None) -> RayEmbedder:
     """The embedder `qa index build --ray [ADDRESS]` builds with ("" or None: a local instance)."""
+    if address and Path(address).exists():
+        raise RayError(f"--ray took {address!r} as a cluster address, but it is a path here: put --ray after "
+                       f"the paths (qa index build PATH... --ray [ADDRESS]).")
+    if address:
+        _host_port(address)  # a malformed address is refused before any work
     return RayEmbedder(model, batch_size, address or None)

@@ -56,8 +56,16 @@ def test_addresses() -> None:
     assert _host_port("ray://head.example:10001") == ("head.example", 10001)
     assert _host_port("10.0.0.5:6379") == ("10.0.0.5", 6379)
     assert _host_port("auto") is None
-    with pytest.raises(RayError, match="has no port"):
-        _host_port("head.example:port")
+    for bad in ("head.example:port", "head.example", "ray://head"):
+        with pytest.raises(RayError, match="has no port"):
+            _host_port(bad)
+
+
+def test_a_path_taken_as_the_address_says_where_ray_goes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--model", "hash", "index", "build", "--ray", str(SAMPLE), str(SAMPLE),
+                                      "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1 and "put --ray after the paths" in result.output
+    assert not (tmp_path / "index").exists()
 
 
 def test_the_cause_of_a_worker_error_is_our_message() -> None:
