@@ -1,16 +1,15 @@
 """Time a one-process build against a Ray build (`qa index build PATH --ray`), side by side, on the
 bundled sample and on a slice of the MultiHop-RAG corpus, and check they wrote the same vectors.
 
-    PYTHONPATH=. python eval/bench_ray.py --docs 70 --repeat 2
+    PYTHONPATH=. python eval/bench_ray.py --docs 63 --repeat 2
 
 For each archive: a one-process `build_index` and one through `RayEmbedder` on a new local Ray
 instance (one actor per CPU, one torch thread each), each into an empty folder and each loading its
 model itself, as the command does (the Ray figure includes starting Ray and the actors' model
-loads). The best of --repeat runs is kept, in wall-clock seconds and in CPU seconds (this process
-and, for Ray, its instance's processes: on a shared machine the CPU figure is the fairer one, as
-several processes take a larger share of a busy CPU than one does). Ray's start-up and shutdown
-alone (no work) are timed apart. Then the two indexes are compared: same chunks, and the largest
-difference between their passage and sentence vectors (0 means bit-identical).
+loads). The best of --repeat runs is kept, with the load average after each pair: on a busy
+machine several processes take a larger share of the CPU than one does, which favours Ray. Ray's
+start-up and shutdown alone (no work) are timed apart. Then the two indexes are compared: same
+chunks, and the largest difference between their passage and sentence vectors (0: bit-identical).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -45,26 +43,17 @@ def contents(index_dir: Path) -> tuple[list, np.ndarray, list[np.ndarray]]:  # t
         index.close()
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its finished descendants: a local Ray instance's processes
-    (its raylet and the actors it started) count once `ray.shutdown()` has reaped them."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def best_build(archive: Path, out: Path, model: str, repeat: int, ray: bool) -> tuple[float, float, int, int]:
-    """Fastest of `repeat` builds into empty folders: wall seconds, CPU seconds, chunks, Ray actors
-    (0: one process)."""
-    times, cpus, chunks, actors = [], [], 0, 0
+def best_build(archive: Path, out: Path, model: str, repeat: int, ray: bool) -> tuple[float, int, int]:
+    """Fastest of `repeat` builds into empty folders: seconds, chunks, Ray actors (0: one process)."""
+    times, chunks, actors = [], 0, 0
     for n in range(repeat):
         settings = load_settings({"index": out / f"{'ray' if ray else 'one'}-{n}", "model": model}, env={})
         embedder = RayEmbedder(model, settings.batch_size) if ray else None
-        started, cpu = time.perf_counter(), cpu_seconds()
+        started = time.perf_counter()
         report = build_index([archive], settings, embedder=embedder)
         times.append(time.perf_counter() - started)
-        cpus.append(cpu_seconds() - cpu)
         chunks, actors = report.chunks, (embedder.used_actors if embedder else 0)
-    return min(times), min(cpus), chunks, actors
+    return min(times), chunks, actors
 
 
 def largest_difference(a: Path, b: Path) -> tuple[bool, float, float]:
@@ -97,22 +86,19 @@ def main() -> None:
     rows = []
     for name, archive in (("bundled sample", SAMPLE), (f"MultiHop, first {args.docs} articles", sliced)):
         out = work / name.split()[0].strip(",")
-        one, one_cpu, chunks, _ = best_build(archive, out, args.model, args.repeat, ray=False)
-        spread, spread_cpu, _, actors = best_build(archive, out, args.model, args.repeat, ray=True)
+        one, chunks, _ = best_build(archive, out, args.model, args.repeat, ray=False)
+        spread, _, actors = best_build(archive, out, args.model, args.repeat, ray=True)
         same, dv, ds = largest_difference(out / "one-0", out / "ray-0")
         rows.append({"archive": name, "chunks": chunks, "one_process_s": round(one, 1), "ray_s": round(spread, 1),
                      "ray_actors": actors, "slower": round(spread / one, 2),
-                     "one_process_cpu_s": round(one_cpu, 1), "ray_cpu_s": round(spread_cpu, 1),
                      "load_average": round(os.getloadavg()[0], 1), "same_chunks": same,
                      "max_vector_diff": dv, "max_sentence_diff": ds})
-    print("| archive | chunks | one process: wall, CPU | Ray (local): wall, CPU, actors | Ray / one process: wall, CPU "
-          "| load average | same chunks | largest vector difference (passage, sentence) |")
+    print("| archive | chunks | one process | Ray (local, actors) | Ray / one process | load average | same chunks | "
+          "largest vector difference (passage, sentence) |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        one = f"{r['one_process_s']} s ({r['chunks'] / r['one_process_s']:.1f}/s)"
-        print(f"| {r['archive']} | {r['chunks']:,} | {one}, "
-              f"{r['one_process_cpu_s']} s | {r['ray_s']} s ({r['chunks'] / r['ray_s']:.1f}/s), {r['ray_cpu_s']} s, "
-              f"{r['ray_actors']} | {r['slower']}×, {r['ray_cpu_s'] / r['one_process_cpu_s']:.2f}× "
+        print(f"| {r['archive']} | {r['chunks']:,} | {r['one_process_s']} s ({r['chunks'] / r['one_process_s']:.1f}/s) "
+              f"| {r['ray_s']} s ({r['chunks'] / r['ray_s']:.1f}/s), {r['ray_actors']} | {r['slower']}× "
               f"| {r['load_average']} | {'yes' if r['same_chunks'] else 'NO'} "
               f"| {r['max_vector_diff']:g}, {r['max_sentence_diff']:g} |")
     if args.json:
