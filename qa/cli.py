@@ -93,12 +93,23 @@ def index() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Embed through Ray: alone, on a new local Ray instance; with the ADDRESS of a cluster "
+                   "(HOST:6379, ray://HOST:10001, auto), on its nodes. Put it after the paths. "
+                   "Needs: pip install 'archive-qa[ray]'.")
 @click.pass_context
-def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, quiet: bool) -> None:
+def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, quiet: bool,
+                ray_address: str | None) -> None:
     """Index archive files and folders (.txt pages, .json, .jsonl), replacing the index."""
     from qa.build import build_index
 
-    report = build_index(list(paths), _settings(ctx, index=index_dir), progress=not quiet)
+    settings = _settings(ctx, index=index_dir)
+    embedder = None
+    if ray_address is not None:
+        from qa.ray_build import ray_embedder
+
+        embedder = ray_embedder(settings.model, settings.batch_size, ray_address)
+    report = build_index(list(paths), settings, embedder=embedder, progress=not quiet)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
     click.echo(report.summary())
