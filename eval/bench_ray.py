@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from qa.build import build_index  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.ray_build import RayEmbedder, ray_session  # noqa: E402
-from qa.store import open_index  # noqa: E402
+from qa.index import open_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTIHOP = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.json"
@@ -38,7 +38,7 @@ SAMPLE = ROOT / "qa" / "data" / "sample_archive"
 def contents(index_dir: Path) -> tuple[list, np.ndarray, list[np.ndarray]]:  # type: ignore[type-arg]
     index = open_index(index_dir)
     try:
-        return list(index.all_chunks()), index.all_vectors(), index.all_sentence_vectors()
+        return list(index.all_chunks()), index.all_vectors(), index.sentence_vectors(range(len(index)))
     finally:
         index.close()
 

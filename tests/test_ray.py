@@ -22,11 +22,11 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 def contents(settings: Settings) -> tuple[list[tuple[object, str]], np.ndarray, list[np.ndarray], dict]:  # type: ignore[type-arg]
     """An index's chunks (with content hashes), vectors, sentence vectors and manifest."""
-    from qa.store import open_index
+    from qa.index import open_index
 
     index = open_index(settings.index)
     try:
-        return list(index.all_chunks()), index.all_vectors(), index.all_sentence_vectors(), index.manifest
+        return list(index.all_chunks()), index.all_vectors(), index.sentence_vectors(range(len(index))), index.manifest
     finally:
         index.close()
 
