@@ -314,22 +314,6 @@ class SentenceVectors:
         """Each row's sentence vectors (float16)."""
         return [self.vectors[self.offsets[r]:self.offsets[r + 1]] for r in rows]
 
-    def best(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
-        """Each row's highest sentence cosine with `query`, a unit vector (-> shape (rows,)) or one
-        per line of a matrix (-> (rows, queries)); 0 for a row without sentences."""
-        queries = np.atleast_2d(np.asarray(query, dtype=np.float32))
-        at = np.asarray(rows, dtype=np.int64)
-        starts = self.offsets[at]
-        counts = self.offsets[at + 1] - starts
-        out = np.zeros((len(at), len(queries)), dtype=np.float32)
-        if counts.sum():
-            first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
-            take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
-            cos = self.vectors[take].astype(np.float32) @ queries.T
-            has = counts > 0
-            out[has] = np.maximum.reduceat(cos, first[has], axis=0)
-        return out if np.ndim(query) == 2 else out[:, 0]
-
 
 def _manifest_checksum(manifest: dict[str, Any]) -> str:
     """sha256 of the manifest without its own checksum: an edited manifest is caught at load."""
@@ -510,6 +494,27 @@ class Index:
             by_doc.setdefault(doc_id, []).append(Comment(author, text, day))
         return {i: Document(i, title, body, source, url, author, date, category, path, tuple(by_doc.get(i, ())))
                 for i, title, body, source, url, author, date, category, path in docs}
+
+    # The by-row reader the reranker's context reads (`qa.rerank.CandidateReader`)
+
+    def outlets(self, rows: Sequence[int]) -> list[str | None]:
+        """Each row's outlet, None when unknown."""
+        return [self.source_names[self.sources[r]] if self.sources[r] >= 0 else None for r in rows]
+
+    def sentence_vectors(self, rows: Sequence[int]) -> list[np.ndarray]:
+        """Each row's sentence vectors (float16)."""
+        return self.sentences.of(rows)
+
+    def dense_scores(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
+        """Each row's cosine to a unit vector."""
+        return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ vector
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row for the query."""
+        return self.lexical.scores(query)
+
+    def idf(self, term: str) -> float:
+        return self.lexical.idf(term)
 
     def all_chunks(self) -> Iterator[tuple[Chunk, str]]:
         """Every chunk with its content hash, in row order (the order of `all_vectors`)."""
