@@ -121,6 +121,8 @@ def pipeline(sample_index: Settings) -> Pipeline:
 
 
 def test_the_reranker_stays_out_for_a_model_it_was_not_fitted_on(sample_index: Settings) -> None:
+    assert Pipeline.open(sample_index).retriever.reranker is default_ranker()  # the default, when none is given
+    assert Pipeline.open(replace(sample_index, rerank=False)).retriever.reranker is None
     pipeline = Pipeline.open(sample_index, ranker=replace(default_ranker(), model="some/other-model", min_terms=0))
     assert pipeline.retriever.reranker is not None and pipeline.retriever.ranker() is None
     plain = Pipeline.open(replace(sample_index, rerank=False))
