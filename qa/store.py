@@ -501,9 +501,14 @@ class Index:
         """Each row's outlet, None when unknown."""
         return [self.source_names[self.sources[r]] if self.sources[r] >= 0 else None for r in rows]
 
-    def sentence_vectors(self, rows: Sequence[int]) -> list[np.ndarray]:
-        """Each row's sentence vectors (float16)."""
-        return self.sentences.of(rows)
+    def sentence_vectors(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' sentence vectors (float16), row after row, and how many each row has."""
+        at = np.asarray(rows, dtype=np.int64)
+        starts = self.sentences.offsets[at]
+        counts = self.sentences.offsets[at + 1] - starts
+        first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
+        take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
+        return self.sentences.vectors[take], counts
 
     def dense_scores(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
         """Each row's cosine to a unit vector."""

@@ -21,6 +21,10 @@ TEXTS = ["The Port Calvera customs office found rifles in irrigation pump contai
 OUTLETS = ["Monitor", None, "Monitor", "Ledger"]
 
 
+def _packed(per_row: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate(per_row) if per_row else np.zeros((0, 8)), np.array([len(v) for v in per_row])
+
+
 class FakeReader:
     """An index of four passages held in memory: the `CandidateReader` the context reads."""
 
@@ -37,8 +41,8 @@ class FakeReader:
     def outlets(self, rows: Sequence[int]) -> list[str | None]:
         return [OUTLETS[r] for r in rows]
 
-    def sentence_vectors(self, rows: Sequence[int]) -> list[np.ndarray]:
-        return [self.sentences[r] for r in rows]
+    def sentence_vectors(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        return _packed([self.sentences[r] for r in rows])
 
     def dense_scores(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray:
         return self.vectors[list(rows)] @ vector
@@ -55,14 +59,14 @@ def test_best_cosines_takes_each_row_s_best_sentence() -> None:
     per_row = [rng.normal(size=(n, 8)).astype(np.float32) for n in (3, 0, 1, 5, 0)]
     per_row = [v / np.linalg.norm(v, axis=1, keepdims=True) if len(v) else v for v in per_row]
     queries = rng.normal(size=(2, 8)).astype(np.float32)
-    table = best_cosines(per_row, queries)
+    table = best_cosines(*_packed(per_row), queries)
     assert table.shape == (5, 2)
     for j, q in enumerate(queries):
         assert table[:, j] == pytest.approx([float((v @ q).max()) if len(v) else 0.0 for v in per_row], abs=1e-6)
     stored = [v.astype(np.float16) for v in per_row]  # as the index stores them
-    assert best_cosines(stored, queries) == pytest.approx(table, abs=5e-3)
-    assert best_cosines([], queries).shape == (0, 2)
-    assert best_cosines([np.zeros((0, 8))], queries[0]).tolist() == [[0.0]]  # one query: one column
+    assert best_cosines(*_packed(stored), queries) == pytest.approx(table, abs=5e-3)
+    assert best_cosines(*_packed([]), queries).shape == (0, 2)
+    assert best_cosines(*_packed([np.zeros((0, 8))]), queries[0]).tolist() == [[0.0]]  # one query: one column
 
 
 def test_the_context_aligns_what_the_first_stage_and_the_index_know_with_the_rows() -> None:
@@ -124,3 +128,19 @@ def test_a_feature_is_registered_once_by_name() -> None:
         assert feature_matrix(context, ["test_passage_length"])[:, 0].tolist() == pytest.approx([0.4, 0.26])
     finally:
         del FEATURES["test_passage_length"]
+
+
+def test_the_index_reads_sentence_vectors_row_after_row(sample_index) -> None:  # type: ignore[no-untyped-def]
+    from qa.store import open_index
+
+    index = open_index(sample_index.index, "hash:256", 256)
+    try:
+        rows = [5, 0, 3, 3]
+        vectors, counts = index.sentence_vectors(rows)
+        per_row = index.sentences.of(rows)
+        assert counts.tolist() == [len(v) for v in per_row] and counts.sum() > 0
+        assert np.array_equal(vectors, np.concatenate(per_row))
+        empty, none = index.sentence_vectors([])
+        assert empty.shape == (0, 256) and none.shape == (0,)
+    finally:
+        index.close()

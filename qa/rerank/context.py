@@ -29,7 +29,8 @@ class CandidateReader(Protocol):
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]: ...
     def outlets(self, rows: Sequence[int]) -> list[str | None]: ...
-    def sentence_vectors(self, rows: Sequence[int]) -> list[np.ndarray]: ...
+    def sentence_vectors(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' sentence vectors, row after row, and how many each row has."""
     def dense_scores(self, rows: Sequence[int], vector: np.ndarray) -> np.ndarray: ...
     def lexical_scores(self, query: str) -> np.ndarray: ...
     def idf(self, term: str) -> float: ...
@@ -66,18 +67,19 @@ def question_parts(question: str, min_terms: int = TUNING.part_min_terms) -> lis
     return parts
 
 
-def best_cosines(per_row: Sequence[np.ndarray], queries: np.ndarray) -> np.ndarray:
+def best_cosines(vectors: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Each row's highest cosine between one of its sentence vectors and each query (unit vectors,
-    one per line of `queries`) -> (rows, queries); 0 for a row without sentences.
+    one per line of `queries`) -> (rows, queries); 0 for a row without sentences. `vectors` holds
+    the rows' sentence vectors row after row, `counts` how many each row has.
 
-    `best_cosines([np.array([[1, 0], [0, 1]]), np.zeros((0, 2))], np.array([[0.6, 0.8]]))` -> `[[0.8], [0.0]]`
+    `best_cosines(np.array([[1, 0], [0, 1]]), np.array([2, 0]), np.array([[0.6, 0.8]]))` -> `[[0.8], [0.0]]`
     """
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    counts = np.array([len(v) for v in per_row], dtype=np.int64)
-    out = np.zeros((len(per_row), len(queries)), dtype=np.float32)
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.zeros((len(counts), len(queries)), dtype=np.float32)
     if counts.sum():
-        first = np.cumsum(counts) - counts  # where each row's sentences begin among all taken
-        cos = np.concatenate([v for v in per_row if len(v)]).astype(np.float32) @ queries.T
+        first = np.cumsum(counts) - counts  # where each row's sentences begin
+        cos = np.asarray(vectors).astype(np.float32) @ queries.T
         has = counts > 0
         out[has] = np.maximum.reduceat(cos, first[has], axis=0)
     return out
@@ -161,6 +163,13 @@ class Context:
         return [[s & qset for s in sentences if not s.isdisjoint(qset)] for sentences, _ in self.passages]
 
     @cached_property
+    def sentence_share(self) -> np.ndarray:
+        """Each candidate's best single sentence's share of the question's IDF mass (float32)."""
+        weigh = self.idf.__getitem__
+        return np.asarray([max((sum(map(weigh, s)) for s in shared), default=0.0) / self.mass
+                           for shared in self.shared], dtype=np.float32)
+
+    @cached_property
     def doc_best(self) -> dict[str, float]:
         """Each document's best first-stage score (main or outlet/date list) among the candidates."""
         best: dict[str, float] = {}
@@ -196,7 +205,7 @@ def build_context(question: str, vector: np.ndarray, rows: Sequence[int], reader
     rows = list(rows)
     spans = [span for span, _ in question_parts(question, tuning.part_min_terms)]
     parts = embedder.embed_query_parts(question, spans) if len(spans) > 1 else vector[None]
-    sentence = best_cosines(reader.sentence_vectors(rows), np.vstack([vector, parts]))  # (rows, 1 + parts)
+    sentence = best_cosines(*reader.sentence_vectors(rows), np.vstack([vector, parts]))  # (rows, 1 + parts)
     dense = reader.dense_scores(rows, vector) if rows else np.zeros(0)
     return Context(
         question, rows, reader.chunks(rows), reader.outlets(rows), frozenset(named_outlets), list(dates),

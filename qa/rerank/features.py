@@ -56,7 +56,7 @@ def _column(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-# First-stage scores
+# Registered in the order of the shipped weights file's columns (a refit sees them in this order).
 
 
 @feature("fused")
@@ -84,9 +84,6 @@ def sub(c: Context) -> np.ndarray:
     return c.sub
 
 
-# What the question names
-
-
 @feature("source")
 def source(c: Context) -> np.ndarray:
     """From an outlet the question names."""
@@ -107,19 +104,23 @@ def date(c: Context) -> np.ndarray:
     return _column(out)
 
 
-# The document
-
-
 @feature("doc")
 def doc(c: Context) -> np.ndarray:
     """The best first-stage score of the passage's document."""
     return _column([c.doc_best[chunk.doc_id] for chunk in c.chunks])
 
 
-@feature("doc_rank")
-def doc_rank(c: Context) -> np.ndarray:
-    """1 / (1 + the document's rank among the candidates' documents)."""
-    return _column([1.0 / (1.0 + c.doc_rank[chunk.doc_id]) for chunk in c.chunks])
+@feature("sentence")
+def sentence(c: Context) -> np.ndarray:
+    """The best single sentence's share of the question's IDF mass."""
+    return c.sentence_share
+
+
+@feature("phrase")
+def phrase(c: Context) -> np.ndarray:
+    """Share of the question's term pairs found in the passage."""
+    q = c.bigrams
+    return _column([len(q & passage) / max(len(q), 1) for _, passage in c.passages])
 
 
 @feature("lead")
@@ -136,34 +137,20 @@ def title(c: Context) -> np.ndarray:
     return _column([sum(idf[t] for t in title_terms(chunk.title) if t in idf) / c.mass for chunk in c.chunks])
 
 
-# Words of the question in one sentence
-
-
-@feature("sentence")
-def sentence(c: Context) -> np.ndarray:
-    """The best single sentence's share of the question's IDF mass."""
-    weigh = c.idf.__getitem__
-    return _column([max((sum(map(weigh, s)) for s in shared), default=0.0) / c.mass for shared in c.shared])
-
-
-@feature("phrase")
-def phrase(c: Context) -> np.ndarray:
-    """Share of the question's term pairs found in the passage."""
-    q = c.bigrams
-    return _column([len(q & passage) / max(len(q), 1) for _, passage in c.passages])
+@feature("doc_rank")
+def doc_rank(c: Context) -> np.ndarray:
+    """1 / (1 + the document's rank among the candidates' documents)."""
+    return _column([1.0 / (1.0 + c.doc_rank[chunk.doc_id]) for chunk in c.chunks])
 
 
 @feature("in_doc")
 def in_doc(c: Context) -> np.ndarray:
     """The passage's `sentence` against the best of its own document's candidates (0 for the best)."""
-    values = sentence(c)
+    values = c.sentence_share
     best: dict[str, float] = {}
     for chunk, v in zip(c.chunks, values):
         best[chunk.doc_id] = max(best.get(chunk.doc_id, 0.0), float(v))
     return _column([v - best[chunk.doc_id] for chunk, v in zip(c.chunks, values)])
-
-
-# Parts of the question
 
 
 @feature("part")
@@ -177,9 +164,6 @@ def part_phrase(c: Context) -> np.ndarray:
     """The best share of one part's term pairs found in the passage."""
     return _column([max((len(b & passage) / max(len(b), 1) for _, _, b in c.parts), default=0.0)
                     for _, passage in c.passages])
-
-
-# Meaning: sentence vectors
 
 
 @feature("sentence_dense")
