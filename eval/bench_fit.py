@@ -1,4 +1,4 @@
-"""Time `qa.rerank.fit` per Adam step in float32 against float64, side by side in one process.
+"""Time `eval/rerank_fit.py`'s `fit` per Adam step in float32 against float64, side by side in one process.
 
     python eval/bench_fit.py [--rows 211393] [--hidden 256] [--steps 40] [--repeats 3]
 
@@ -15,8 +15,9 @@ import sys
 import time
 
 import numpy as np
+from rerank_fit import HIDDEN, fit  # eval/ is on the path when run as a script
 
-from qa.rerank import FEATURES, HIDDEN, fit
+from qa.rerank import FEATURES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,8 @@ from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES
 from qa.retrieve import cap_per_document
 
+NAMES = list(FEATURES)  # the columns of each harvested `x`
+
 
 def recall(items: list[dict], scores: list[np.ndarray], cap: int, k: int = 10) -> float:
     total = 0.0
@@ -110,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     print("within-document AUC of the passage holding a quote:")
     print(f"  reranker (held out)  {within_document_auc(items, held):.3f}")
     for name in ("lexical", "sentence", "part", "phrase", "dense", "sentence_dense"):
-        print(f"  {name:<20} {within_document_auc(items, [it['x'][:, FEATURES.index(name)] for it in items]):.3f}")
+        print(f"  {name:<20} {within_document_auc(items, [it['x'][:, NAMES.index(name)] for it in items]):.3f}")
     if args.sentence_sample:
         picked, cols = sentence_columns(pipeline, items, questions, args.sentence_sample)
-        dense = [it["x"][:, FEATURES.index("dense")] for it in picked]
-        pooled = [it["x"][:, FEATURES.index("sentence_dense")] for it in picked]
+        dense = [it["x"][:, NAMES.index("dense")] for it in picked]
+        pooled = [it["x"][:, NAMES.index("sentence_dense")] for it in picked]
         print(f"  on {len(picked)} questions: sentences embedded alone {within_document_auc(picked, cols):.3f}, "
               f"pooled sentence vectors {within_document_auc(picked, pooled):.3f}, "
               f"passage cosine {within_document_auc(picked, dense):.3f}")

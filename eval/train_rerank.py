@@ -1,4 +1,4 @@
-"""Fit the reranker (`qa/rerank.py`) on a question set with evidence quotes, and measure it held out.
+"""Fit the reranker (`qa/rerank/`) on a question set with evidence quotes, and measure it held out.
 
     python eval/train_rerank.py eval/runs/multihop_dev.jsonl --index DIR [--out qa/data/rerank.json]
                                 [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden HIDDEN] [--steps STEPS] [--k 10]
@@ -23,14 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from rerank_fit import HIDDEN, STEPS, fit  # eval/ is on the path when run as a script
 
 from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
 from qa.lexical import analyze
 from qa.pipeline import Pipeline, clean_question
-from qa.rerank import FEATURES, HIDDEN, STEPS, WEIGHTS_FILE, fit
+from qa.rerank import FEATURES, WEIGHTS_FILE, feature_matrix
 from qa.retrieve import cap_per_document
+
+NAMES = list(FEATURES)  # the columns of each harvested `x`: every registered feature
 
 
 def harvest(pipeline: Pipeline, questions: list) -> list[dict]:
@@ -45,12 +48,13 @@ def harvest(pipeline: Pipeline, questions: list) -> list[dict]:
         query = clean_question(q.question, pipeline.settings.max_question_chars)
         vector = pipeline.embedder.embed_query(query)
         stage = retriever.first_stage(query, vector, None)
-        cands, chunks, x = retriever.candidates(query, vector, stage, None)
+        context = retriever.candidates(query, vector, stage, None)
         quotes = [squash(e.quote) for e in q.evidence]
-        holds = np.array([[quote in squash(c.text) for quote in quotes] for c in chunks], dtype=bool)
+        holds = np.array([[quote in squash(c.text) for quote in quotes] for c in context.chunks], dtype=bool)
         base = cap_per_document(stage.ordered, index.doc_rows, pipeline.settings.per_doc)
-        out.append({"rows": cands.rows, "x": x, "holds": holds.reshape(len(chunks), len(quotes)),
-                    "docs": index.doc_rows[cands.rows], "base": base, "doc_rows": index.doc_rows})
+        out.append({"rows": context.rows, "x": feature_matrix(context, NAMES),
+                    "holds": holds.reshape(len(context), len(quotes)),
+                    "docs": index.doc_rows[context.rows], "base": base, "doc_rows": index.doc_rows})
     return out
 
 
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--draws", type=int, default=1, help="fold splits to average the held-out figures over")
-    ap.add_argument("--drop", action="append", default=[], choices=FEATURES, metavar="FEATURE",
+    ap.add_argument("--drop", action="append", default=[], choices=NAMES, metavar="FEATURE",
                     help="fit without this feature (repeatable)")
     ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units (default: %(default)s)")
     ap.add_argument("--steps", type=int, default=STEPS, help="Adam steps (default: %(default)s)")
@@ -126,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{args.questions} has {len(items)} questions with evidence; need at least {args.folds}")
     for name in args.drop:
         for it in items:
-            it["x"][:, FEATURES.index(name)] = 0.0
+            it["x"][:, NAMES.index(name)] = 0.0
     first = summary([scores_at(it, it["base"], settings.per_doc, args.k) for it in items], args.k)
     print(f"{len(items)} questions, {args.folds}-fold, per_doc {settings.per_doc}"
           + (f", without {', '.join(args.drop)}" if args.drop else ""))

@@ -345,7 +345,7 @@ def still_missing(question: str, sentences: Sequence[Candidate], logits: np.ndar
     terms = set(analyze(question))
     covered = set().union(*(set(analyze(p.text)) for p in picked)) if picked else set()
     have = {(p.hit, p.start) for p in picked}
-    best, out = float(logits.max()), []
+    best, out = float(logits.max()), list[Candidate]()
     for i in np.argsort(-logits):
         s = sentences[int(i)]
         if logits[i] < best - margin or len(out) >= most:

@@ -34,7 +34,7 @@ from qa.index import (
     write_index,
     writer_lock,
 )
-from qa.ingest import Skipped, count_formats, fingerprint, iter_documents
+from qa.ingest import Skipped, count_formats, document_hash, iter_documents
 from qa.types import Chunk, Document
 
 
@@ -245,7 +245,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         merged = {i: d for i, d in old_docs.items() if i not in removed} | fresh
         docs = [merged[i] for i in sorted(merged)]
         added = [i for i in fresh if i not in old_docs]
-        changed = [i for i in fresh if i in old_docs and fingerprint(old_docs[i]) != fingerprint(fresh[i])]
+        changed = [i for i in fresh if i in old_docs and document_hash(old_docs[i]) != document_hash(fresh[i])]
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
         written = not (hashes == old_hashes and docs == [old_docs[i] for i in sorted(old_docs)])

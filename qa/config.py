@@ -32,7 +32,7 @@ class Settings:
     depth: int = 50  # candidates taken from each retriever before fusion
     per_doc: int = 5  # most chunks from one document in a result list
     split_sources: bool = True  # also search each outlet and date the question names, and interleave
-    rerank: bool = True  # reorder hybrid candidates with the shipped reranker (qa/rerank.py)
+    rerank: bool = True  # reorder hybrid candidates with the shipped reranker (qa/rerank/)
     fusion: str = "weighted"
     dense_weight: float = 0.15  # for weighted fusion; lexical gets 1 - dense_weight
     max_question_chars: int = 2000

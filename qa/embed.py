@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.cache import Recent
 from qa.config import PACKAGED_MODEL
 from qa.errors import ConfigError
 
@@ -26,7 +27,6 @@ EMBED_BATCH = 256  # texts per progress-bar step
 QUERY_CACHE = 64  # recent questions' vectors (and token vectors) kept
 SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
-_CACHE = threading.Lock()  # guards the query caches' eviction
 
 
 Span = tuple[int, int]  # character offsets into a text
@@ -168,7 +168,7 @@ class SentenceTransformerEmbedder:
                     f"--model {PACKAGED_MODEL}")
         self._model = None
         self._tokenizer = None
-        self._queries: dict[str, tuple[np.ndarray, dict]] = {}  # type: ignore[type-arg]
+        self._queries: Recent[str, tuple[np.ndarray, dict]] = Recent(QUERY_CACHE)  # type: ignore[type-arg]
         self.fingerprint = _weights_hash(self.path) if self.path else ""
         config = self.path / "sentence_bert_config.json" if self.path else None
         if config and config.is_file():
@@ -307,24 +307,21 @@ class SentenceTransformerEmbedder:
     def _query(self, text: str) -> tuple[np.ndarray, dict]:  # type: ignore[type-arg]
         """The question's vector and the model's whole output for it (its token vectors), from one
         forward pass on one thread; cached: retrieval and the answerer both need them."""
-        hit = self._queries.get(text)
-        if hit is None:
-            import torch
+        return self._queries.get(text, self._encode_query)
 
-            with _THREADS:
-                before = torch.get_num_threads()
-                torch.set_num_threads(1)
-                try:
-                    out = self.model.encode([text], output_value=None, show_progress_bar=False)[0]
-                finally:
-                    torch.set_num_threads(before)
-            vector = _unit(out["sentence_embedding"].float().numpy())
-            vector.setflags(write=False)
-            with _CACHE:  # the page answers several questions at once
-                if len(self._queries) >= QUERY_CACHE:
-                    self._queries.pop(next(iter(self._queries)))
-                hit = self._queries[text] = (vector, out)
-        return hit
+    def _encode_query(self, text: str) -> tuple[np.ndarray, dict]:  # type: ignore[type-arg]
+        import torch
+
+        with _THREADS:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                out = self.model.encode([text], output_value=None, show_progress_bar=False)[0]
+            finally:
+                torch.set_num_threads(before)
+        vector = _unit(out["sentence_embedding"].float().numpy())
+        vector.setflags(write=False)
+        return vector, out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._query(text)[0]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from qa.cache import Recent
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -81,8 +82,7 @@ class BM25Index:
         self.proper = proper if proper is not None else np.zeros(len(vocab), dtype=np.float32)
         self.aliases = aliases or {}
         self._skeletons: dict[str, list[str]] | None = None
-        self._terms: dict[str, dict[str, float]] = {}  # recent queries' weighted terms
-        self._cache_lock = threading.Lock()
+        self._terms: Recent[str, dict[str, float]] = Recent(64)  # recent queries' weighted terms
         self._last_scores: tuple[str, np.ndarray] | None = None
 
     @classmethod
@@ -151,14 +151,7 @@ class BM25Index:
         """Weighted terms: the query's own, other spellings of its names, and aliases of the names
         it uses (`Daesh` -> `Islamic State`), the last two at a discount. Cached for recent queries:
         one question is searched several times (per outlet, per date, for the reranker)."""
-        if (cached := self._terms.get(query)) is not None:
-            return dict(cached)
-        weights = self._query_terms(query)
-        with self._cache_lock:  # the page answers several questions at once
-            if len(self._terms) >= 64:
-                self._terms.pop(next(iter(self._terms)))
-            self._terms[query] = weights
-        return dict(weights)
+        return dict(self._terms.get(query, self._query_terms))
 
     def _query_terms(self, query: str) -> dict[str, float]:
         from qa.aliases import expand

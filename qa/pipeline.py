@@ -16,13 +16,13 @@ from qa.dates import RELATIVE_TIME, ordinal, relative_window
 from qa.embed import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
 from qa.index import IndexReader, live_build, open_index
+from qa.rerank import Ranker, default_ranker
 from qa.retrieve import Filters, Mode, Retriever
 from qa.state import answer_state
 from qa.timeline import read_state_question
 from qa.types import Answer, Hit
 
 log = logging.getLogger(__name__)
-SUBJECT_PASSAGES = 40  # passages about the subject of a "who holds X" question read for its history
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -50,8 +50,12 @@ class Pipeline:
     _seen: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
+    def open(cls, settings: Settings, embedder: Embedder | None = None, ranker: Ranker | None = None) -> Pipeline:
+        """The assistant for `settings`: the given embedder and reranker, else the configured model
+        and the shipped reranker (loaded only when `rerank` is on)."""
         embedder = embedder or load_embedder(settings.model, settings.batch_size)
+        if ranker is None and settings.rerank:
+            ranker = default_ranker()
         # Sizes and the manifest are checked now, the files' hashes while the model loads: `check`
         # waits for them before the first result leaves.
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
@@ -61,7 +65,7 @@ class Pipeline:
             from qa.llm import LLMAnswerer
 
             answerer = LLMAnswerer(settings, fallback=answerer)
-        return cls(settings, embedder, index, Retriever(index, embedder, settings), answerer)
+        return cls(settings, embedder, index, Retriever(index, embedder, settings, ranker), answerer)
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
                mode: Mode = "hybrid") -> list[Hit]:
@@ -122,7 +126,7 @@ class Pipeline:
         # Who holds X: the newest reports about X must be read even when older ones match the wording better.
         seen = {h.chunk.chunk_id for h in hits}
         articles = replace(filters, kinds=("article",))
-        about = [h for h in self.retriever.search(subject.subject, SUBJECT_PASSAGES, articles)
+        about = [h for h in self.retriever.search(subject.subject, self.retriever.tuning.subject_passages, articles)
                  if h.chunk.chunk_id not in seen]
         if isinstance(self.answerer, ExtractiveAnswerer):
             found = answer_state(query, subject, hits + about, nearest=len(hits))
@@ -179,7 +183,8 @@ class Pipeline:
             self._seen = seen
             return False
         # The old index is not closed: requests in flight may still read it; it closes when freed.
-        self.retriever, self.index, self._seen = Retriever(index, self.embedder, self.settings), index, seen
+        retriever = Retriever(index, self.embedder, self.settings, self.retriever.reranker, self.retriever.tuning)
+        self.retriever, self.index, self._seen = retriever, index, seen
         for answerer in (self.answerer, getattr(self.answerer, "fallback", None)):
             if isinstance(answerer, ExtractiveAnswerer):
                 answerer.idf = index.lexical.idf

@@ -16,18 +16,18 @@ from qa.dates import mentioned_dates, ordinal, parse_date
 from qa.embed import Embedder
 from qa.errors import BadQuestion
 from qa.index import IndexReader
-from qa.rerank import Candidates, Ranker, default_ranker, features, question_parts
-from qa.types import KINDS, Chunk, Hit
+from qa.rerank import Context, Ranker, build_context
+from qa.tuning import TUNING, Tuning
+from qa.types import KINDS, Hit
 
 log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
-RRF_K = 60
 
 
 Ranked = tuple[np.ndarray, np.ndarray]  # rows, scores; best first
 
 
-def rrf(rankings: Sequence[Sequence[int] | np.ndarray], k: int = RRF_K) -> dict[int, float]:
+def rrf(rankings: Sequence[Sequence[int] | np.ndarray], k: int = TUNING.rrf_k) -> dict[int, float]:
     """Reciprocal-rank fusion: `rrf([[7, 3], [3]])` -> `{7: 1/61, 3: 1/62 + 1/61}`."""
     fused: dict[int, float] = {}
     for ranking in rankings:
@@ -118,7 +118,7 @@ class FirstStage:
 
     lists: list[list[int]]  # the main list, then one per outlet or date named; each best first
     fused: dict[int, float]  # score in the main list
-    sub: dict[int, float]  # best score in the head (SUB_DEPTH) of an outlet or date list
+    sub: dict[int, float]  # best score in the head (`Tuning.sub_depth`) of an outlet or date list
     score: dict[int, float]  # every listed row's score: in the main list, else in the first list holding it
     dense: dict[int, float]  # cosine, for dense candidates
     lexical: dict[int, float]  # BM25, for lexical candidates
@@ -131,13 +131,14 @@ class FirstStage:
         return interleave(self.lists)
 
 
-SUB_DEPTH = 20  # candidates reranked from each outlet or date list
-EXPAND_DOCS = 12  # documents whose every chunk is reranked
-
-
 class Retriever:
-    def __init__(self, index: IndexReader, embedder: Embedder, settings: Settings) -> None:
+    """Search over one index. `reranker` reorders hybrid candidates (when `settings.rerank` is on and
+    it fits the embedding model and the question: `ranker`); without one the first stage ranks alone."""
+
+    def __init__(self, index: IndexReader, embedder: Embedder, settings: Settings, reranker: Ranker | None = None,
+                 tuning: Tuning = TUNING) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
+        self.reranker, self.tuning = reranker, tuning
         self._members: dict[int, np.ndarray] | None = None
         self._warned = False
 
@@ -149,7 +150,7 @@ class Retriever:
         dense = self.index.dense_search(vector, s.depth, mask) if vector is not None else none
         lexical = self.index.lexical_search(query, s.depth, mask) if mode != "dense" else none
         if mode == "hybrid" and s.fusion == "rrf":
-            fused = rrf([dense[0], lexical[0]])
+            fused = rrf([dense[0], lexical[0]], self.tuning.rrf_k)
         elif mode == "hybrid":
             fused = weighted([dense, lexical], [s.dense_weight, 1.0 - s.dense_weight])
         else:
@@ -177,18 +178,18 @@ class Retriever:
             lists.append(sub_ordered)
             for row, value in sub_fused.items():
                 score.setdefault(row, value)
-            for row in sub_ordered[:SUB_DEPTH]:
+            for row in sub_ordered[:self.tuning.sub_depth]:
                 sub[row] = max(sub.get(row, 0.0), sub_fused[row])
         return FirstStage(lists, fused, sub, score, dict(zip(dense[0].tolist(), dense[1].tolist())),
                           dict(zip(lexical[0].tolist(), lexical[1].tolist())), sources, dates)
 
     def ranker(self, query: str | None = None) -> Ranker | None:
-        """The shipped reranker when `rerank` is on, it was fitted on this embedding model's
-        cosines (another model's run on another scale) and, given a query, on questions no longer
-        than it (`Ranker.fits`); otherwise the first stage ranks alone."""
-        if not self.settings.rerank:
+        """The reranker when `rerank` is on, it was fitted on this embedding model's cosines
+        (another model's run on another scale) and, given a query, on questions no longer than it
+        (`Ranker.fits`); otherwise None: the first stage ranks alone."""
+        ranker = self.reranker
+        if not self.settings.rerank or ranker is None:
             return None
-        ranker = default_ranker()
         if ranker.model != self.embedder.model_id:
             if not self._warned:
                 log.info("The reranker was fitted for %s, not %s; ranking with the first stage only.",
@@ -205,33 +206,19 @@ class Retriever:
             self._members = {int(self.index.doc_rows[g[0]]): g for g in np.split(order, bounds) if len(g)}
         return self._members.get(doc, np.zeros(0, dtype=np.int64))
 
-    def candidates(self, query: str, vector: np.ndarray, stage: FirstStage,
-                   mask: np.ndarray | None) -> tuple[Candidates, list[Chunk], np.ndarray]:
+    def candidates(self, query: str, vector: np.ndarray, stage: FirstStage, mask: np.ndarray | None) -> Context:
         """What the reranker sees: the head of every first-stage list, and every chunk of the
-        documents they lead with (evidence is often a plain sentence deep in a matching article).
-        Returns the candidates, their chunks, and their features."""
-        s = self.settings
-        rows = interleave([stage.lists[0][: s.depth]] + [sub[:SUB_DEPTH] for sub in stage.lists[1:]])
+        documents they lead with (evidence is often a plain sentence deep in a matching article)."""
+        s, t = self.settings, self.tuning
+        rows = interleave([stage.lists[0][: s.depth]] + [sub[:t.sub_depth] for sub in stage.lists[1:]])
         taken = set(rows)
-        for doc in list(dict.fromkeys(int(self.index.doc_rows[r]) for r in rows))[:EXPAND_DOCS]:
+        for doc in list(dict.fromkeys(int(self.index.doc_rows[r]) for r in rows))[:t.expand_docs]:
             extra = [int(r) for r in self.members(doc) if int(r) not in taken and (mask is None or mask[r])]
             rows.extend(extra)
             taken.update(extra)
-        lexical = self.index.lexical_scores(query)
-        dense = self.index.dense_scores(rows, vector)
-        spans = [span for span, _ in question_parts(query)]
-        parts = self.embedder.embed_query_parts(query, spans) if len(spans) > 1 else vector[None]
-        sentence = self.index.sentence_scores(rows, np.vstack([vector, parts]))  # (rows, 1 + parts)
-        cands = Candidates(rows, np.array([stage.fused.get(r, 0.0) for r in rows], dtype=np.float32),
-                           np.array([stage.sub.get(r, 0.0) for r in rows], dtype=np.float32),
-                           lexical[rows].astype(np.float32), np.asarray(dense, dtype=np.float32),
-                           sentence[:, 0], sentence[:, 1:])
-        chunks = self.index.chunks(rows)
         names = self.index.source_names
-        outlets = [names[self.index.sources[r]] if self.index.sources[r] >= 0 else None for r in rows]
-        x = features(query, cands, chunks, outlets, {names[i] for i in stage.sources}, stage.dates,
-                     self.index.lexical)
-        return cands, chunks, x
+        return build_context(query, vector, rows, self.index, self.embedder, stage.fused, stage.sub,
+                             {names[i] for i in stage.sources}, stage.dates, t)
 
     def search(self, query: str, k: int | None = None, filters: Filters = Filters(),
                mode: Mode = "hybrid") -> list[Hit]:
@@ -247,13 +234,12 @@ class Retriever:
         dense_of, lexical_of = dict(stage.dense), dict(stage.lexical)
         ranker = self.ranker(query) if mode == "hybrid" and stage.ordered else None
         if ranker is not None and vector is not None:
-            cands, chunks, x = self.candidates(query, vector, stage, mask)
-            scores = ranker.score(x)
-            score = dict(zip(cands.rows, scores.tolist()))
-            dense_of.update(zip(cands.rows, cands.dense.tolist()))
-            lexical_of.update((r, v) for r, v in zip(cands.rows, cands.lexical.tolist()) if v > 0)
-            by_row = dict(zip(cands.rows, chunks))
-            ordered = sorted(cands.rows, key=lambda r: (-score[r], r))
+            context = self.candidates(query, vector, stage, mask)
+            score = dict(zip(context.rows, ranker.score_context(context).tolist()))
+            dense_of.update(zip(context.rows, context.dense.tolist()))
+            lexical_of.update((r, v) for r, v in zip(context.rows, context.lexical.tolist()) if v > 0)
+            by_row = dict(zip(context.rows, context.chunks))
+            ordered = sorted(context.rows, key=lambda r: (-score[r], r))
         else:
             score = stage.score
             ordered, by_row = stage.ordered, {}

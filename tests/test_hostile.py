@@ -294,8 +294,14 @@ def test_records_give_a_document_or_a_value_error(record: Any) -> None:
         items = list(read_json(json.dumps(record), "p.json"))
     except ValueError:  # not an array of records (or an object holding one)
         items = []
-    for item in [*items, *read_jsonl(json.dumps(record), "p.jsonl")]:
-        assert isinstance(item, Document | ValueError)
+    for item in items:
+        assert isinstance(item, Document) and item.title or isinstance(item, ValueError) and str(item)
+    # one line of JSON: the record read as `record_to_document` reads it, or one error naming line 1
+    lines = list(read_jsonl(json.dumps(record), "p.jsonl"))
+    if doc is not None:
+        assert lines == [record_to_document(record, "p.jsonl")]
+    else:
+        assert len(lines) == 1 and isinstance(lines[0], ValueError) and str(lines[0]).startswith("line 1: ")
 
 
 @FAST
@@ -305,7 +311,12 @@ def test_json_readers_never_raise_anything_but_value_error(text: str) -> None:
         list(read_json(text, "p.json"))
     except ValueError:
         pass
-    assert all(isinstance(item, Document | ValueError) for item in read_jsonl(text, "p.jsonl"))
+    # each non-blank line gives one item: a document, or an error that names the line
+    items = list(read_jsonl(text, "p.jsonl"))
+    numbers = [n for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    assert len(items) == len(numbers)
+    for n, item in zip(numbers, items):
+        assert isinstance(item, Document) or str(item).startswith(f"line {n}: ")
 
 
 @SOME

@@ -1,4 +1,5 @@
-"""The reranker: date and part parsing, features, the model file, fitting, and its place in search."""
+"""The reranker: date and part parsing, features, the model file, and its place in search
+(fitting: tests/test_rerank_fit.py; the context builder and the feature registry: tests/test_rerank_context.py)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,12 @@ import pytest
 
 from qa.config import Settings
 from qa.dates import mentioned_dates
+from qa.embed import load_embedder
 from qa.lexical import BM25Index
 from qa.pipeline import Pipeline
-from qa.rerank import (
-    FEATURES,
-    WEIGHTS_FILE,
-    Candidates,
-    Ranker,
-    default_ranker,
-    features,
-    fit,
-    part_cover,
-    question_parts,
-)
+from qa.rerank import FEATURES, WEIGHTS_FILE, Context, default_ranker, feature_matrix, part_cover, question_parts
+from qa.retrieve import Retriever
+from qa.tuning import TUNING
 from qa.types import Chunk
 
 
@@ -66,6 +60,14 @@ def _chunk(i: int, text: str, title: str = "T", published_at: str | None = None,
     return Chunk(f"c{i}", f"d{i}", "article", text, "h", start, start + len(text), title, published_at=published_at)
 
 
+def _context(q: str, chunks: list[Chunk], lexical: BM25Index, parts_dense: np.ndarray) -> Context:
+    return Context(q, [0, 1, 2], chunks, ["Sporting News", "Other", None], frozenset({"Sporting News"}),
+                   mentioned_dates(q), fused=np.array([1.0, 0.5, 0.0], np.float32), sub=np.zeros(3, np.float32),
+                   lexical=lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32),
+                   dense=np.array([0.6, 0.5, 0.1], np.float32), sentence_dense=np.array([0.7, -0.2, 0.3], np.float32),
+                   parts_dense=parts_dense, idf_of=lexical.idf)
+
+
 def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     texts = ["Markets were calm. Whether a team will lead at the end of a certain quarter is a popular bet.",
              "A team played in a certain city. The lead singer left at the end of the show.",
@@ -73,15 +75,13 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     lexical = BM25Index.build(texts)
     chunks = [_chunk(0, texts[0], published_at="2023-10-13"), _chunk(1, texts[1], published_at="2023-10-20"),
               _chunk(2, texts[2], start=9000)]
-    cands = Candidates([0, 1, 2], np.array([1.0, 0.5, 0.0], np.float32), np.zeros(3, np.float32),
-                       lexical.scores("q") + np.array([3.0, 2.0, 0.0], np.float32),
-                       np.array([0.6, 0.5, 0.1], np.float32), np.array([0.7, -0.2, 0.3], np.float32),
-                       np.array([[0.6, 0.1], [-0.3, 0.2], [0.4, 0.0]], np.float32))
     q = ("Can bettors wager on whether a team will lead at the end of a certain quarter, "
          "as Sporting News said on October 13, 2023?")
-    x = features(q, cands, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
+    names = list(FEATURES)
+    context = _context(q, chunks, lexical, np.array([[0.6, 0.1], [-0.3, 0.2], [0.4, 0.0]], np.float32))
+    x = feature_matrix(context, names)
     assert x.shape == (3, len(FEATURES)) and np.isfinite(x).all()
-    col = {name: x[:, i] for i, name in enumerate(FEATURES)}
+    col = {name: x[:, i] for i, name in enumerate(names)}
     assert col["sentence"][0] > col["sentence"][1] > col["sentence"][2]
     assert col["phrase"][0] > col["phrase"][1]
     assert list(col["source"]) == [1.0, 0.0, 0.0]
@@ -92,59 +92,39 @@ def test_features_favour_the_sentence_that_repeats_the_question() -> None:
     assert list(col["part_dense"]) == pytest.approx([0.6, 0.2, 0.4])  # the best part, never below 0
     assert list(col["part_dense_cover"]) == pytest.approx([1.0, 1.0, 0.5])  # chunk 1 matches part 2 best
     assert col["part_cover"][0] == 1.0 and col["part_cover"].min() < 1.0
-    no_parts = replace(cands, parts_dense=np.zeros((3, 0), np.float32))  # a model without vectors
-    y = features(q, no_parts, chunks, ["Sporting News", "Other", None], {"Sporting News"}, mentioned_dates(q), lexical)
-    assert not y[:, FEATURES.index("part_dense")].any() and not y[:, FEATURES.index("part_dense_cover")].any()
-    assert (y[:, :FEATURES.index("part_dense")] == x[:, :FEATURES.index("part_dense")]).all()
-    empty = Candidates([], *(np.zeros(0, np.float32),) * 5, np.zeros((0, 0), np.float32))
-    assert features(q, empty, [], [], set(), [], lexical).shape == (0, len(FEATURES))
+    no_parts = _context(q, chunks, lexical, np.zeros((3, 0), np.float32))  # a model without vectors
+    y = feature_matrix(no_parts, names)
+    cut = names.index("part_dense")
+    assert not y[:, cut].any() and not y[:, names.index("part_dense_cover")].any()
+    assert (y[:, :cut] == x[:, :cut]).all()
+    empty = Context(q, [], [], [], frozenset(), [], *(np.zeros(0, np.float32),) * 5, np.zeros((0, 0), np.float32),
+                    idf_of=lexical.idf)
+    assert feature_matrix(empty, names).shape == (0, len(FEATURES))
 
 
-def test_fit_learns_a_signal_and_the_model_round_trips(tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    x = rng.random((600, len(FEATURES))).astype(np.float32)
-    y = ((x[:, 7] + 0.5 * x[:, 3] * x[:, 4]) > 0.8).astype(np.float64)  # an interaction a linear model lacks
-    model = fit(x, y, np.arange(600) // 20, hidden=16, steps=400)
-    s = model.score(x)
-    assert ((s > 0) & (s < 1)).all()
-    assert np.array_equal(fit(x, y, np.arange(600) // 20, hidden=16, steps=400).score(x), s)  # deterministic
-    pos, neg = s[y == 1], s[y == 0]
-    assert (pos[:, None] > neg[None, :]).mean() > 0.95  # AUC
-    path = tmp_path / "m.json"
-    path.write_text(model.to_json(note="test"))
-    again = Ranker.load(path)
-    assert np.allclose(again.score(x), s)
-    data = json.loads(path.read_text())
-    assert data["info"] == {"model": "", "note": "test"}
-    path.write_text(json.dumps({**data, "features": ["fused"]}))
-    with pytest.raises(ValueError, match="fitted for features"):
-        Ranker.load(path)
-    path.write_text(json.dumps({**data, "w2": [1.0]}))
-    with pytest.raises(ValueError, match="wrong shape"):
-        Ranker.load(path)
-
-
-def test_the_shipped_model_loads_and_records_its_held_out_figures() -> None:
+def test_the_shipped_model_loads_and_records_how_it_was_fitted() -> None:
     model = default_ranker()
-    assert model.w1.shape[0] == len(FEATURES)
+    assert set(model.features) <= set(FEATURES) and model.w1.shape[0] == len(model.features)
     info = json.loads(WEIGHTS_FILE.read_text())["info"]
-    assert "held_out" in info and info["count"] > 500 and info["model"] == model.model
+    assert {"held_out", "first_stage", "count", "questions"} <= set(info) and info["model"] == model.model
+
+
+def _as_if_fitted_for(settings: Settings, min_terms: int = 0) -> Pipeline:
+    """The sample index (hash embedder), with the shipped reranker let in as if fitted for it."""
+    embedder = load_embedder(settings.model)
+    return Pipeline.open(settings, embedder, replace(default_ranker(), model=embedder.model_id, min_terms=min_terms))
 
 
 @pytest.fixture
-def pipeline(sample_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    """The sample index (hash embedder), with the shipped reranker let in as if fitted for it."""
-    pipeline = Pipeline.open(sample_index)
-    shipped = default_ranker()
-    monkeypatch.setattr("qa.retrieve.default_ranker",
-                        lambda: replace(shipped, model=pipeline.embedder.model_id, min_terms=0))
-    return pipeline
+def pipeline(sample_index: Settings) -> Pipeline:
+    return _as_if_fitted_for(sample_index)
 
 
 def test_the_reranker_stays_out_for_a_model_it_was_not_fitted_on(sample_index: Settings) -> None:
-    pipeline = Pipeline.open(sample_index)
-    assert default_ranker().model == "sentence-transformers/all-MiniLM-L6-v2"
-    assert pipeline.retriever.ranker() is None
+    assert Pipeline.open(sample_index).retriever.reranker is default_ranker()  # the default, when none is given
+    assert Pipeline.open(replace(sample_index, rerank=False)).retriever.reranker is None
+    pipeline = Pipeline.open(sample_index, ranker=replace(default_ranker(), model="some/other-model", min_terms=0))
+    assert pipeline.retriever.reranker is not None and pipeline.retriever.ranker() is None
     plain = Pipeline.open(replace(sample_index, rerank=False))
     q = "weapons hidden in irrigation pump containers at Port Calvera"
     assert [h.chunk.chunk_id for h in pipeline.search(q, k=6)] == [h.chunk.chunk_id for h in plain.search(q, k=6)]
@@ -168,25 +148,22 @@ def test_search_reranks_the_first_stage_candidates(pipeline: Pipeline) -> None:
     retriever = pipeline.retriever
     vector = pipeline.embedder.embed_query(q)
     stage = retriever.first_stage(q, vector, None)
-    cands, chunks, x = retriever.candidates(q, vector, stage, None)
-    assert len(cands.rows) == len(set(cands.rows)) == len(chunks) == len(x)
+    context = retriever.candidates(q, vector, stage, None)
+    assert len(context.rows) == len(set(context.rows)) == len(context.chunks) == len(context.outlets)
+    assert [c.chunk_id for c in context.chunks] == [c.chunk_id for c in pipeline.index.chunks(context.rows)]
     # every chunk of the leading document is a candidate, not only those the first stage found
     lead_doc = int(pipeline.index.doc_rows[stage.ordered[0]])
-    assert set(retriever.members(lead_doc).tolist()) <= set(cands.rows)
+    assert set(retriever.members(lead_doc).tolist()) <= set(context.rows)
 
 
-def test_questions_shorter_than_any_it_was_fitted_on_are_ranked_by_the_first_stage(
-        pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert default_ranker().min_terms == 12  # the shortest MultiHop dev question with evidence
+def test_questions_shorter_than_any_it_was_fitted_on_are_ranked_by_the_first_stage(pipeline: Pipeline) -> None:
     q = "weapons hidden in irrigation pump containers at Port Calvera"  # 7 distinct terms
     reranked = [h.chunk.chunk_id for h in pipeline.search(q, k=6)]
     plain = [h.chunk.chunk_id for h in Pipeline.open(replace(pipeline.settings, rerank=False)).search(q, k=6)]
     assert reranked != plain
-    shipped = default_ranker()
     for needed, expected in ((7, reranked), (8, plain)):
-        monkeypatch.setattr("qa.retrieve.default_ranker",
-                            lambda n=needed: replace(shipped, model=pipeline.embedder.model_id, min_terms=n))
-        assert [h.chunk.chunk_id for h in pipeline.search(q, k=6)] == expected
+        fitted = _as_if_fitted_for(pipeline.settings, min_terms=needed)
+        assert [h.chunk.chunk_id for h in fitted.search(q, k=6)] == expected
 
 
 def test_rerank_respects_filters(pipeline: Pipeline) -> None:
@@ -198,13 +175,12 @@ def test_rerank_respects_filters(pipeline: Pipeline) -> None:
     assert hits == []
 
 
-def test_first_stage_alone_scores_every_row_it_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_stage_alone_scores_every_row_it_returns(tmp_path: Path) -> None:
     """With the reranker off, rows found only deep in an outlet's list (past the head the reranker
     takes) still get a score."""
     from qa.build import build_index
     from qa.config import load_settings
 
-    monkeypatch.setattr("qa.retrieve.SUB_DEPTH", 2)
     records = [{"title": f"City budget vote {i}", "body": f"The city budget vote {i} passed after a long city vote.",
                 "source": "Daily"} for i in range(8)]
     records += [{"title": f"Budget note {i}", "body": f"Budget line {i} was cut.", "source": "Weekly Ledger"}
@@ -214,6 +190,14 @@ def test_first_stage_alone_scores_every_row_it_returns(tmp_path: Path, monkeypat
                              env={})
     build_index([tmp_path / "a.jsonl"], settings)
     pipeline = Pipeline.open(settings)
-    hits = pipeline.search("How did the Weekly Ledger report the city budget vote?", k=12)
-    assert len(hits) > 6 and all(isinstance(h.score, float) for h in hits)
-    assert sum(h.source == "Weekly Ledger" for h in hits) > 2
+    retriever = Retriever(pipeline.index, pipeline.embedder, settings, tuning=replace(TUNING, sub_depth=2))
+    q = "How did the Weekly Ledger report the city budget vote?"
+    hits = retriever.search(q, k=12)
+    assert len(hits) > 6 and sum(h.source == "Weekly Ledger" for h in hits) > 2
+    stage = retriever.first_stage(q, pipeline.embedder.embed_query(q), None)
+    ids = pipeline.index.chunks(stage.ordered)
+    score = {c.chunk_id: stage.score[r] for r, c in zip(stage.ordered, ids)}
+    assert [h.score for h in hits] == [score[h.chunk.chunk_id] for h in hits]
+    # a row listed only past the head of the outlet's list (and not in the main one) is scored all the same
+    deep = {c.chunk_id for r, c in zip(stage.ordered, ids) if r not in stage.fused and r not in stage.sub}
+    assert any(h.chunk.chunk_id in deep and h.score > 0 for h in hits)

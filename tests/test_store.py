@@ -85,27 +85,21 @@ def test_rebuild_reuses_unchanged_vectors(hash_settings: Settings, tmp_path: Pat
     assert len(list(hash_settings.index.glob("build-*"))) == 2  # the live build and the one before
 
 
-def test_sentence_vectors_pack_load_and_best(tmp_path: Path) -> None:
+def test_sentence_vectors_pack_and_load(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     per_chunk = [rng.normal(size=(n, 8)).astype(np.float32) for n in (3, 0, 1, 5, 0)]
-    per_chunk = [v / np.linalg.norm(v, axis=1, keepdims=True) if len(v) else v for v in per_chunk]
     packed = SentenceVectors.pack(per_chunk, 8)
     assert list(packed.offsets) == [0, 3, 3, 4, 9, 9] and packed.vectors.dtype == np.float16
     packed.save(tmp_path)
     loaded = SentenceVectors.load(tmp_path, chunks=5, dim=8)
     assert isinstance(loaded.vectors, np.memmap)  # read from disk on demand
-    query = rng.normal(size=8).astype(np.float32)
     rows = [4, 3, 0, 1, 2, 3]
-    expected = [float((per_chunk[r] @ query).max()) if len(per_chunk[r]) else 0.0 for r in rows]
-    assert loaded.best(rows, query) == pytest.approx(expected, abs=5e-3)  # float16 storage
     assert [len(v) for v in loaded.of(rows)] == [0, 5, 3, 0, 1, 5]
-    assert loaded.best([], query).shape == (0,)
-    several = rng.normal(size=(2, 8)).astype(np.float32)  # one column per query
-    table = loaded.best(rows, several)
-    assert table.shape == (6, 2)
-    for j, q in enumerate(several):
-        assert table[:, j] == pytest.approx(loaded.best(rows, q), abs=1e-6)
-    assert loaded.best([], several).shape == (0, 2)
+    for r in rows:
+        assert loaded.of([r])[0] == pytest.approx(per_chunk[r], abs=5e-3)  # float16 storage
+    block, counts = loaded.block(rows)
+    assert list(counts) == [0, 5, 3, 0, 1, 5] and len(block) == 14
+    assert block[5:8] == pytest.approx(per_chunk[0], abs=5e-3)  # row 0's three, after row 3's five
     with pytest.raises(ValueError, match="do not fit 6 chunks"):
         SentenceVectors.load(tmp_path, chunks=6, dim=8)
     with pytest.raises(ValueError, match="do not fit"):

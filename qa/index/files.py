@@ -227,18 +227,11 @@ class SentenceVectors:
         """Each row's sentence vectors (float16, read into memory)."""
         return [np.array(self.vectors[self.offsets[r]:self.offsets[r + 1]]) for r in rows]
 
-    def best(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
-        """Each row's highest sentence cosine with `query`, a unit vector (-> shape (rows,)) or one
-        per line of a matrix (-> (rows, queries)); 0 for a row without sentences."""
-        queries = np.atleast_2d(np.asarray(query, dtype=np.float32))
+    def block(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' sentence vectors row after row (one read of the mapped file), and how many each row has."""
         at = np.asarray(rows, dtype=np.int64)
         starts = self.offsets[at]
         counts = self.offsets[at + 1] - starts
-        out = np.zeros((len(at), len(queries)), dtype=np.float32)
-        if counts.sum():
-            first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
-            take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
-            cos = self.vectors[take].astype(np.float32) @ queries.T
-            has = counts > 0
-            out[has] = np.maximum.reduceat(cos, first[has], axis=0)
-        return out if np.ndim(query) == 2 else out[:, 0]
+        first = np.cumsum(counts) - counts  # where each row's sentences begin among those taken
+        take = np.repeat(starts - first, counts) + np.arange(counts.sum())  # all rows' sentences, in row order
+        return self.vectors[take], counts

@@ -85,9 +85,17 @@ class IndexReader:
         """Each row's sentence vectors (float16); empty for a model that does not mean-pool."""
         return self._sentences.of(rows)
 
-    def sentence_scores(self, rows: Sequence[int], queries: np.ndarray) -> np.ndarray:
-        """Each row's best sentence cosine with each query (see `SentenceVectors.best`)."""
-        return self._sentences.best(rows, queries)
+    def sentence_block(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' sentence vectors (float16) row after row, and how many each row has: one read."""
+        return self._sentences.block(rows)
+
+    def outlets(self, rows: Sequence[int]) -> list[str | None]:
+        """Each row's outlet, None when unknown."""
+        return [self.source_names[self.sources[r]] if self.sources[r] >= 0 else None for r in rows]
+
+    def idf(self, term: str) -> float:
+        """The BM25 inverse document frequency of an analysed term."""
+        return self.lexical.idf(term)
 
     # --- passages and documents ----------------------------------------------------------------
 

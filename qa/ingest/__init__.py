@@ -113,8 +113,9 @@ def _decode(path: Path) -> str:
     return text
 
 
-def fingerprint(doc: Document) -> str:
-    """What a document says, whatever its id and file: equal fingerprints mean duplicate documents."""
+def document_hash(doc: Document) -> str:
+    """What a document says, whatever its id and file: equal hashes mean duplicate documents.
+    ("fingerprint" is the embedding model's weights hash, `Embedder.fingerprint`.)"""
     parts = [doc.title, doc.body, *(f"{c.author}\x1f{c.text}\x1f{c.date}" for c in doc.comments),
              *(str(v) for v in (doc.source, doc.url, doc.author, doc.published_at, doc.category))]
     return hashlib.sha1("\x1e".join(parts).encode("utf-8")).hexdigest()
@@ -146,7 +147,7 @@ class _Seen:
         self.contents: dict[str, str] = {}
         self.urls: dict[str, str] = {}
         for doc in known:
-            self.add(doc, fingerprint(doc))
+            self.add(doc, document_hash(doc))
 
     def add(self, doc: Document, content: str) -> None:
         self.ids[doc.doc_id] = content
@@ -156,7 +157,7 @@ class _Seen:
 
     def admit(self, doc: Document, path: Path) -> Document | str:
         """The document to index (perhaps renamed), or why it is a duplicate."""
-        content = fingerprint(doc)
+        content = document_hash(doc)
         if content in self.contents:
             return f"duplicate of document {self.contents[content]}"
         if (key := _url_key(doc.url)) and key in self.urls:
