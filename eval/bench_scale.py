@@ -366,15 +366,18 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
     opened = time.perf_counter()
     after_load, _ = _rss_mib()
     ranker: Any = pipeline.retriever.ranker()
-    spent = {"rerank": 0.0}
+    spent = {"rerank": 0.0, "depth": 0}
 
     def timed(f: Any) -> Any:
         def wrapper(*a: Any, **k: Any) -> Any:
             t = time.perf_counter()
+            spent["depth"] += 1
             try:
                 return f(*a, **k)
             finally:
-                spent["rerank"] += time.perf_counter() - t
+                spent["depth"] -= 1
+                if not spent["depth"]:  # one call inside another is counted once
+                    spent["rerank"] += time.perf_counter() - t
         return wrapper
 
     # The reranker's work: building its candidates and features (`Retriever.candidates`) and scoring
@@ -382,7 +385,9 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
     patched = hasattr(Retriever, "candidates") and ranker is not None and hasattr(type(ranker), "score")
     if patched:
         Retriever.candidates = timed(Retriever.candidates)  # type: ignore[method-assign]
-        type(ranker).score = timed(type(ranker).score)  # type: ignore[method-assign]
+        for name in ("score", "score_context"):  # the second where the reranker scores a context
+            if hasattr(type(ranker), name):
+                setattr(type(ranker), name, timed(getattr(type(ranker), name)))
     t = time.perf_counter()
     pipeline.search(questions[0])
     first = time.perf_counter() - t
@@ -404,7 +409,8 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
            "mean_ms": round(1000 * statistics.fmean(times), 1),
            "rerank_share": round(float(np.sum(np.asarray(shares) * np.asarray(times)) / np.sum(times)), 3)
            if patched else None,
-           "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+           "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "load_average": [round(x, 1) for x in os.getloadavg()], "cpus": os.cpu_count()}
     pipeline.close()
     print(json.dumps(out))
     return out
