@@ -468,6 +468,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         if args.delete_above and size > args.delete_above:
             shutil.rmtree(out)
     if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(table(results) + "\n")
 
 
@@ -476,7 +477,7 @@ def table(results: dict[str, Any]) -> str:
     rate = results.get("check", {}).get("passages_per_s")
     head = ("| passages | documents | copy rounds | write (embedding excluded) | embedding at "
             f"{rate or '?'} passages/s | disk | RSS after load | start-up to first answer | "
-            "query p50 / p95 | reranker share | write peak RSS |")
+            "query p50 / p95 | reranker share | write peak RSS | load average while querying |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for key in sorted((k for k in results if k.isdigit()), key=int):
         r = results[key]
@@ -489,7 +490,7 @@ def table(results: dict[str, Any]) -> str:
             f"{m['rss_after_load_mib'] / 1024:.2f} GiB | {min(r['startup_s']):.1f} s | "
             f"{m['p50_ms']:.0f} / {m['p95_ms']:.0f} ms ({m['vector_index']}) | "
             f"{share} | "
-            f"{r['build_peak_rss_mib'] / 1024:.2f} GiB |")
+            f"{r['build_peak_rss_mib'] / 1024:.2f} GiB | {m.get('load_average', ['?'])[0]} on {m.get('cpus', '?')} |")
     return "\n".join(lines)
 
 
