@@ -1,7 +1,7 @@
 """Cost growth: indexes of 10k, 100k and 1M passages made from MultiHop-RAG without re-embedding.
 
     PYTHONPATH=. python eval/bench_scale.py run --source /work/cache/mh --sizes 10000,100000 \\
-        --out /work/cache/scale --questions eval/runs/multihop_dev.jsonl --report docs/incoming/scale.md
+        --out /work/cache/scale --questions eval/runs/multihop_dev.jsonl --report eval/runs/scale.md
 
 How the passages are made. The source is a built MultiHop index (`--source`, read only): its articles
 and, for every chunk, the float16 vector of each sentence (pooled from the chunk's own forward pass).
