@@ -18,7 +18,7 @@ counts, plus the header's vector (embedded once per article) weighted by its tok
 over the window's tokens, approximated. `check` measures on a sample how close that is to embedding
 the window for real.
 
-Everything is written by `qa.store.write_index` (the writer `qa index build` uses), so each result is
+Everything is written by `qa.index.write_index` (the writer `qa index build` uses), so each result is
 a normal index `qa search` opens. Windows are kept as numpy arrays; chunks, texts and sentence lists
 are views made on demand, so generation holds no million Python objects (the writer itself may).
 
@@ -74,13 +74,13 @@ class Corpus:
 
 
 def load_corpus(source: Path, embedder: Any) -> Corpus:
-    from qa.store import open_index
+    from qa.index import open_index
 
     index = open_index(source)
     try:
         all_docs = index.documents()
         by_doc: dict[str, list[tuple[Chunk, np.ndarray]]] = {}
-        for (chunk, _), vecs in zip(index.all_chunks(), index.all_sentence_vectors()):
+        for (chunk, _), vecs in zip(index.all_chunks(), index.sentence_vectors(range(len(index)))):
             if chunk.kind == "article":
                 by_doc.setdefault(chunk.doc_id, []).append((chunk, np.asarray(vecs)))
         manifest = dict(index.manifest)
@@ -318,7 +318,7 @@ def cmd_check(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_build(args: argparse.Namespace) -> dict[str, Any]:
-    from qa.store import remove_stale_builds, write_index, writer_lock
+    from qa.index import remove_stale_builds, write_index, writer_lock
 
     started = time.perf_counter()
     corpus = load_corpus(args.source, _embedder())
@@ -400,7 +400,7 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
         times.append(time.perf_counter() - t)
         shares.append(spent["rerank"] / times[-1])
     rss, peak = _rss_mib()
-    out = {"chunks": len(pipeline.index), "vector_index": type(pipeline.index.vectors).__name__,
+    out = {"chunks": len(pipeline.index), "vector_index": pipeline.index.dense_kind,
            "questions": len(times), "open_s": round(opened - started, 2), "first_search_s": round(first, 2),
            "rss_before_open_mib": round(before), "rss_after_open_mib": round(after_load),
            "rss_after_load_mib": round(after_first),

@@ -63,6 +63,11 @@ class IndexReader:
     def __len__(self) -> int:
         return len(self.kinds)
 
+    @property
+    def dense_kind(self) -> str:
+        """Which FAISS index holds the vectors ("IndexFlatIP" exact, "IndexHNSWFlat" approximate)."""
+        return self._dense.kind
+
     # --- search --------------------------------------------------------------------------------
 
     def dense_search(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
