@@ -117,7 +117,8 @@ def _known(index: Index) -> dict[str, Vectors]:
 def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], skipped: int) -> dict[str, Any]:
     return {
         "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint,
-                  "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+                  "dim": embedder.dim, "max_tokens": embedder.max_tokens,
+                  "runtime": embedder.runtime, "device": embedder.device},
         "chunking": {"target_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
                      "header": "title · outlet · date · comment by NAME",
                      "sentence_vectors": "mean of each sentence's token vectors (mean-pooling models)"},
@@ -131,7 +132,8 @@ def _open_live(settings: Settings, embedder: Embedder | None) -> Index | None:
     try:
         if embedder is None:
             return open_index(settings.index)
-        return open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
+        return open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
+                          runtime=embedder.runtime)
     except IndexNotFound:
         return None
 
@@ -154,7 +156,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
                 progress: bool = False) -> BuildReport:
     """Index every readable document under `paths` into `settings.index`, replacing what was there."""
     started = time.perf_counter()
-    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         skipped: list[Skipped] = []
@@ -217,7 +219,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     if missing and not prune:
         raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
                           f"add --prune: qa index update {missing[0]} --prune")
-    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         old_docs, old_hashes, known, sources = _read_live(settings, embedder)

@@ -73,13 +73,17 @@ class _Group(click.Group):
 @click.option("--index", type=click.Path(path_type=Path), envvar="QA_INDEX",
               help="Index folder (default: ./index, or $QA_INDEX).")
 @click.option("--model", envvar="QA_MODEL", help="Embedding model: the packaged default, a folder, or a name.")
+@click.option("--embedder", envvar="QA_EMBEDDER", type=click.Choice(["torch", "onnx-int8"]),
+              help="What runs the model: torch (default) or onnx-int8 (the packaged model, int8, on onnxruntime).")
+@click.option("--device", envvar="QA_DEVICE", help="Where the torch embedder runs: cpu (default), cuda, cuda:N.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="TOML settings file (default: ./qa.toml, or $QA_CONFIG).")
 @click.version_option(package_name="archive-qa")
 @click.pass_context
-def cli(ctx: click.Context, index: Path | None, model: str | None, config_file: Path | None) -> None:
+def cli(ctx: click.Context, index: Path | None, model: str | None, embedder: str | None, device: str | None,
+        config_file: Path | None) -> None:
     """Ask a news archive questions and get answers with cited passages."""
-    ctx.obj = {"index": index, "model": model}
+    ctx.obj = {"index": index, "model": model, "embedder": embedder, "device": device}
     if config_file is not None:
         import os
 

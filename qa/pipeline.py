@@ -51,8 +51,9 @@ class Pipeline:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Pipeline:
-        embedder = embedder or load_embedder(settings.model, settings.batch_size)
-        index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
+        embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
+        index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
+                           runtime=embedder.runtime)
         answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
             from qa.llm import LLMAnswerer
@@ -163,7 +164,7 @@ class Pipeline:
                 self._seen = seen
                 return False
             index = open_index(self.settings.index, self.embedder.model_id, self.embedder.dim,
-                               self.embedder.fingerprint)
+                               self.embedder.fingerprint, runtime=self.embedder.runtime)
         except QAError as exc:
             log.warning("Still answering from %s; the new build did not load: %s", self.index.build, exc)
             self._seen = seen

@@ -556,9 +556,31 @@ def _check_rows(con: sqlite3.Connection, n: int) -> None:
             raise ValueError(f"chunks.sqlite: a row of {table} (rowid {row[0]}) holds a value of the wrong type")
 
 
+def built_runtime(model: dict[str, Any]) -> str:
+    """What computed an index's vectors; builds from before the setting existed were torch's."""
+    recorded = model.get("runtime")
+    if isinstance(recorded, str):
+        return recorded
+    return "hash" if str(model.get("id", "")).startswith("hash:") else "torch"
+
+
+def _check_runtime(index_dir: Path, manifest: dict[str, Any], runtime: str, where: Path) -> None:
+    from qa.embed import searchable_with
+
+    built = built_runtime(manifest["model"])
+    if not searchable_with(built, runtime):
+        rebuild = rebuild_command(index_dir, manifest)
+        raise IndexMismatch(
+            f"{index_dir} was built with the {built} embedder (see {where}), "
+            f"but the settings ask for {runtime}, and their vectors are not measured equal on ranking. "
+            f"Use --embedder {built} (QA_EMBEDDER={built}), or rebuild with this one: "
+            f"QA_EMBEDDER={runtime} {rebuild}")
+
+
 def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = None,
-               fingerprint: str | None = None) -> Index:
-    """Load the live build, refusing one that another model, dimension or format made."""
+               fingerprint: str | None = None, runtime: str | None = None) -> Index:
+    """Load the live build, refusing one that another model, dimension, format or (unless measured
+    equal on ranking) another runtime made."""
     import faiss
 
     build, manifest = read_manifest(index_dir)
@@ -576,6 +598,8 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
     if fingerprint and model.get("fingerprint") and model["fingerprint"] != fingerprint:
         raise IndexMismatch(f"{index_dir} was built with other weights of {model['id']!r} (see {where}). "
                             f"{_rebuild_hint(index_dir, manifest)}")
+    if runtime is not None:
+        _check_runtime(index_dir, manifest, runtime, where)
     _check_files(build, manifest, index_dir)
     n = manifest["counts"]["chunks"]
     try:
