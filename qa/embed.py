@@ -371,8 +371,9 @@ def check_device(device: str) -> None:
                           "build of torch on a machine with a GPU.")
     index = int(device.split(":", 1)[1]) if ":" in device else 0
     if index >= torch.cuda.device_count():
-        raise ConfigError(f"Setting device (QA_DEVICE) asks for {device!r}, but torch sees "
-                          f"{torch.cuda.device_count()} CUDA GPU(s); use cuda:0 to cuda:{torch.cuda.device_count() - 1}.")
+        count = torch.cuda.device_count()
+        raise ConfigError(f"Setting device (QA_DEVICE) asks for {device!r}, but torch sees {count} CUDA GPU(s); "
+                          f"use cuda:0 to cuda:{count - 1}.")
 
 
 def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", device: str = "cpu") -> Embedder:

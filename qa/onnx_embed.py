@@ -173,7 +173,10 @@ class OnnxInt8Embedder:
         self._tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
-        self._sep = self._tokenizer.token_to_id("[SEP]")
+        sep = self._tokenizer.token_to_id("[SEP]")
+        if sep is None:
+            raise ConfigError(f"{source / 'tokenizer.json'} has no [SEP] token; it is not the packaged MiniLM's.")
+        self._sep: int = sep
         self._sessions: dict[int, Any] = {}
         self._queries: dict[str, tuple[np.ndarray, np.ndarray, list[Span]]] = {}
 
@@ -280,3 +283,7 @@ class OnnxInt8Embedder:
         if len(pooled) != len(spans):
             return self.embed_documents([text[a:b] for a, b in spans])
         return pooled
+
+
+if __name__ == "__main__":  # `make setup-int8`: export now rather than at first use
+    print(f"int8 model: {ensure_int8_model()}")

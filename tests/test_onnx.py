@@ -30,7 +30,7 @@ def test_embedder_and_device_settings_come_from_the_environment() -> None:
 
 
 @pytest.mark.parametrize(("env", "words"), [
-    ({"QA_EMBEDDER": "tensorrt"}, "embedder (QA_EMBEDDER) names an unknown embedder 'tensorrt'; known: torch, onnx-int8"),
+    ({"QA_EMBEDDER": "tensorrt"}, "(QA_EMBEDDER) names an unknown embedder 'tensorrt'; known: torch, onnx-int8"),
     ({"QA_DEVICE": "gpu"}, "device (QA_DEVICE) must be cpu, cuda or cuda:N, got 'gpu'"),
     ({"QA_DEVICE": "cuda:x"}, "device (QA_DEVICE) must be cpu, cuda or cuda:N"),
 ])
