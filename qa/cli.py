@@ -145,7 +145,7 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...], index_dir: Path |
 @click.pass_context
 def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     """Show what the index holds and how it was built."""
-    from qa.store import read_manifest
+    from qa.store import built_runtime, read_manifest
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -155,7 +155,8 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
     c = manifest["counts"]
     click.echo(f"{build}\n{c['documents']:,} documents, {c['comments']:,} comments, {c['chunks']:,} chunks "
                f"({c['article_chunks']:,} article, {c['comment_chunks']:,} comment)\n"
-               f"model {manifest['model']['id']} ({manifest['model']['dim']}-d), "
+               f"model {manifest['model']['id']} ({manifest['model']['dim']}-d, "
+               f"{built_runtime(manifest['model'])} on {manifest['model'].get('device', 'cpu')}), "
                f"built {manifest['created_at']} by archive-qa {manifest['package_version']}")
 
 

@@ -95,7 +95,7 @@ def test_index_of_another_runtime_is_refused_with_the_rebuild(hash_settings) -> 
     assert "built with the onnx-int8 embedder" in message and "ask for torch" in message
     assert "--embedder onnx-int8" in message and "QA_EMBEDDER=torch qa" in message and "index build" in message
     open_index(hash_settings.index, runtime="onnx-int8").close()
-    open_index(hash_settings.index).close()  # no runtime asked: `qa index info` and the like
+    open_index(hash_settings.index).close()  # no runtime asked: `qa index stats` and the like
 
 
 def test_older_manifests_count_as_torch_builds() -> None:
@@ -228,3 +228,13 @@ def test_cuda_vectors_match_cpu(minilm) -> None:  # type: ignore[no-untyped-def]
         assert np.allclose(x, y, atol=1e-4)
     assert np.allclose(minilm.embed_query("Who ordered Boxer vehicles?"),
                        gpu.embed_query("Who ordered Boxer vehicles?"), atol=1e-4)
+
+
+def test_index_stats_names_the_runtime(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    build_index([SAMPLE], hash_settings, embedder=_Int8LikeHash("onnx-int8"))  # type: ignore[arg-type]
+    done = CliRunner().invoke(cli, ["index", "stats", "--index", str(hash_settings.index)])
+    assert done.exit_code == 0 and "onnx-int8 on cpu" in done.output
