@@ -14,7 +14,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
 QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
 
-.PHONY: setup run index eval test test-fast test-llm test-ray test-readme lint bench-multihop chromium clean-index
+.PHONY: setup setup-int8 run index eval test test-fast test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
 # One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
@@ -33,6 +33,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	@echo "set-up done. To run qa and python eval/... yourself: source $(VENV)/bin/activate"
 
 setup: $(VENV)/.installed
+
+## Export the packaged model to int8 ONNX now (else the first use of --embedder onnx-int8 does, ~40 s)
+setup-int8: setup
+	$(BIN)/python -m qa.onnx_embed
 
 ## Serve the chat page on http://$(HOST):$(PORT). With ARCHIVE, the index is (re)built or updated to hold
 ## it; without, ./index is served as it is, and the bundled sample is indexed when there is none.

@@ -126,7 +126,8 @@ def _known(index: IndexReader) -> dict[str, Vectors]:
 def _manifest(embedder: Embedder, settings: Settings, sources: Sequence[str], skipped: int) -> dict[str, Any]:
     return {
         "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint,
-                  "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+                  "dim": embedder.dim, "max_tokens": embedder.max_tokens,
+                  "runtime": embedder.runtime, "device": embedder.device},
         "chunking": {"target_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
                      "header": "title · outlet · date · comment by NAME",
                      "sentence_vectors": "mean of each sentence's token vectors (mean-pooling models)"},
@@ -140,7 +141,8 @@ def _open_live(settings: Settings, embedder: Embedder | None) -> IndexReader | N
     try:
         if embedder is None:
             return open_index(settings.index)
-        return open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint)
+        return open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
+                          runtime=embedder.runtime)
     except IndexNotFound:
         return None
 
@@ -164,7 +166,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     """Index every readable document under `paths` into `settings.index`, replacing what was there.
     `checkpoint` is called at each stage of the write (see `write_index`)."""
     started = time.perf_counter()
-    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         skipped: list[Skipped] = []
@@ -228,7 +230,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     if missing and not prune:
         raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
                           f"add --prune: qa index update {missing[0]} --prune")
-    embedder = embedder or load_embedder(settings.model, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         old_docs, old_hashes, known, sources = _read_live(settings, embedder)

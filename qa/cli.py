@@ -74,13 +74,17 @@ class _Group(click.Group):
 @click.option("--index", type=click.Path(path_type=Path), envvar="QA_INDEX",
               help="Index folder (default: ./index, or $QA_INDEX).")
 @click.option("--model", envvar="QA_MODEL", help="Embedding model: the packaged default, a folder, or a name.")
+@click.option("--embedder", envvar="QA_EMBEDDER", type=click.Choice(["torch", "onnx-int8"]),
+              help="What runs the model: torch (default) or onnx-int8 (the packaged model, int8, on onnxruntime).")
+@click.option("--device", envvar="QA_DEVICE", help="Where the torch embedder runs: cpu (default), cuda, cuda:N.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="TOML settings file (default: ./qa.toml, or $QA_CONFIG).")
 @click.version_option(package_name="archive-qa")
 @click.pass_context
-def cli(ctx: click.Context, index: Path | None, model: str | None, config_file: Path | None) -> None:
+def cli(ctx: click.Context, index: Path | None, model: str | None, embedder: str | None, device: str | None,
+        config_file: Path | None) -> None:
     """Ask a news archive questions and get answers with cited passages."""
-    ctx.obj = {"index": index, "model": model}
+    ctx.obj = {"index": index, "model": model, "embedder": embedder, "device": device}
     ctx.meta["qa.config_file"] = config_file  # shared with every subcommand's context
 
 
@@ -151,6 +155,7 @@ def index_remove(ctx: click.Context, doc_ids: tuple[str, ...], index_dir: Path |
 def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
     """Show what the index holds and how it was built."""
     from qa.index import read_manifest
+    from qa.index.folder import built_runtime
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -160,7 +165,8 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
     c = manifest["counts"]
     click.echo(f"{build}\n{c['documents']:,} documents, {c['comments']:,} comments, {c['chunks']:,} chunks "
                f"({c['article_chunks']:,} article, {c['comment_chunks']:,} comment)\n"
-               f"model {manifest['model']['id']} ({manifest['model']['dim']}-d), "
+               f"model {manifest['model']['id']} ({manifest['model']['dim']}-d, "
+               f"{built_runtime(manifest['model'])} on {manifest['model'].get('device', 'cpu')}), "
                f"built {manifest['created_at']} by archive-qa {manifest['package_version']}")
 
 

@@ -19,6 +19,7 @@ class Rebuild:
     sources: tuple[str, ...] = ()
     model: str | None = None
     lead: str = "Rebuild it"
+    env: tuple[str, ...] = ()  # settings the command needs set before it ("QA_EMBEDDER=onnx-int8")
 
 
 def rebuild_command(repair: Rebuild) -> str:
@@ -27,7 +28,7 @@ def rebuild_command(repair: Rebuild) -> str:
     packaged = repair.model is None or repair.model.endswith(PACKAGED_MODEL_SUFFIX)
     words = ["qa", *([] if packaged else ["--model", str(repair.model)]), "index", "build",
              *(repair.sources or ["PATH..."]), "--index", str(repair.index_dir)]
-    return " ".join(w if w == "PATH..." else shlex.quote(w) for w in words)
+    return " ".join([*repair.env, *(w if w == "PATH..." else shlex.quote(w) for w in words)])
 
 
 def build_first(index_dir: Path) -> Rebuild:

@@ -17,6 +17,7 @@ from qa.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 FUSIONS = ("rrf", "weighted")
+RUNTIMES = ("torch", "onnx-int8")  # the `embedder` setting: what runs the embedding model
 ENV_PREFIX = "QA_"
 API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
 
@@ -25,6 +26,8 @@ API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
 class Settings:
     index: Path = Path("index")
     model: str = PACKAGED_MODEL  # the packaged MiniLM, or any sentence-transformers name/path
+    embedder: str = "torch"  # what runs the model: torch, or onnx-int8 (the packaged MiniLM on onnxruntime)
+    device: str = "cpu"  # where the torch embedder runs: cpu, cuda or cuda:N
     batch_size: int = 32
     chunk_tokens: int = 200  # target passage size in the embedding model's word pieces
     overlap_tokens: int = 30  # carried over from the previous chunk, in whole sentences
@@ -44,6 +47,11 @@ class Settings:
     concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
+        if self.embedder not in RUNTIMES:
+            raise ConfigError(f"Setting {_label('embedder')} names an unknown embedder {self.embedder!r}; "
+                              f"known: {', '.join(RUNTIMES)}.")
+        if not re.fullmatch(r"cpu|cuda(:\d{1,2})?", self.device):
+            raise ConfigError(f"Setting {_label('device')} must be cpu, cuda or cuda:N, got {self.device!r}.")
         if self.fusion not in FUSIONS:
             raise ConfigError(f"Setting {_label('fusion')} names an unknown fusion {self.fusion!r}; "
                               f"known: {', '.join(FUSIONS)}.")

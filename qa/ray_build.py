@@ -192,6 +192,7 @@ class RayEmbedder:
         self.fingerprint = self.local.fingerprint
         self.dim = self.local.dim
         self.max_tokens = self.local.max_tokens
+        self.runtime, self.device = self.local.runtime, self.local.device  # what the actors run, as the manifest says
         self.used_actors = 0  # the pool size of the last run
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

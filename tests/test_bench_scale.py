@@ -83,8 +83,8 @@ def test_copies_past_the_distinct_windows_get_new_ids(bench, corpus) -> None:  #
 
 def test_written_index_opens_and_searches(bench, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from qa.config import load_settings
-    from qa.pipeline import Pipeline
     from qa.index import write_index, writer_lock
+    from qa.pipeline import Pipeline
 
     p = bench.plan(corpus, 80, [1, 2, 3])
     docs = bench.documents(corpus, p)

@@ -113,10 +113,6 @@ class DenseIndex:
     def __init__(self, index: Any) -> None:
         self._index = index
 
-    @property
-    def kind(self) -> str:
-        return type(self._index).__name__
-
     @classmethod
     def build(cls, vectors: np.ndarray) -> DenseIndex:
         import faiss

@@ -20,12 +20,14 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qa import __version__
 from qa.commands import Rebuild, build_first
+from qa.embed import searchable_with
 from qa.errors import (
     DiskError,
     IndexCorrupt,
@@ -306,6 +308,28 @@ def check_model(build: Path, manifest: dict[str, Any], model_id: str | None, dim
     if fingerprint and model.get("fingerprint") and model["fingerprint"] != fingerprint:
         raise IndexMismatch(f"{index_dir} was built with other weights of {model['id']!r} (see {where}).",
                             repair_of(index_dir, manifest))
+
+
+def built_runtime(model: dict[str, Any]) -> str:
+    """What computed an index's vectors; builds from before the setting existed were torch's."""
+    recorded = model.get("runtime")
+    if isinstance(recorded, str):
+        return recorded
+    return "hash" if str(model.get("id", "")).startswith("hash:") else "torch"
+
+
+def check_runtime(build: Path, manifest: dict[str, Any], runtime: str) -> None:
+    """Refuse a build whose vectors another embedding runtime computed, unless the two are measured
+    equal on ranking (`qa.embed.searchable_with`)."""
+    built = built_runtime(manifest["model"])
+    if not searchable_with(built, runtime):
+        index_dir = build.parent
+        repair = repair_of(index_dir, manifest, lead="Or rebuild it with this one")
+        raise IndexMismatch(
+            f"{index_dir} was built with the {built} embedder (see {build / 'manifest.json'}), but the settings "
+            f"ask for {runtime}, and their vectors are not measured equal on ranking. "
+            f"Use --embedder {built} (QA_EMBEDDER={built}).",
+            replace(repair, env=(f"QA_EMBEDDER={runtime}",)))
 
 
 def verify_live(index_dir: Path) -> tuple[Path, int, int]:

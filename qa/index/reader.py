@@ -19,7 +19,7 @@ import numpy as np
 from qa.dates import ordinal
 from qa.errors import IndexCorrupt
 from qa.index.files import CHUNK_COLS, DenseIndex, SentenceVectors, check_rows, read_lexical
-from qa.index.folder import check_files, check_model, read_manifest, repair_of
+from qa.index.folder import check_files, check_model, check_runtime, read_manifest, repair_of
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
@@ -189,14 +189,17 @@ class IndexReader:
 
 
 def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = None,
-               fingerprint: str | None = None, verify: Verify = "now") -> IndexReader:
-    """Load the live build, refusing one that another model, dimension or format made.
+               fingerprint: str | None = None, verify: Verify = "now", runtime: str | None = None) -> IndexReader:
+    """Load the live build, refusing one that another model, dimension or format made (or, unless
+    measured equal on ranking, another embedding runtime).
 
     The manifest and every file's size are checked before a file is read. `verify` "now" also
     hashes every file first; "background" hashes them in a thread while the caller goes on
     (`IndexReader.check` raises what it found)."""
     build, manifest = read_manifest(index_dir)
     check_model(build, manifest, model_id, dim, fingerprint)
+    if runtime is not None:
+        check_runtime(build, manifest, runtime)
     check_files(build, manifest, hashes=verify == "now")
     try:
         return _load(build, manifest, verify)

