@@ -27,7 +27,7 @@ import numpy as np
 from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
-from qa.lexical import analyze
+from qa.text import analyze
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES, HIDDEN, STEPS, WEIGHTS_FILE, fit
 from qa.retrieve import cap_per_document

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import split_sentences
+from qa.text import split_sentences
 from qa.dates import ordinal
 from qa.embed import Span
-from qa.lexical import BM25Index, analyze
+from qa.lexical import BM25Index
+from qa.text import analyze
 from qa.types import Chunk
 
 FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "sentence", "phrase", "lead", "title",

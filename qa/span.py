@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.intent import read_intent
-from qa.lexical import analyze, fold
+from qa.text import analyze, fold
 from qa.picker import Candidate
 from qa.types import Hit
 

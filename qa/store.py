@@ -44,13 +44,14 @@ from qa.errors import (
     describe_os_error,
     os_advice,
 )
+from qa.lexical import FILES as LEXICAL_FILES
 from qa.lexical import BM25Index
 from qa.types import KINDS, Chunk, Comment, Document
 
 FORMAT = "archive-qa-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: lexical index as a bm25s folder
 HNSW_ABOVE = 200_000  # chunks; below this an exact flat index is fast enough
-FILES = ("chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz")
+FILES = ("chunks.sqlite", "vectors.faiss", *LEXICAL_FILES, "sentences.npz")
 COUNTS = ("documents", "comments", "chunks", "article_chunks", "comment_chunks")
 
 SCHEMA = """
@@ -240,7 +241,7 @@ def _write_build(index_dir: Path, tmp: Path, final: Path, documents: Sequence[Do
     stop_point("writing")
     vindex = _vector_index(vectors)
     faiss.write_index(vindex, str(tmp / "vectors.faiss"))
-    BM25Index.build(c.indexed_text for c in chunks).save(tmp / "lexical.npz")
+    BM25Index.build(c.indexed_text for c in chunks).save(tmp / "lexical")
     packed = SentenceVectors.pack(sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
     packed.save(tmp / "sentences.npz")
     n_comment_chunks = sum(c.kind == "comment" for c in chunks)
@@ -263,6 +264,7 @@ def _write_build(index_dir: Path, tmp: Path, final: Path, documents: Sequence[Do
     for name in (*FILES, "manifest.json"):
         with open(tmp / name, "rb") as f:
             os.fsync(f.fileno())
+    _fsync_dir(tmp / "lexical")
     _fsync_dir(tmp)
     stop_point("written")
     os.rename(tmp, final)
@@ -580,7 +582,7 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
     n = manifest["counts"]["chunks"]
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
-        lexical = BM25Index.load(build / "lexical.npz")
+        lexical = BM25Index.load(build / "lexical")
         sentences = SentenceVectors.load(build / "sentences.npz", n, model["dim"])
         con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         _check_rows(con, n)

@@ -13,6 +13,7 @@ from qa.build import build_index
 from qa.config import Settings
 from qa.embed import HashEmbedder
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.lexical import FILES as LEXICAL_FILES
 from qa.store import SentenceVectors, live_build, open_index, read_manifest
 from tests.conftest import SAMPLE
 
@@ -22,7 +23,8 @@ def test_round_trip(sample_index: Settings) -> None:
     index = open_index(sample_index.index, "hash:256", 256)
     assert len(index) == manifest["counts"]["chunks"] > 12
     assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
-    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npz"}
+    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "sentences.npz", *LEXICAL_FILES}
+    assert all((build / name).is_file() for name in manifest["files"])
     stored = {c.chunk_id: c for c, _ in index.all_chunks()}
     rows = [0, len(index) - 1]
     for chunk in index.chunks(rows):
