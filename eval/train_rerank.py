@@ -27,10 +27,10 @@ import numpy as np
 from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
-from qa.text import analyze
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES, HIDDEN, STEPS, WEIGHTS_FILE, fit
 from qa.retrieve import cap_per_document
+from qa.text import analyze
 
 
 def harvest(pipeline: Pipeline, questions: list) -> list[dict]:

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.text import split_sentences
 from qa.dates import ordinal
 from qa.embed import Span
 from qa.lexical import BM25Index
-from qa.text import analyze
+from qa.text import analyze, split_sentences
 from qa.types import Chunk
 
 FEATURES = ("fused", "lexical", "dense", "sub", "source", "date", "doc", "sentence", "phrase", "lead", "title",

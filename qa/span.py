@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.intent import read_intent
-from qa.text import analyze, fold
 from qa.picker import Candidate
+from qa.text import analyze, fold
 from qa.types import Hit
 
 SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",

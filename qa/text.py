@@ -98,25 +98,52 @@ _AFTER_TIME = frozenset(
     "august september october november december jan feb mar apr jun jul aug sep sept oct nov dec "
     "et est edt ct cst cdt mt mst mdt pt pst pdt gmt utc bst cet cest local".split()
 )
+_LAST_WORD = re.compile(r"(\S+)\.$")
 _INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")  # "a.j" of "A.J. Hinch", "u.s" of "U.S."
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s)|\n")
-_QUOTED = re.compile(r"“[^“”\n]{1,600}”|\"[^\"\n]{1,600}\"")  # longer, or unclosed: not taken as a quotation
+# A quotation mark opens after a space or bracket and before a word; it closes after a word and before a
+# space or punctuation. Straight and curly marks are read alike (articles mix them).
+_QUOTE_MARK = re.compile(r"[\"“”]")
+_OPENS_AFTER = frozenset(" \t\n\r([—–-")  # a mark opens after these (or at the start) ...
+_CLOSES_BEFORE = frozenset(" \t\n\r.,;:!?)]—–-")  # ... and closes before these (or at the end)
+MAX_QUOTATION = 600  # characters; a longer "quotation", or one a line break cuts, is a stray mark
+_TIME_ENDS = tuple(f"{d}{t}" for t in ("a.m", "p.m") for d in "0123456789")
 
 
 def _continues(text: str, start: int, stop: int, end: int) -> bool:
     """True when the full stop ending `text[start:stop]` is not a sentence end (an abbreviation,
     initials, a time, a numbered reference, or a lower-case word next)."""
-    word = re.search(r"(\S+)\.$", text[start:stop])
+    word = _LAST_WORD.search(text, max(start, stop - 48), stop)
     token = word.group(1).lower().lstrip("(\"“‘'") if word else ""
     following = text[end:end + 16].lstrip()
     if following[:1].islower():
         return True
-    if token in _TIMES or token.endswith(tuple(f"{d}{t}" for t in _TIMES for d in "0123456789")):
+    if token in _TIMES or token.endswith(_TIME_ENDS):
         nxt = re.match(r"\w+", following)
         return nxt is not None and nxt.group().lower() in _AFTER_TIME
     if token in _NUMBERED:
         return following[:1].isdigit()
     return token in ABBREVIATIONS or len(token) == 1 or _INITIALS.fullmatch(token) is not None
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """Spans of the quotations in a text, each from its opening mark to past its closing one:
+    `quotations('He said, "Go. Now." Then')` -> `[(9, 19)]`. A mark that opens nothing it closes
+    within `MAX_QUOTATION` characters on the same line is ignored."""
+    found: list[tuple[int, int]] = []
+    opened: int | None = None
+    for m in _QUOTE_MARK.finditer(text):
+        i, mark = m.start(), m.group()
+        before, after = text[i - 1:i], text[i + 1:i + 2]
+        if mark != "”" and (not before or before in _OPENS_AFTER) and after and not after.isspace() \
+                and after not in "\"“”":
+            opened = i
+        elif mark != "“" and opened is not None and before and not before.isspace() and (
+                not after or after in _CLOSES_BEFORE):
+            if i + 1 - opened <= MAX_QUOTATION and "\n" not in text[opened:i]:
+                found.append((opened, i + 1))
+            opened = None
+    return found
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -125,7 +152,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
     `split_sentences("Hi there. Gen. Smith came.\\nOk")` -> `[(0, 9), (10, 26), (27, 29)]`
     """
-    quotes = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    quotes = quotations(text)
     starts = [s for s, _ in quotes]
     spans, start = [], 0
     for m in _BOUNDARY.finditer(text):

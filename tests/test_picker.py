@@ -9,8 +9,8 @@ import pytest
 from qa.answer import ExtractiveAnswerer
 from qa.embed import HashEmbedder
 from qa.picker import QUESTION_FEATURES, SENTENCE_FEATURES, AnswerModel, default_model, focus_terms, idf_share
-from qa.text import stem
 from qa.span import SPAN_FEATURES, asks_name, name_phrases
+from qa.text import stem
 from tests.conftest import make_hit
 
 

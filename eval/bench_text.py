@@ -1,0 +1,119 @@
+"""Side by side with an earlier revision of the code: the sentence splitter and the lexical index.
+
+    python eval/bench_text.py splitter ../shared/bench/multihop/corpus.json [--baseline-rev main] [--examples 8]
+    python eval/bench_text.py lexical INDEX_DIR [--questions eval/runs/multihop_dev.jsonl] [--baseline-rev main]
+
+`splitter` splits every article body of a corpus JSON with `qa.text.split_sentences` and with the
+`split_sentences` of `qa/chunk.py` at the baseline revision, and prints sentences/s for each, how
+many articles and sentence boundaries differ, and a few differing splits. `lexical` builds BM25 over
+the chunks stored in an index folder (header and text, as the index build does) with this
+revision's `BM25Index` and the baseline's, and prints the build time of each and the per-query
+search time (median and mean over the questions, each query scored once, its top 10 taken).
+The baseline's modules are read with `git show REV:PATH`; nothing of it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from qa.eval.questions import load_questions
+from qa.lexical import BM25Index
+from qa.text import split_sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def baseline_module(rev: str, path: str, name: str) -> ModuleType:
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], check=True,
+                            capture_output=True, text=True).stdout
+    module = ModuleType(name)
+    module.__file__ = f"{rev}:{path}"
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def bench_splitter(corpus: Path, rev: str, examples: int) -> None:
+    bodies = [d["body"] for d in json.loads(corpus.read_text(encoding="utf-8")) if d.get("body")]
+    old_split = baseline_module(rev, "qa/chunk.py", "baseline_chunk").split_sentences
+    old, t_old = _timed(lambda: [old_split(b) for b in bodies])
+    new, t_new = _timed(lambda: [split_sentences(b) for b in bodies])
+    n_old, n_new = sum(map(len, old)), sum(map(len, new))
+    ends_old = [{e for _, e in spans} for spans in old]
+    ends_new = [{e for _, e in spans} for spans in new]
+    dropped = sum(len(a - b) for a, b in zip(ends_old, ends_new))
+    added = sum(len(b - a) for a, b in zip(ends_old, ends_new))
+    differing = sum(a != b for a, b in zip(ends_old, ends_new))
+    print(f"articles {len(bodies)}, characters {sum(map(len, bodies))}")
+    print(f"baseline ({rev}): {n_old} sentences, {n_old / t_old:,.0f} sentences/s ({t_old:.2f} s)")
+    print(f"qa.text:          {n_new} sentences, {n_new / t_new:,.0f} sentences/s ({t_new:.2f} s)")
+    print(f"articles split differently: {differing}; boundaries only in the baseline: {dropped}; "
+          f"only in qa.text: {added}")
+    shown = 0
+    for body, a, b in zip(bodies, ends_old, ends_new):
+        for end in sorted(a - b):
+            if shown >= examples:
+                return
+            print(f"  joined now: …{body[max(0, end - 60):end]!r} | {body[end:end + 40]!r}…")
+            shown += 1
+        for end in sorted(b - a)[:1]:
+            if shown >= examples:
+                return
+            print(f"  split now:  …{body[max(0, end - 60):end]!r} | {body[end:end + 40]!r}…")
+            shown += 1
+
+
+def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
+    build = index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True)
+    texts = [f"{h}\n{t}" for h, t in con.execute("SELECT header, text FROM chunks ORDER BY row")]
+    queries = list(dict.fromkeys(q.question for q in load_questions(questions)))
+    old_cls = baseline_module(rev, "qa/lexical.py", "baseline_lexical").BM25Index
+    print(f"chunks {len(texts)}, queries {len(queries)}")
+    for name, cls in ((f"baseline ({rev})", old_cls), ("bm25s", BM25Index)):
+        index, t_build = _timed(lambda: cls.build(texts))
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q, 10)
+            times.append(time.perf_counter() - t0)
+        print(f"{name:16s} build {t_build:6.2f} s   search p50 {1000 * statistics.median(times):6.2f} ms   "
+              f"mean {1000 * statistics.mean(times):6.2f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("splitter")
+    s.add_argument("corpus", type=Path)
+    s.add_argument("--baseline-rev", default="main")
+    s.add_argument("--examples", type=int, default=8)
+    lx = sub.add_parser("lexical")
+    lx.add_argument("index", type=Path)
+    lx.add_argument("--questions", type=Path, default=ROOT / "eval" / "runs" / "multihop_dev.jsonl")
+    lx.add_argument("--baseline-rev", default="main")
+    args = ap.parse_args()
+    if args.what == "splitter":
+        bench_splitter(args.corpus, args.baseline_rev, args.examples)
+    else:
+        bench_lexical(args.index, args.questions, args.baseline_rev)
+
+
+if __name__ == "__main__":
+    main()
