@@ -64,9 +64,10 @@ class BM25Index:
                  aliases: dict[str, list[str]] | None = None) -> None:
         self.model = model
         self.vocab: dict[str, int] = model.vocab_dict
-        self.indptr: np.ndarray = model.scores["indptr"]
-        self.rows: np.ndarray = model.scores["indices"]
-        self.weights: np.ndarray = model.scores["data"]
+        # plain views: over a memory-mapped file they still page in on demand, without np.memmap's per-slice cost
+        self.indptr: np.ndarray = np.asarray(model.scores["indptr"])
+        self.rows: np.ndarray = np.asarray(model.scores["indices"])
+        self.weights: np.ndarray = np.asarray(model.scores["data"])
         self.n_docs = int(model.scores["num_docs"])
         self.surface = surface  # each term's most common folded spelling: "waleed" for the stem "wale"
         self.proper = proper

@@ -50,7 +50,11 @@ _STEMMER = Stemmer.Stemmer("english")
 def fold(text: str) -> str:
     """`'Al-Walíd’s'` -> `'al-walid's'`: compatibility-normalised, accents dropped, lower case."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().replace("’", "'")
+    if not decomposed.isascii():  # drop the combining marks: each distinct character looked up once
+        marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+        if marks:
+            decomposed = decomposed.translate(marks)
+    return decomposed.lower().replace("’", "'")
 
 
 def words(text: str) -> list[str]:

@@ -68,7 +68,8 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert sorted(f"lexical/{p.name}" for p in (tmp_path / "lexical").iterdir()) == sorted(FILES)
     loaded = BM25Index.load(tmp_path / "lexical")
     assert loaded.aliases == index.aliases and loaded.vocab == index.vocab
-    assert isinstance(loaded.weights, np.memmap)  # arrays are read from the file on demand
+    assert isinstance(loaded.model.scores["data"], np.memmap)  # arrays are read from the file on demand
+    assert not loaded.weights.flags.writeable and loaded.weights.base is loaded.model.scores["data"]
     for query in ("Al Walid crossing", "What did Daesh take?", "Al Waleyd"):
         assert np.allclose(loaded.scores(query), index.scores(query))
         assert loaded.query_terms(query) == index.query_terms(query)
