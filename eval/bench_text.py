@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from qa.eval.metrics import evidence_ranks, hit_at, recall_at, reciprocal_rank
 from qa.eval.questions import load_questions
 from qa.lexical import BM25Index
 from qa.text import split_sentences
@@ -88,13 +89,33 @@ def bench_splitter(corpus: Path, rev: str, examples: int) -> None:
             shown += 1
 
 
+def _lexical_quality(index: Any, questions: list[Any], chunk_texts: list[str], k: int = 10) -> str:
+    """Lexical search alone over the questions with evidence: Hits@k, MRR@k and evidence Recall@k
+    (the fact rule of `qa eval`: a quote found verbatim in a passage), no per-document cap."""
+    hits, rr, recall = [], [], []
+    for q in questions:
+        if not q.evidence:
+            continue
+        rows = index.search(q.question, k)[0]
+        ranks = evidence_ranks([e.quote for e in q.evidence], [chunk_texts[r] for r in rows])
+        hits.append(hit_at(ranks, k))
+        rr.append(reciprocal_rank(ranks, k))
+        recall.append(recall_at(ranks, k) or 0.0)
+    n = len(hits) or 1
+    return (f"lexical only (n={len(hits)}): Hits@{k} {sum(hits) / n:.3f}  MRR@{k} {sum(rr) / n:.3f}  "
+            f"Recall@{k} {sum(recall) / n:.3f}")
+
+
 def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
     build = index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True)
     texts = [f"{h}\n{t}" for h, t in con.execute("SELECT header, text FROM chunks ORDER BY row")]
-    queries = list(dict.fromkeys(q.question for q in load_questions(questions)))
+    asked = load_questions(questions)
+    queries = list(dict.fromkeys(q.question for q in asked))
+    chunk_texts = [t for (t,) in con.execute("SELECT text FROM chunks ORDER BY row")]
     old_cls = baseline_module(rev, "qa/lexical.py", "baseline_lexical").BM25Index
-    print(f"chunks {len(texts)}, queries {len(queries)}; two passes, the order swapped in the second")
+    print(f"chunks {len(texts)}, queries {len(queries)}; two passes, the order swapped in the second "
+          "(search timed without the quality check)")
     built = {}
     pair = [(f"baseline ({rev})", old_cls), ("bm25s", BM25Index)]
     for order in (pair, pair[::-1]):
@@ -108,7 +129,8 @@ def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
                 index.search(q, 10)
                 times.append(time.process_time() - t0)
             print(f"{name:16s} build {wall:6.2f} s wall, {cpu:6.2f} s CPU   search CPU p50 "
-                  f"{1000 * statistics.median(times):6.3f} ms   mean {1000 * statistics.mean(times):6.3f} ms")
+                  f"{1000 * statistics.median(times):6.3f} ms   mean {1000 * statistics.mean(times):6.3f} ms   "
+                  f"{_lexical_quality(index, asked, chunk_texts)}")
     if len(built) == 2:
         with tempfile.TemporaryDirectory() as tmp:
             built["bm25s"].save(Path(tmp) / "lexical")
