@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from train_rerank import harvest, held_out_scores  # eval/ is on the path when run as a script
 
-from qa.chunk import split_sentences
 from qa.config import load_settings
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES
 from qa.retrieve import cap_per_document
+from qa.text import split_sentences
 
 NAMES = list(FEATURES)  # the columns of each harvested `x`
 

@@ -28,10 +28,10 @@ from rerank_fit import HIDDEN, STEPS, fit  # eval/ is on the path when run as a 
 from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
-from qa.lexical import analyze
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES, WEIGHTS_FILE, feature_matrix
 from qa.retrieve import cap_per_document
+from qa.text import analyze
 
 NAMES = list(FEATURES)  # the columns of each harvested `x`: every registered feature
 

@@ -12,11 +12,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from qa.lexical import fold
+from qa.text import NAME_LINKS, NAME_PARTICLES, fold
 
-_CONNECTORS = {"of", "and", "the", "in", "for", "al", "el", "de", "du", "la", "on", "&"}
+_CONNECTORS = NAME_LINKS | NAME_PARTICLES  # skipped when spelling out initials
 _CAP = r"[A-Z][\w'’\-]*"
-_PHRASE = rf"{_CAP}(?:\s+(?:(?:of|and|the|in|for|al|el|de|on|&)\s+)*{_CAP}){{1,8}}"
+_JOINER = "|".join(re.escape(w) for w in sorted(_CONNECTORS))
+_PHRASE = rf"{_CAP}(?:\s+(?:(?:{_JOINER})\s+)*{_CAP}){{1,8}}"
 _DEFINITION = re.compile(rf"({_PHRASE})\s+\(([A-Z][A-Z0-9]{{1,6}}s?)\)")
 _GLOSS = re.compile(
     rf"\b({_CAP}(?:\s+{_CAP})?)\s+\((?:an?\s+)?(?:[A-Z]\w+\s+)?(?:acronym|abbreviation|short)\s+(?:for|of)\s+"

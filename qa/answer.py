@@ -13,13 +13,12 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.chunk import split_sentences
 from qa.dates import format_date, ordinal
 from qa.embed import Embedder
 from qa.intent import Intent, read_intent
-from qa.lexical import analyze, fold
 from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
 from qa.span import asks_name, full_name, span_candidates
+from qa.text import analyze, fold, split_sentences
 from qa.types import Answer, Citation, Hit
 from qa.verify import Ask, holds, read_ask
 

@@ -12,46 +12,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.text import split_sentences
 from qa.types import Chunk, Document, Kind
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 MAX_HEADER_TOKENS = 64
-
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof gen lt col maj capt sgt adm cmdr gov sen rep pres st jr sr inc ltd co corp "
-    "vs etc al jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e approx est".split()
-)
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s)|\n")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans, whitespace trimmed. Line breaks end sentences; "Nov. 25" and "U.S." do not.
-
-    `split_sentences("Hi there. Gen. Smith came.\\nOk")` -> `[(0, 9), (10, 26), (27, 29)]`
-    """
-    spans, start = [], 0
-    for m in _BOUNDARY.finditer(text):
-        end = m.end()
-        if m.group() != "\n" and m.group()[0] == ".":
-            word = re.search(r"(\S+)\.$", text[start:m.start() + 1])
-            token = word.group(1).lower().lstrip("(\"“‘'") if word else ""
-            following = text[end:end + 3].lstrip()
-            numbered = token in ("no", "nos", "vol", "pp") and following[:1].isdigit()
-            if token in _ABBREVIATIONS or len(token) == 1 or numbered or following[:1].islower():
-                continue
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
-    trimmed = []
-    for s, e in spans:
-        piece = text[s:e]
-        s2 = s + len(piece) - len(piece.lstrip())
-        e2 = e - (len(piece) - len(piece.rstrip()))
-        if e2 > s2:
-            trimmed.append((s2, e2))
-    return trimmed
-
 
 @dataclass(frozen=True)
 class _Unit:

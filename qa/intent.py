@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from qa.dates import MONTH_PATTERN
-from qa.lexical import analyze
+from qa.text import analyze
 
 _AUTHOR = re.compile(
     r"\b(who (wrote|authored|penned|reported)|author of|written by|whose (article|report|piece))\b", re.I

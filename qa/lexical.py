@@ -1,7 +1,9 @@
-"""BM25 over chunk texts, as term-major postings in plain numpy arrays (saved as one .npz).
+"""Lexical search: BM25 from `bm25s` over the shared analysis of `qa.text`, plus the project's
+query expansion (other spellings of a name, aliases the archive defines) as weights over its arrays.
 
-Text is folded (NFKD, accents dropped, lower case) and split into words; stop words are dropped
-and a light suffix strip makes "crossings"/"crossing" one term.
+The index is a folder: bm25s's score matrix (term-major CSC arrays, memory-mapped on load), its
+vocabulary and parameters, and this module's own `terms.json` (each term's common spelling and
+the alias table) and `proper.npy` (how often each term is written capitalised).
 """
 
 from __future__ import annotations
@@ -9,58 +11,28 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from qa.aliases import build_aliases, expand
 from qa.cache import Recent
+from qa.text import STOPWORDS, analyze, fold, skeleton, stem, words
 
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves s t said says""".split()
-)
+if TYPE_CHECKING:
+    import bm25s
+
 _WORD = re.compile(r"\w+")
+K1, B = 1.2, 0.75  # Okapi BM25's usual values, as the hand-written index used before
 PROPER_SHARE = 0.6  # a term written capitalised at least this often is taken for a name
 VARIANT_WEIGHT = 0.7  # a name's other spellings count this much when the asked one exists too
 ALIAS_WEIGHT = 0.5  # aliases ("Daesh" for "Islamic State") count this much
-
-
-def _json_bytes(value: object) -> np.ndarray:
-    return np.frombuffer(json.dumps(value).encode("utf-8"), dtype=np.uint8)
-
-
-def skeleton(term: str) -> str:
-    """First letter, then consonants without repeats: `waleed` and `walid` -> `wld`."""
-    rest = re.sub(r"[aeiouy]", "", term[1:])
-    return term[0] + re.sub(r"(.)\1+", r"\1", rest)
-
-
-def fold(text: str) -> str:
-    """`'Al-Walíd’s'` -> `'al-walid's'`: compatibility-normalised, accents dropped, lower case."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().replace("’", "'")
-
-
-def stem(word: str) -> str:
-    """A light English suffix strip: `crossings`→`crossing`, `forces`→`forc`, `police`→`polic`."""
-    for suffix, keep in (("ies", "y"), ("es", ""), ("s", ""), ("e", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
-
-
-def analyze(text: str) -> list[str]:
-    """Terms of a text: `analyze('The crossings of Al Waleed')` -> `['crossing', 'al', 'waleed']`."""
-    return [stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+_BM25S_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
+                "params.index.json")
+FILES = tuple(f"lexical/{name}" for name in (*_BM25S_FILES, "terms.json", "proper.npy"))  # under a build folder
 
 
 def bm25_idf(n_docs: int, df: int) -> float:
@@ -73,79 +45,95 @@ class LexicalIndex(Protocol):
     def save(self, path: Path) -> None: ...
 
 
-class BM25Index:
-    """Okapi BM25 with weights precomputed per (term, chunk): a query is a few array additions."""
+def _empty_bm25(n_docs: int) -> bm25s.BM25:
+    """A bm25s index with no terms (an archive of empty passages), which bm25s itself cannot build."""
+    import bm25s
 
-    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, weights: np.ndarray,
-                 n_docs: int, proper: np.ndarray | None = None, aliases: dict[str, list[str]] | None = None) -> None:
-        self.vocab, self.indptr, self.rows, self.weights, self.n_docs = vocab, indptr, rows, weights, n_docs
-        self.proper = proper if proper is not None else np.zeros(len(vocab), dtype=np.float32)
+    model = bm25s.BM25(k1=K1, b=B, method="lucene")
+    model.scores = {"data": np.zeros(0, np.float32), "indices": np.zeros(0, np.int32),
+                    "indptr": np.zeros(1, np.int32), "num_docs": n_docs}
+    model.vocab_dict = {}
+    model.nonoccurrence_array = None
+    return model
+
+
+class BM25Index:
+    """BM25 scores per (term, chunk) from bm25s; a query is a few weighted array additions."""
+
+    def __init__(self, model: bm25s.BM25, surface: list[str], proper: np.ndarray,
+                 aliases: dict[str, list[str]] | None = None) -> None:
+        self.model = model
+        self.vocab: dict[str, int] = model.vocab_dict
+        # plain views: over a memory-mapped file they still page in on demand, without np.memmap's per-slice cost
+        self.indptr: np.ndarray = np.asarray(model.scores["indptr"])
+        self.rows: np.ndarray = np.asarray(model.scores["indices"])
+        self.weights: np.ndarray = np.asarray(model.scores["data"])
+        self.n_docs = int(model.scores["num_docs"])
+        self.surface = surface  # each term's most common folded spelling: "waleed" for the stem "wale"
+        self.proper = proper
         self.aliases = aliases or {}
         self._skeletons: dict[str, list[str]] | None = None
         self._terms: Recent[str, dict[str, float]] = Recent(64)  # recent queries' weighted terms
         self._last_scores: tuple[str, np.ndarray] | None = None
 
     @classmethod
-    def build(cls, texts: Iterable[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
-        from qa.aliases import build_aliases
+    def build(cls, texts: Iterable[str], k1: float = K1, b: float = B) -> BM25Index:
+        import bm25s
 
         texts = list(texts)
-        vocab: dict[str, int] = {}
-        postings: list[list[tuple[int, int]]] = []
-        lengths = []
+        folded = [[w for w in _WORD.findall(fold(t)) if w not in STOPWORDS] for t in texts]
+        word_counts: Counter[str] = Counter()
+        for ws in folded:
+            word_counts.update(ws)
         capitalised: Counter[str] = Counter()
-        for row, text in enumerate(texts):
-            terms = analyze(text)
-            lengths.append(len(terms))
-            for term, tf in Counter(terms).items():
-                tid = vocab.setdefault(term, len(vocab))
-                if tid == len(postings):
-                    postings.append([])
-                postings[tid].append((row, tf))
-            for word in _WORD.findall(text):
-                if word[0].isupper():
-                    capitalised[stem(fold(word))] += 1
-        n = len(lengths)
-        dl = np.asarray(lengths, dtype=np.float32)
-        avgdl = float(dl.mean()) if n and dl.mean() > 0 else 1.0
-        indptr = np.zeros(len(postings) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(p) for p in postings])
-        rows = np.empty(indptr[-1], dtype=np.int32)
-        weights = np.empty(indptr[-1], dtype=np.float32)
-        for tid, plist in enumerate(postings):
-            r = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
-            freq = np.fromiter((p[1] for p in plist), dtype=np.float32, count=len(plist))
-            idf = bm25_idf(n, len(plist))
-            norm = freq + k1 * (1.0 - b + b * dl[r] / avgdl)
-            rows[indptr[tid]:indptr[tid + 1]] = r
-            weights[indptr[tid]:indptr[tid + 1]] = idf * freq * (k1 + 1.0) / norm
-        proper = np.zeros(len(vocab), dtype=np.float32)
-        for term, tid in vocab.items():
-            occurrences = sum(tf for _, tf in postings[tid])
-            proper[tid] = min(1.0, capitalised[term] / occurrences)
-        return cls(vocab, indptr, rows, weights, n, proper, build_aliases(texts))
+        for text in texts:
+            capitalised.update(_WORD.findall(fold(" ".join(w for w in _WORD.findall(text) if w[0].isupper()))))
+        unique = sorted(word_counts)
+        stems = dict(zip(unique, (stem(w) for w in unique)))
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(stems[w], len(vocab)) for w in ws] for ws in folded]
+        occurrences = np.zeros(len(vocab), dtype=np.float64)
+        caps = np.zeros(len(vocab), dtype=np.float64)
+        best = np.zeros(len(vocab), dtype=np.int64)
+        surface = [""] * len(vocab)
+        for w in unique:
+            tid, n = vocab[stems[w]], word_counts[w]
+            occurrences[tid] += n
+            caps[tid] += capitalised.get(w, 0)
+            if n > best[tid]:
+                best[tid], surface[tid] = n, w
+        proper = np.minimum(1.0, caps / np.maximum(occurrences, 1.0)).astype(np.float32)
+        if vocab:
+            model = bm25s.BM25(k1=k1, b=b, method="lucene")
+            model.index((ids, vocab), create_empty_token=False, show_progress=False)
+            model.scores["num_docs"] = len(texts)
+        else:
+            model = _empty_bm25(len(texts))
+        return cls(model, surface, proper, build_aliases(texts))
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of an analysed term; a term the index lacks gets the highest."""
         tid = self.vocab.get(term)
         return bm25_idf(self.n_docs, 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid]))
 
-    def variants(self, term: str, capitalised: bool = False) -> list[str]:
-        """Other spellings of a name in the index: same consonant skeleton, mostly capitalised
-        (`walid` -> `waleed`). A term the index lacks counts as a name when the question
-        capitalised it."""
-        if len(term) < 4 or not term.isalpha():
+    def variants(self, word: str, capitalised: bool = False) -> list[str]:
+        """Terms of other spellings of a name in the index: same consonant skeleton, mostly
+        capitalised (`walid` -> the term of `waleed`). `word` is a folded word of the query; one the
+        index lacks counts as a name when the question capitalised it."""
+        if len(word) < 4 or not word.isalpha():
             return []
         if self._skeletons is None:  # built whole, then published: another thread never sees half of it
             skeletons: dict[str, list[str]] = {}
             for t, i in self.vocab.items():
-                if len(t) >= 4 and t.isalpha() and self.proper[i] >= PROPER_SHARE:
-                    skeletons.setdefault(skeleton(t), []).append(t)
+                s = self.surface[i]
+                if len(s) >= 4 and s.isalpha() and self.proper[i] >= PROPER_SHARE:
+                    skeletons.setdefault(skeleton(s), []).append(t)
             self._skeletons = skeletons
-        known = self.vocab.get(term)
+        own = stem(word)
+        known = self.vocab.get(own)
         if (self.proper[known] < PROPER_SHARE) if known is not None else not capitalised:
             return []
-        return [v for v in self._skeletons.get(skeleton(term), []) if v != term]
+        return [v for v in self._skeletons.get(skeleton(word), []) if v != own]
 
     def query_terms(self, query: str) -> dict[str, float]:
         """Weighted terms: the query's own, other spellings of its names, and aliases of the names
@@ -154,15 +142,14 @@ class BM25Index:
         return dict(self._terms.get(query, self._query_terms))
 
     def _query_terms(self, query: str) -> dict[str, float]:
-        from qa.aliases import expand
-
+        asked = [w for w in words(query) if w not in STOPWORDS]
         weights: dict[str, float] = {}
-        for term in analyze(query):
-            weights[term] = weights.get(term, 0.0) + 1.0
-        names = {stem(fold(w)) for w in _WORD.findall(query) if w[0].isupper()}
-        for term in list(weights):
-            for v in self.variants(term, term in names):
-                weights.setdefault(v, VARIANT_WEIGHT if term in self.vocab else 1.0)
+        for w in asked:
+            weights[stem(w)] = weights.get(stem(w), 0.0) + 1.0
+        names = {fold(w) for w in _WORD.findall(query) if w[0].isupper()}
+        for w in dict.fromkeys(asked):
+            for v in self.variants(w, w in names):
+                weights.setdefault(v, VARIANT_WEIGHT if stem(w) in self.vocab else 1.0)
         for phrase in expand(query, self.aliases):
             for term in analyze(phrase):
                 weights.setdefault(term, ALIAS_WEIGHT)
@@ -180,7 +167,7 @@ class BM25Index:
             tid = self.vocab.get(term)
             if tid is not None:
                 s, e = self.indptr[tid], self.indptr[tid + 1]
-                out[self.rows[s:e]] += weight * self.weights[s:e]
+                out[self.rows[s:e]] += np.float32(weight) * self.weights[s:e]
         out.setflags(write=False)
         self._last_scores = (query, out)
         return out
@@ -198,23 +185,36 @@ class BM25Index:
         return top.astype(np.int64), scores[top]
 
     def save(self, path: Path) -> None:
-        terms = sorted(self.vocab, key=self.vocab.__getitem__)
-        with open(path, "wb") as f:
-            np.savez(f, vocab=_json_bytes(terms), aliases=_json_bytes(self.aliases), proper=self.proper,
-                     indptr=self.indptr, rows=self.rows, weights=self.weights,
-                     n_docs=np.asarray([self.n_docs]))
+        """Write the index folder `path` (bm25s's files, then this module's two)."""
+        self.model.save(path, show_progress=False)
+        (path / "terms.json").write_text(json.dumps({"surface": self.surface, "aliases": self.aliases}),
+                                         encoding="utf-8")
+        np.save(path / "proper.npy", self.proper, allow_pickle=False)
 
     @classmethod
     def load(cls, path: Path) -> BM25Index:
-        """Raises ValueError for a file that is not a complete BM25 index of this version."""
-        with np.load(path, allow_pickle=False) as z:
-            missing = {"vocab", "aliases", "proper", "indptr", "rows", "weights", "n_docs"} - set(z.files)
-            if missing:
-                raise ValueError(f"lexical index lacks {', '.join(sorted(missing))}")
-            terms: Sequence[str] = json.loads(z["vocab"].tobytes().decode("utf-8"))
-            index = cls({t: i for i, t in enumerate(terms)}, z["indptr"], z["rows"], z["weights"],
-                        int(z["n_docs"][0]), z["proper"], json.loads(z["aliases"].tobytes().decode("utf-8")))
-        if (len(index.indptr) != len(terms) + 1 or index.indptr[-1] != len(index.rows)
-                or len(index.proper) != len(terms)):
+        """Read an index folder, its arrays memory-mapped. Raises ValueError for a folder that is not
+        a complete lexical index of this version (OSError for one that cannot be read)."""
+        import bm25s
+
+        missing = [name for name in (*_BM25S_FILES, "terms.json", "proper.npy") if not (path / name).is_file()]
+        if missing:
+            raise ValueError(f"lexical index lacks {', '.join(missing)}")
+        try:
+            model = bm25s.BM25.load(path, mmap=True, show_progress=False)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"lexical parameters unreadable ({exc})") from None
+        terms: dict[str, Any] = json.loads((path / "terms.json").read_text(encoding="utf-8"))
+        proper = np.load(path / "proper.npy", mmap_mode="r", allow_pickle=False)
+        surface, aliases = terms.get("surface"), terms.get("aliases")
+        if not isinstance(surface, list) or not isinstance(aliases, dict) or not isinstance(
+                model.scores.get("num_docs"), int):
+            raise ValueError("lexical terms or parameters incomplete")
+        index = cls(model, surface, proper, aliases)
+        n_terms = len(index.vocab)
+        if (len(index.indptr) != n_terms + 1 or int(index.indptr[-1]) != len(index.rows)
+                or len(index.rows) != len(index.weights)
+                or len(proper) != n_terms or len(surface) != n_terms
+                or sorted(index.vocab.values()) != list(range(n_terms))):
             raise ValueError("postings do not match the vocabulary")
         return index

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.intent import Intent
-from qa.lexical import analyze, skeleton
+from qa.text import analyze, skeleton
 from qa.types import Hit
 
 SENTENCE_FEATURES = ("cos", "overlap", "idf_overlap", "rank", "comment", "fits", "lede", "quoted", "names",

@@ -17,23 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.text import CONVERSATION_STOPWORDS, NAME_PARTICLES
 from qa.types import Kind
 
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
-_WH = {"who", "whom", "whose", "what", "when", "where", "why", "how", "which"}
-_STOP = _WH | {
-    "a", "an", "the", "and", "or", "but", "so", "of", "in", "on", "at", "to", "for", "from", "by", "with",
-    "about", "as", "into", "over", "after", "before", "since", "than", "then", "that", "this", "these",
-    "those", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "has", "have",
-    "had", "can", "could", "will", "would", "should", "may", "might", "must", "not", "no", "yes", "any",
-    "all", "some", "more", "most", "it", "its", "they", "them", "their", "he", "him", "his", "she", "her",
-    "we", "us", "our", "you", "your", "i", "me", "my", "there", "here", "now", "also", "else", "still",
-    "many", "much", "say", "said", "says", "tell", "told", "know", "think", "happen", "happened", "ok", "okay",
-    "please",
-    "readers", "reader", "comments", "comment", "commenters", "commenter", "people",
-}
+_STOP = CONVERSATION_STOPWORDS
 # Lower-case words allowed inside a name when a capitalised word follows: "Al Qaim", "Bay of Pigs".
-_NAME_JOINERS = {"al", "el", "de", "del", "da", "di", "van", "von", "der", "bin", "ibn", "of"}
+_NAME_JOINERS = NAME_PARTICLES | {"of"}
 _CONNECTOR = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|well)\b[\s,]*", re.IGNORECASE)
 _WHAT_ABOUT = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[?.!]*\s*$",
                          re.IGNORECASE)

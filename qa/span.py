@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.intent import read_intent
-from qa.lexical import analyze, fold
 from qa.picker import SPAN_FEATURES, Candidate
+from qa.text import analyze, fold
 from qa.types import Hit
 
 _NAME = re.compile(r"(?:[A-Z][\w'’&.\-]*|[A-Z]{2,})(?:\s+(?:(?:of|and|the|de|al|for|&)\s+)?(?:[A-Z][\w'’&.\-]*|\d+))*")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.answer import Writer
-from qa.chunk import split_sentences
 from qa.dates import format_date, ordinal
+from qa.text import split_sentences
 from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
 from qa.types import Answer, Citation, Hit
 

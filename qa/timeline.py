@@ -19,8 +19,9 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Literal
 
+from qa.aliases import initials
 from qa.dates import MONTH_PATTERN, MONTHS, RELATIVE_TIME, mentioned_dates, ordinal
-from qa.lexical import analyze, fold, skeleton
+from qa.text import analyze, fold, skeleton
 
 Mode = Literal["current", "history"]
 
@@ -278,8 +279,6 @@ def same_holder(a: str, b: str) -> bool:
     """Two holder phrases name the same side: they share a distinctive word, or one is the other's acronym.
     `same_holder('the Iron Dawn Brigades', 'IDRB')` is False (initials differ); `('IDRB', 'Iron Dawn Revolutionary
     Brigades')` is True."""
-    from qa.aliases import initials
-
     generic = {"the", "of", "and", "fighters", "forces", "troops", "units", "militants", "group", "soldiers", "men"}
     wa = {w for w in re.findall(r"\w+", fold(a)) if w not in generic}
     wb = {w for w in re.findall(r"\w+", fold(b)) if w not in generic}

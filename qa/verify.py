@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN
-from qa.lexical import analyze
+from qa.text import analyze
 
 Kind = Literal["number", "time", "office", "name"]
 

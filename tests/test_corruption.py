@@ -16,7 +16,7 @@ import pytest
 from qa.build import build_index
 from qa.config import Settings
 from qa.errors import IndexCorrupt, IndexMismatch, QAError
-from qa.index import live_build, open_index
+from qa.index import FORMAT_VERSION, live_build, open_index
 from qa.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "SQLite file missing": (lambda b: (b / "chunks.sqlite").unlink(), "chunks.sqlite is missing"),
     "SQLite file damaged": (lambda b: _flip(b / "chunks.sqlite", 0.3), "chunks.sqlite is damaged"),
     "SQLite file emptied": (lambda b: (b / "chunks.sqlite").write_bytes(b""), "chunks.sqlite is damaged"),
-    "lexical postings truncated": (lambda b: _truncate(b / "lexical.npz"), "lexical.npz is damaged"),
+    "lexical postings truncated": (lambda b: _truncate(b / "lexical" / "indices.csc.index.npy"),
+                                   "indices.csc.index.npy is damaged"),
+    "lexical vocabulary missing": (lambda b: (b / "lexical" / "vocab.index.json").unlink(),
+                                   "vocab.index.json is missing"),
     "manifest count edited": (_edit_manifest(_set("counts", "chunks", value=3)), "manifest.json was edited"),
     "manifest model edited": (_edit_manifest(_set("model", "id", value="hash:128")), "manifest.json was edited"),
     "manifest checksum of a file edited": (
@@ -171,7 +174,8 @@ def test_a_newer_format_is_refused(hash_settings: Settings) -> None:
     manifest["format_version"] = 99
     manifest["checksum"] = _manifest_checksum(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(IndexMismatch, match="holds index format 99; this version of archive-qa reads format 3"):
+    with pytest.raises(IndexMismatch,
+                       match=f"holds index format 99; this version of archive-qa reads format {FORMAT_VERSION}"):
         open_index(hash_settings.index)
 
 

@@ -214,7 +214,7 @@ MANIFEST_EDITS = {
     "documents a string, resealed": (_set("counts.documents", "many"), True, "fields missing"),
     "documents negative, resealed": (_set("counts.comments", -1), True, "fields missing"),
     "dim true, resealed": (_set("model.dim", True), True, "fields missing"),
-    "file size a string, resealed": (lambda m: m["files"]["lexical.npz"].update(bytes="x"), True, "fields missing"),
+    "file size a string, resealed": (lambda m: m["files"]["sentences.npy"].update(bytes="x"), True, "fields missing"),
     "created_at removed, resealed": (_drop("created_at"), True, "fields missing"),
 }
 

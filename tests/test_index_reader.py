@@ -12,8 +12,8 @@ from qa.build import build_index
 from qa.cli import cli
 from qa.config import Settings
 from qa.errors import IndexCorrupt
+from qa.index import FILES, live_build, open_index
 from qa.index import files as index_files
-from qa.index import live_build, open_index
 from qa.index.files import DenseIndex
 from tests.conftest import SAMPLE
 
@@ -81,7 +81,7 @@ def test_index_verify_command(hash_settings: Settings) -> None:
     runner = CliRunner()
     args = ["--model", "hash", "index", "verify", "--index", str(hash_settings.index)]
     ok = runner.invoke(cli, args, env={"QA_CONFIG": ""})
-    assert ok.exit_code == 0 and "5 files" in ok.output and "all match the manifest" in ok.output
+    assert ok.exit_code == 0 and f"{len(FILES)} files" in ok.output and "all match the manifest" in ok.output
     _flip_middle(live_build(hash_settings.index) / "vectors.faiss")  # type: ignore[operator]
     bad = runner.invoke(cli, args, env={"QA_CONFIG": ""})
     assert bad.exit_code == 1 and "vectors.faiss is damaged" in bad.output and "Rebuild it: qa" in bad.output

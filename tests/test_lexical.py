@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qa.aliases import aliases_in, build_aliases, expand, initials
-from qa.lexical import BM25Index, analyze, fold, skeleton
+from qa.lexical import FILES, BM25Index
+from qa.text import analyze, fold, skeleton, stem
 
 TEXTS = [
     "Daesh (an Arabic acronym for the Islamic State) took the Al Waleed post.",
@@ -20,7 +23,8 @@ TEXTS = [
 
 def test_fold_and_analyze() -> None:
     assert fold("Al-Walíd’s") == "al-walid's"
-    assert analyze("The crossings of Al-Waleed’s forces") == ["crossing", "al", "waleed", "forc"]
+    assert analyze("The crossings of Al-Waleed’s forces") == [stem("crossings"), "al", stem("waleed"), stem("forces")]
+    assert analyze("crossing crossings") == [stem("crossing")] * 2
 
 
 def test_bm25_ranks_and_masks() -> None:
@@ -49,7 +53,7 @@ def test_variant_spellings_and_aliases_reach_the_passage() -> None:
     index = BM25Index.build(TEXTS)
     assert skeleton("waleed") == skeleton("walid") == "wld"
     terms = index.query_terms("Who holds Al Walid?")
-    assert terms["walid"] == 1.0 and 0 < terms["waleed"] < 1
+    assert terms[stem("walid")] == 1.0 and 0 < terms[stem("waleed")] < 1
     assert "wild" not in terms  # same skeleton, but not a name in the archive
     assert index.query_terms("a wild guess") == {"wild": 1.0, "guess": 1.0}
     assert index.search("What did Daesh take?", 1)[0][0] == 0
@@ -60,7 +64,42 @@ def test_variant_spellings_and_aliases_reach_the_passage() -> None:
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     index = BM25Index.build(TEXTS)
-    index.save(tmp_path / "lex.npz")
-    loaded = BM25Index.load(tmp_path / "lex.npz")
+    index.save(tmp_path / "lexical")
+    assert sorted(f"lexical/{p.name}" for p in (tmp_path / "lexical").iterdir()) == sorted(FILES)
+    loaded = BM25Index.load(tmp_path / "lexical")
     assert loaded.aliases == index.aliases and loaded.vocab == index.vocab
-    assert np.allclose(loaded.scores("Al Walid crossing"), index.scores("Al Walid crossing"))
+    assert isinstance(loaded.model.scores["data"], np.memmap)  # arrays are read from the file on demand
+    assert not loaded.weights.flags.writeable and loaded.weights.base is loaded.model.scores["data"]
+    for query in ("Al Walid crossing", "What did Daesh take?", "Al Waleyd"):
+        assert np.allclose(loaded.scores(query), index.scores(query))
+        assert loaded.query_terms(query) == index.query_terms(query)
+    (tmp_path / "lexical" / "proper.npy").unlink()
+    with pytest.raises(ValueError, match="proper.npy"):
+        BM25Index.load(tmp_path / "lexical")
+
+
+def test_scores_are_okapi_bm25() -> None:
+    """Each chunk's score is the sum over query terms of idf * tf / (tf + k1 (1 - b + b dl / avgdl))."""
+    texts = ["alpha beta beta", "beta gamma", "gamma gamma gamma delta", ""]
+    index = BM25Index.build(texts)
+    terms = [analyze(t) for t in texts]
+    avgdl = sum(map(len, terms)) / len(terms)
+    expected = []
+    for doc in terms:
+        score = 0.0
+        for q in ("beta", "gamma"):
+            tf, df = doc.count(q), sum(q in d for d in terms)
+            idf = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5))
+            score += idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * len(doc) / avgdl))
+        expected.append(score)
+    assert np.allclose(index.scores("beta gamma"), expected, atol=1e-6)
+    assert index.idf("beta") == pytest.approx(math.log(1 + 2.5 / 2.5))
+    assert index.idf("unknown") > index.idf("beta")
+
+
+def test_empty_and_wordless_archives(tmp_path: Path) -> None:
+    for texts in ([], ["", "the of and", "!!"]):
+        index = BM25Index.build(texts)
+        assert index.n_docs == len(texts) and len(index.search("anything at all", 5)[0]) == 0
+        index.save(tmp_path / str(len(texts)))
+        assert BM25Index.load(tmp_path / str(len(texts))).n_docs == len(texts)

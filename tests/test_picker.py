@@ -18,14 +18,15 @@ from qa.picker import (
     idf_share,
 )
 from qa.span import asks_name, name_phrases
+from qa.text import stem
 from tests.conftest import make_hit
 
 
 @pytest.mark.parametrize("question, focus, kind", [
-    ("What is the population of the town of Al Qaim?", {"population"}, set()),
-    ("How much customs revenue does the Al Waleed crossing collect?", {"custom", "revenu"}, set()),
-    ("What is the name of the hotel at the crossing?", {"hotel"}, set()),
-    ("Which bank handled the transfers?", set(), {"bank"}),
+    ("What is the population of the town of Al Qaim?", {stem("population")}, set()),
+    ("How much customs revenue does the Al Waleed crossing collect?", {stem("customs"), stem("revenue")}, set()),
+    ("What is the name of the hotel at the crossing?", {stem("hotel")}, set()),
+    ("Which bank handled the transfers?", set(), {stem("bank")}),
     ("Why did the army withdraw?", set(), set()),
 ])
 def test_focus_terms_name_the_attribute_asked_for(question: str, focus: set[str], kind: set[str]) -> None:

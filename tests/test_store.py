@@ -14,6 +14,7 @@ from qa.config import Settings
 from qa.embed import HashEmbedder
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.index import SentenceVectors, live_build, open_index, read_manifest
+from qa.lexical import FILES as LEXICAL_FILES
 from tests.conftest import SAMPLE
 
 
@@ -22,8 +23,9 @@ def test_round_trip(sample_index: Settings) -> None:
     index = open_index(sample_index.index, "hash:256", 256)
     assert len(index) == manifest["counts"]["chunks"] > 12
     assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
-    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npy",
-                                      "sentence_offsets.npy"}
+    assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "sentences.npy", "sentence_offsets.npy",
+                                      *LEXICAL_FILES}
+    assert all((build / name).is_file() for name in manifest["files"])
     stored = {c.chunk_id: c for c, _ in index.all_chunks()}
     rows = [0, len(index) - 1]
     for chunk in index.chunks(rows):
@@ -107,7 +109,7 @@ def test_sentence_vectors_pack_and_load(tmp_path: Path) -> None:
 
 
 def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None:
-    from qa.chunk import split_sentences
+    from qa.text import split_sentences
 
     index = open_index(sample_index.index)
     chunks = [c for c, _ in index.all_chunks()]

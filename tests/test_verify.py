@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer import ExtractiveAnswerer
 from qa.embed import HashEmbedder
-from qa.lexical import analyze
+from qa.text import analyze
 from qa.verify import holds, read_ask
 from tests.conftest import make_hit
 

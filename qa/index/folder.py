@@ -37,11 +37,12 @@ from qa.errors import (
     IndexOutdated,
     describe_os_error,
 )
+from qa.lexical import FILES as LEXICAL_FILES
 
 FORMAT = "archive-qa-index"
 # 3: sentence vectors as two .npy files (memory-mapped at load) instead of one .npz
-FORMAT_VERSION = 3
-FILES = ("chunks.sqlite", "vectors.faiss", "lexical.npz", "sentences.npy", "sentence_offsets.npy")
+FORMAT_VERSION = 4  # 3: sentence vectors as .npy (memory-mapped); 4: the lexical index as a bm25s folder
+FILES = ("chunks.sqlite", "vectors.faiss", *LEXICAL_FILES, "sentences.npy", "sentence_offsets.npy")
 COUNTS = ("documents", "comments", "chunks", "article_chunks", "comment_chunks")
 
 Checkpoint = Callable[[str], None]  # called with the stage name at each step of a write (crash tests)
@@ -156,6 +157,8 @@ def write_build(index_dir: Path, write_files: Callable[[Path], dict[str, Any]], 
         for name in (*FILES, "manifest.json"):
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
+        for folder in sorted({(tmp / name).parent for name in FILES} - {tmp}):
+            _fsync_dir(folder)  # the lexical/ folder's entries
         _fsync_dir(tmp)
         checkpoint("written")
         os.rename(tmp, final)

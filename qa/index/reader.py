@@ -214,7 +214,7 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
 def _load(build: Path, manifest: dict[str, Any], verify: Verify) -> IndexReader:
     n, dim = manifest["counts"]["chunks"], manifest["model"]["dim"]
     dense = DenseIndex.read(build / "vectors.faiss")
-    lexical = read_lexical(build / "lexical.npz")
+    lexical = read_lexical(build / "lexical")
     sentences = SentenceVectors.load(build, n, dim)
     con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
     try:

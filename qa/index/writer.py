@@ -35,7 +35,7 @@ def write_index(
         checkpoint("writing")
         dense = DenseIndex.build(vectors)
         dense.write(folder / "vectors.faiss")
-        write_lexical(folder / "lexical.npz", (c.indexed_text for c in chunks))
+        write_lexical(folder / "lexical", (c.indexed_text for c in chunks))
         packed = SentenceVectors.pack(sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
         packed.save(folder)
         n_comment_chunks = sum(c.kind == "comment" for c in chunks)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 
 from qa.dates import parse_date
+from qa.text import NAME_PARTICLES
 from qa.types import Comment, Document
 
 MAX_TITLE_CHARS = 500
 COMMENT_MARKER = _COMMENT = re.compile(r"^\s*(?P<bullet>[•·*\-–])?\s*(?P<name>\S.{0,80}?)\s+says:\s*$")
 _TAGS = re.compile(r"^\s*Tags:")
 _COUNTER = re.compile(r"^\s*\d+\s+Comments?\s*$", re.IGNORECASE)
-_NAME = r"[A-Z][\w'’.\-]+(?:\s+(?:[A-Z][\w'’.\-]+|de|al|bin|van|von|der|da))*"
+_NAME = rf"[A-Z][\w'’.\-]+(?:\s+(?:[A-Z][\w'’.\-]+|{'|'.join(sorted(NAME_PARTICLES))}))*"
 _BIO = re.compile(
     rf"^(?P<name>{_NAME}) (?:is|was|serves as|has been) (?:a|an|the)\b", re.UNICODE
 )

@@ -15,9 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.chunk import split_sentences
 from qa.embed import Span
-from qa.lexical import analyze
+from qa.text import analyze, split_sentences
 from qa.tuning import TUNING, Tuning
 from qa.types import Chunk
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import analyze
 from qa.rerank.context import Context
 from qa.rerank.features import FEATURES, feature_matrix
+from qa.text import analyze
 
 WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "data" / "rerank.json"
 _ARRAYS = ("mean", "std", "w1", "b1", "w2")
