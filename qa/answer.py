@@ -19,12 +19,13 @@ from qa.intent import Intent, read_intent
 from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
 from qa.span import asks_name, full_name, span_candidates
 from qa.text import analyze, fold, split_sentences
+from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit
 from qa.verify import Ask, holds, read_ask
 
 _OPEN_QUOTES = "“\"‘'«"
 ABSTAIN = "The archive does not say."  # how an abstention starts; the LLM answerer asks for it verbatim
-SHORTLIST = 12  # sentences embedded per question
+SHORTLIST = TUNING.shortlist  # sentences embedded per question (an index without sentence vectors)
 
 
 class Answerer(Protocol):

@@ -21,15 +21,16 @@ import numpy as np
 from qa.aliases import build_aliases, expand
 from qa.cache import Recent
 from qa.text import STOPWORDS, analyze, fold, skeleton, stem, words
+from qa.tuning import TUNING
 
 if TYPE_CHECKING:
     import bm25s
 
 _WORD = re.compile(r"\w+")
-K1, B = 1.2, 0.75  # Okapi BM25's usual values, as the hand-written index used before
-PROPER_SHARE = 0.6  # a term written capitalised at least this often is taken for a name
-VARIANT_WEIGHT = 0.7  # a name's other spellings count this much when the asked one exists too
-ALIAS_WEIGHT = 0.5  # aliases ("Daesh" for "Islamic State") count this much
+K1, B = TUNING.bm25_k1, TUNING.bm25_b  # chosen numbers live in qa/tuning.py, with the rows that chose them
+PROPER_SHARE = TUNING.proper_share  # a term written capitalised at least this often is taken for a name
+VARIANT_WEIGHT = TUNING.variant_weight  # a name's other spellings count this much when the asked one exists
+ALIAS_WEIGHT = TUNING.alias_weight  # aliases ("Daesh" for "Islamic State") count this much
 _BM25S_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json",
                 "params.index.json")
 FILES = tuple(f"lexical/{name}" for name in (*_BM25S_FILES, "terms.json", "proper.npy"))  # under a build folder

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.text import CONVERSATION_STOPWORDS, NAME_PARTICLES
+from qa.tuning import TUNING
 from qa.types import Kind
 
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
@@ -36,7 +37,7 @@ _ANAPHORA = [
 ]
 _READERS = re.compile(r"\b(?:readers?|commenters?|comments?(?: section)?|reader comments)\b", re.IGNORECASE)
 _IT = re.compile(r"\bit\b", re.IGNORECASE)
-SHORT_WORDS = 3  # a question this short, naming nothing, is a follow-up ("Why?", "Who else?")
+SHORT_WORDS = TUNING.short_words  # a question this short, naming nothing, is a follow-up ("Why?", "Who else?")
 
 
 @dataclass(frozen=True)

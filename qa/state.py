@@ -15,9 +15,10 @@ from qa.answer import Writer
 from qa.dates import format_date, ordinal
 from qa.text import split_sentences
 from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
+from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit
 
-HISTORY = 5  # earlier changes listed under the current state
+HISTORY = TUNING.history  # earlier changes listed under the current state
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from qa.lexical import BM25Index
+from qa.tuning import TUNING
 from qa.types import Chunk, Document
 
 # Above this many chunks exact search stops being fast enough (eval/bench_ann.py measures both).
-HNSW_ABOVE = 200_000
+HNSW_ABOVE = TUNING.hnsw_above
 HNSW_M = 32  # links per vector
 HNSW_BUILD_DEPTH = 80  # efConstruction
 HNSW_SEARCH_DEPTH = 128  # efSearch: recall@10 against exact search measured in eval/bench_ann.py
