@@ -294,13 +294,19 @@ _EVERY_WRITER = re.compile(r"\bwho (?:wrote|has written|have written|writes|repo
                            r"\bwhich (?:reporters|writers|authors|journalists|correspondents)\b", re.I)
 
 
+_ABOUT_ARTICLE = re.compile(r"\b(?:article|report|story|piece|post)\s+(?:reporting|reported|saying|that said|"
+                            r"about|on|which said|claiming)\b(?:\s+that\b)?", re.I)
+
+
 def bylines(w: Writer, hits: Sequence[Hit], question: str = "", quoted: Sequence[int] = ()) -> None:
     """The byline of the article the answer quotes (else the top one); for "who wrote about X?",
     every distinct author among the articles retrieved, each with the first article of theirs (it
     has as many answers as writers)."""
     seen: dict[str, int] = {}
     every = _EVERY_WRITER.search(question)
-    terms = set(analyze(question))
+    # "who wrote the article reporting that X …": X describes the article; the words before it do not
+    about = _ABOUT_ARTICLE.search(question)
+    terms = set(analyze(question[about.end():] if about else question))
     # "who wrote the article reporting that …": the article whose title says most of what the question does
     by_title = sorted(range(len(hits)), key=lambda i: (-len(terms & set(analyze(hits[i].chunk.title))),
                                                         i not in quoted, i))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN
-from qa.text import analyze
+from qa.text import analyze, skeleton, words
 
 Kind = Literal["number", "time", "office", "name"]
 
@@ -119,6 +119,7 @@ class Ask:
     head: frozenset[str] = frozenset()  # analysed terms of the attribute ("population", "fighters", "hotel")
     office: str | None = None  # for kind "office": the office asked about ("prime minister")
     verb: str | None = None  # for kind "time": the control-event family asked about ("retake", "take")
+    target: frozenset[str] = frozenset()  # for kind "time" with a verb: the folded names of what was taken
     raw: str = ""  # the attribute in the question's words ("hotel", "the number of fighters")
 
     def describe(self) -> str:
@@ -154,9 +155,29 @@ def read_ask(question: str) -> Ask | None:
     if _HOW.match(text):
         return Ask("number")
     if _WHEN.match(text):
-        verb = next((name for name, pattern in _QUESTION_VERBS if pattern.search(text)), None)
-        return Ask("time", verb=verb)
+        found = next(((name, m) for name, pattern in _QUESTION_VERBS if (m := pattern.search(text))), None)
+        if found is None:
+            return Ask("time")
+        name, m = found
+        # what was taken: before a passive verb ("when was the Al Walid crossing captured"), after an active one
+        passive = re.match(rf"^\s*(?:since\s+)?when\s+(?:was|were|had|has)\s+(?P<o>.+?)\s+(?:\w+ly\s+)?(?:been\s+)?$",
+                           text[:m.start()], re.I)
+        phrase = passive["o"] if passive else re.split(r"\b(?:after|before|from|in|on|during|when|while|by|and)\b|[,?]",
+                                                      text[m.end():], maxsplit=1)[0]
+        names = " ".join(w for w in phrase.split() if w[:1].isupper())
+        return Ask("time", verb=name, target=frozenset(w for w in words(names) if len(w) >= 4))
     return None
+
+
+def with_variants(words: set[str], names: set[str]) -> set[str]:
+    """`words` plus each name a word spells another way (same first letters and consonants)."""
+    shapes = {(w[:2], skeleton(w)) for w in words if len(w) >= 4 and w.isalpha()}
+    return words | {t for t in names if t not in words and (t[:2], skeleton(t)) in shapes}
+
+
+def _spelt(sentence: str, names: frozenset[str]) -> set[str]:
+    """The sentence's terms, with each of `names` it spells another way ("Walid" for "Waleed")."""
+    return with_variants(set(words(sentence)), set(names))
 
 
 def _says(terms: frozenset[str], text: str) -> bool:
@@ -213,7 +234,7 @@ def holds(ask: Ask, sentence: str, question: str = "") -> bool:
         if ask.verb is None:
             return True
         family = dict(_VERB_FAMILIES)[ask.verb]
-        return bool(family.search(sentence))
+        return bool(family.search(sentence)) and (not ask.target or not ask.target.isdisjoint(_spelt(sentence, ask.target)))
     if ask.kind == "office":
         office = OFFICES.get(ask.office or "", "")
         return bool(office and re.search(office, sentence, re.I)) and bool(_people(sentence, question))

@@ -85,7 +85,7 @@ def test_a_when_or_how_many_question_is_answered_only_by_a_sentence_holding_one(
     answerer = ExtractiveAnswerer(HashEmbedder())
     assert markers(answerer.answer("Did the Grey Hand militia take the Tal Ossa crossing?", hits).text) == [1]
     when = answerer.answer("When did the Grey Hand militia take the Tal Ossa crossing?", hits)
-    assert when.abstained and "do not give" in when.text  # a date, but of the guards' flight: a near miss
+    assert when.abstained  # a date, but of the guards' flight: not an answer
     dated = hits + [hit(3, "The Grey Hand militia seized the Tal Ossa crossing on Dec. 24 after the raid.", doc="d3")]
     when = answerer.answer("When did the Grey Hand militia take the Tal Ossa crossing?", dated)
     assert not when.abstained and "Dec. 24" in when.text and 3 in markers(when.text)

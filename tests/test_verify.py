@@ -84,3 +84,20 @@ def test_the_sentence_holding_the_attribute_is_quoted() -> None:
     answer = ExtractiveAnswerer(HashEmbedder()).answer(
         "How many guards did the Grey Hand militia kill at the Tal Ossa crossing?", hits)
     assert not answer.abstained and "12 guards" in answer.text
+
+
+def test_a_date_for_an_event_must_be_about_what_was_taken() -> None:
+    ask = read_ask("When did the army retake the Al Waleed crossing after the militants seized it?")
+    assert ask is not None and ask.verb == "retake" and ask.target == {"waleed"}
+    assert not holds(ask, "Militants took Al Qaim last week, but the army claimed it retook the town.")
+    assert holds(ask, "The army retook the Al Walid crossing on May 3.")  # another spelling of the name
+
+
+def test_the_byline_answers_for_the_article_the_clause_describes() -> None:
+    hits = [make_hit(1, "ISIS retook Al Qaim and the border crossing to Syria.", author="Ann Roe",
+                     title="ISIS seizes border crossing in western Anbar"),
+            make_hit(2, "The Al Waleed crossing fell.", author="Bo Li", doc="d2",
+                     title="Islamic State reportedly seizes the Al Waleed border crossing")]
+    answer = ExtractiveAnswerer(HashEmbedder()).answer(
+        "Who wrote the article reporting that ISIS retook Al Qaim and the border crossing to Syria?", hits)
+    assert "written by Ann Roe" in answer.text
