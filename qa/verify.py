@@ -160,7 +160,7 @@ def read_ask(question: str) -> Ask | None:
             return Ask("time")
         name, m = found
         # what was taken: before a passive verb ("when was the Al Walid crossing captured"), after an active one
-        passive = re.match(rf"^\s*(?:since\s+)?when\s+(?:was|were|had|has)\s+(?P<o>.+?)\s+(?:\w+ly\s+)?(?:been\s+)?$",
+        passive = re.match(r"^\s*(?:since\s+)?when\s+(?:was|were|had|has)\s+(?P<o>.+?)\s+(?:\w+ly\s+)?(?:been\s+)?$",
                            text[:m.start()], re.I)
         phrase = passive["o"] if passive else re.split(r"\b(?:after|before|from|in|on|during|when|while|by|and)\b|[,?]",
                                                       text[m.end():], maxsplit=1)[0]
@@ -234,7 +234,8 @@ def holds(ask: Ask, sentence: str, question: str = "") -> bool:
         if ask.verb is None:
             return True
         family = dict(_VERB_FAMILIES)[ask.verb]
-        return bool(family.search(sentence)) and (not ask.target or not ask.target.isdisjoint(_spelt(sentence, ask.target)))
+        about = not ask.target or not ask.target.isdisjoint(_spelt(sentence, ask.target))
+        return bool(family.search(sentence)) and about
     if ask.kind == "office":
         office = OFFICES.get(ask.office or "", "")
         return bool(office and re.search(office, sentence, re.I)) and bool(_people(sentence, question))
