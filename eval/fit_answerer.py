@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("questions", type=Path)
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--max-false", type=float, default=0.02, help="false abstentions allowed on the training folds")
+    ap.add_argument("--max-false", type=float, default=0.01, help="false abstentions allowed on the training folds")
     ap.add_argument("--second", type=float, nargs="+", default=[0.5, 1.0, 2.0],
                     help="logit margins within which a second sentence is quoted; each is scored held out")
     ap.add_argument("--min-precision", type=float, default=0.7,
