@@ -9,7 +9,6 @@ written file is exported again, never loaded. `make setup` runs it; otherwise th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from qa.vectors import (
     Span,
     packaged_model_path,
     pool_spans,
+    sha256_file,
 )
 from qa.vectors import progress as _progress
 from qa.vectors import unit as _unit
@@ -64,20 +64,12 @@ def _require_onnxruntime() -> Any:
     return onnxruntime
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _cached_model(folder: Path) -> Path | None:
     """The exported model in `folder` when its record is there and its hash matches, else None."""
     try:
         record = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
         model = folder / MODEL_FILE
-        if record.get("version") == EXPORT_VERSION and record.get("sha256") == _sha256(model):
+        if record.get("version") == EXPORT_VERSION and record.get("sha256") == sha256_file(model):
             return model
     except (OSError, ValueError, AttributeError):
         pass
@@ -142,7 +134,7 @@ def ensure_int8_model(source: Path | None = None, cache: Path | None = None) -> 
                 logging.disable(logging.NOTSET)
             (tmp / "model.onnx").unlink()
             record = {"version": EXPORT_VERSION, "source_weights": weights, "opset": OPSET,
-                      "quantization": "dynamic, int8 weights, per channel", "sha256": _sha256(tmp / MODEL_FILE)}
+                      "quantization": "dynamic, int8 weights, per channel", "sha256": sha256_file(tmp / MODEL_FILE)}
             (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
             if folder.exists():  # a damaged earlier export: replaced whole
                 shutil.rmtree(folder)

@@ -106,13 +106,15 @@ _NOT_A_NAME = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "
 
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|across|around|towards?|via|through|of the town of|"
                            r"of the city of|of the village of)\s+(?:the\s+)?$")
-_NOT_PERSON_TAIL = {"state", "army", "forces", "force", "government", "ministry", "police", "party", "front", "units",
+NOT_PERSON_TAIL = {"state", "army", "forces", "force", "government", "ministry", "police", "party", "front", "units",
                     "brigades", "council", "news", "agency", "province", "crossing", "border", "city", "town",
                     "river", "airport", "base", "republic", "kingdom", "coalition", "command", "department", "office",
                     "journal", "times", "post", "press", "group", "bank", "port", "hills", "marshes", "valley",
                     "region", "district", "county", "island", "islands", "sea", "bay", "road", "street", "bridge",
                     "company", "inc", "corp", "ltd", "co", "trial", "court", "club", "team", "league", "association",
-                    "union", "institute", "university", "school", "hospital", "commission", "committee"}
+                    "union", "institute", "university", "school", "hospital", "commission", "committee",
+                   "division", "guard", "guards", "house", "international", "reuters", "monday", "tuesday",
+                   "wednesday", "thursday", "friday", "saturday", "sunday"}
 
 
 def not_a_person(name: str, texts: Sequence[str]) -> bool:
@@ -120,7 +122,7 @@ def not_a_person(name: str, texts: Sequence[str]) -> bool:
     body ("Port", "Brigades", "Ministry"), a pronoun is among its words ("Sam and I"), or most of its
     mentions follow "in", "at", "near", "from" … ("fighting in Tal Varesh")."""
     words = name.split()
-    if words[-1].lower().strip(".") in _NOT_PERSON_TAIL or words[0].lower() in ("port", "mount", "lake", "fort") \
+    if words[-1].lower().strip(".") in NOT_PERSON_TAIL or words[0].lower() in ("port", "mount", "lake", "fort") \
             or any(w in ("I", "We", "We're", "I'm") for w in words):
         return True
     pattern = re.compile(rf"\b{re.escape(fold(name))}\b")
@@ -179,7 +181,7 @@ def mention_pattern(name: str) -> re.Pattern[str]:
     after the first mention ("Sam Bankman-Fried" … "Bankman-Fried said")."""
     words = fold(name).split()
     person = 2 <= len(words) <= 3 and all(w[:1].isupper() for w in name.split()) and len(words[-1]) > 3 \
-        and words[-1] not in _NOT_PERSON_TAIL
+        and words[-1] not in NOT_PERSON_TAIL
     forms = [" ".join(words)] + ([words[-1]] if person else [])
     return re.compile(rf"\b(?:{'|'.join(re.escape(f) for f in forms)})\b")
 

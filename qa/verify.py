@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN
-from qa.text import analyze, skeleton, words
+from qa.picker import with_variants
+from qa.span import NOT_PERSON_TAIL
+from qa.text import analyze, words
 
 Kind = Literal["number", "time", "office", "name"]
 
@@ -103,12 +105,6 @@ _TIME = re.compile(
     r"\d{1,2}(?:st|nd|rd|th))\b", re.I)
 _NAME_WORD = r"(?:[A-Z][\w'’\-]+|[A-Z]{2,}|al-[A-Z][\w'’\-]+|al|bin|ibn|de|van|von)"
 _PERSON = re.compile(rf"\b[A-Z][\w'’\-]+(?:\s+{_NAME_WORD}){{1,3}}\b")
-_NOT_PERSON = {"state", "army", "forces", "force", "government", "ministry", "police", "party", "front", "units",
-               "brigades", "council", "news", "agency", "province", "crossing", "border", "city", "town", "river",
-               "airport", "base", "republic", "kingdom", "coalition", "command", "department", "office", "house",
-               "journal", "times", "post", "press", "reuters", "international", "guard", "guards", "bank",
-               "school", "university", "street", "district", "division", "monday", "tuesday", "wednesday",
-               "thursday", "friday", "saturday", "sunday"}
 
 
 @dataclass(frozen=True)
@@ -169,12 +165,6 @@ def read_ask(question: str) -> Ask | None:
     return None
 
 
-def with_variants(words: set[str], names: set[str]) -> set[str]:
-    """`words` plus each name a word spells another way (same first letters and consonants)."""
-    shapes = {(w[:2], skeleton(w)) for w in words if len(w) >= 4 and w.isalpha()}
-    return words | {t for t in names if t not in words and (t[:2], skeleton(t)) in shapes}
-
-
 def _spelt(sentence: str, names: frozenset[str]) -> set[str]:
     """The sentence's terms, with each of `names` it spells another way ("Walid" for "Waleed")."""
     return with_variants(set(words(sentence)), set(names))
@@ -193,7 +183,7 @@ def _people(sentence: str, question: str) -> list[str]:
         words = m.group().split()
         if words[0].lower() in ("the", "a", "an", "in", "on", "at", "but", "and", "when", "after", "as"):
             words = words[1:]
-        if len(words) < 2 or words[-1].lower().strip("’'s") in _NOT_PERSON:
+        if len(words) < 2 or words[-1].lower().strip("’'s") in NOT_PERSON_TAIL:
             continue
         terms = set(analyze(" ".join(words)))
         if terms and not terms <= asked:
@@ -240,11 +230,3 @@ def holds(ask: Ask, sentence: str, question: str = "") -> bool:
         office = OFFICES.get(ask.office or "", "")
         return bool(office and re.search(office, sentence, re.I)) and bool(_people(sentence, question))
     return _named_head(ask, sentence, question)
-
-
-def answered(ask: Ask, sentences: list[str], question: str = "") -> int | None:
-    """Index of the first sentence that holds what was asked, or None: a near miss."""
-    for i, s in enumerate(sentences):
-        if holds(ask, s, question):
-            return i
-    return None

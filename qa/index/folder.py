@@ -38,6 +38,7 @@ from qa.errors import (
     describe_os_error,
 )
 from qa.lexical import FILES as LEXICAL_FILES
+from qa.vectors import sha256_file
 
 FORMAT = "archive-qa-index"
 # 3: sentence vectors as two .npy files (memory-mapped at load) instead of one .npz
@@ -50,14 +51,6 @@ Checkpoint = Callable[[str], None]  # called with the stage name at each step of
 
 def _no_checkpoint(stage: str) -> None:
     """The default: a write runs straight through."""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
