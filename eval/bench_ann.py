@@ -9,6 +9,13 @@ Queries are the first `--queries` questions of the question file, embedded with 
 Truth is the exact inner-product top 10 (IndexFlatIP). For each setting it prints recall@10 (mean
 share of the exact top 10 found), the time to add the vectors, and query p50/p95 one question at a
 time. `qa.index.files` picks exact search up to HNSW_ABOVE chunks and HNSW above with these numbers.
+
+    python eval/bench_ann.py filtered --index DIR [--queries 300]
+
+Filtered search on an index's own vector index (HNSW above HNSW_ABOVE chunks): for filters that
+allow a share of the rows (seeded random rows, as an outlet or a date range allows), recall@10 of
+the graph walk restricted to them (a bitmap selector) against exact search over just those rows,
+and the time of each. `qa.index.files.EXACT_MASKED_BELOW` is chosen from it.
 """
 
 from __future__ import annotations
@@ -39,8 +46,58 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
 
-def main(argv: list[str] | None = None) -> int:
+def filtered(argv: list[str]) -> int:
     import faiss
+
+    from qa.index.files import HNSW_SEARCH_DEPTH, DenseIndex
+
+    ap = argparse.ArgumentParser(description="filtered HNSW against exact search over the allowed rows")
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--questions", type=Path, default=Path("eval/runs/multihop_dev.jsonl"))
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--shares", default="0.002,0.01,0.02,0.05,0.1,0.2,0.5")
+    args = ap.parse_args(argv)
+    faiss.omp_set_num_threads(1)
+    settings = load_settings({"index": args.index})
+    reader = open_index(settings.index, verify="background")
+    dense: DenseIndex = reader._dense
+    embedder = load_embedder(reader.manifest["model"]["id"], settings.batch_size)
+    lines = args.questions.read_text(encoding="utf-8").splitlines()[: args.queries]
+    queries = np.vstack([embedder.embed_query(json.loads(line)["question"]) for line in lines]).astype(np.float32)
+    n, k = len(dense), 10
+    print(f"{n:,} chunks, {dense.kind}; {len(queries)} questions; one FAISS thread")
+    print("| allowed share | allowed rows | graph walk recall@10 | graph walk p50 ms | exact p50 ms |")
+    print("|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for share in (float(x) for x in args.shares.split(",")):
+        mask = rng.random(n) < share
+        rows = np.flatnonzero(mask)
+        bitmap = np.packbits(mask, bitorder="little")
+        params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBitmap(n, faiss.swig_ptr(bitmap)),
+                                            efSearch=HNSW_SEARCH_DEPTH)
+        walk_t, exact_t, hits = [], [], []
+        for q in queries:
+            t = time.perf_counter()
+            _, found = dense._index.search(q[None], k, params=params)
+            walk_t.append(1000 * (time.perf_counter() - t))
+            t = time.perf_counter()
+            scores = dense.vectors(rows) @ q
+            best = rows[np.argsort(-scores)[:k]]
+            exact_t.append(1000 * (time.perf_counter() - t))
+            hits.append(len(set(found[0].tolist()) & set(best.tolist())) / min(k, len(rows)))
+        print(f"| {share:g} | {len(rows):,} | {np.mean(hits):.4f} | {np.median(walk_t):.2f} | "
+              f"{np.median(exact_t):.2f} |", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    import faiss
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["filtered"]:
+        return filtered(argv[1:])
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, required=True)

@@ -269,10 +269,22 @@ def _embedder() -> Any:
     return load_embedder(s.model, s.batch_size)
 
 
+def _status() -> dict[str, str]:
+    return dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+
+
 def _rss_mib() -> tuple[float, float]:
     """This process's resident memory now and at its peak, MiB (from /proc)."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    fields = _status()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _rss_split_mib() -> dict[str, int]:
+    """Resident memory by kind, MiB: anonymous (the process's own) and file pages (the memory-mapped
+    index files it has read: clean pages the kernel drops under pressure and shares between processes)."""
+    fields = _status()
+    return {key: round(int(fields[key].split()[0]) / 1024) for key in ("RssAnon", "RssFile", "RssShmem")
+            if key in fields}
 
 
 def cmd_check(args: argparse.Namespace) -> dict[str, Any]:
@@ -392,6 +404,7 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
     pipeline.search(questions[0])
     first = time.perf_counter() - t
     after_first, _ = _rss_mib()  # the model, the index and the reranker all loaded
+    split_after_first = _rss_split_mib()
     times, shares = [], []
     for q in questions[1:]:
         spent["rerank"] = 0.0
@@ -400,11 +413,13 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
         times.append(time.perf_counter() - t)
         shares.append(spent["rerank"] / times[-1])
     rss, peak = _rss_mib()
+    split_after_queries = _rss_split_mib()
     out = {"chunks": len(pipeline.index), "vector_index": pipeline.index.dense_kind,
            "questions": len(times), "open_s": round(opened - started, 2), "first_search_s": round(first, 2),
            "rss_before_open_mib": round(before), "rss_after_open_mib": round(after_load),
            "rss_after_load_mib": round(after_first),
            "rss_after_queries_mib": round(rss), "peak_rss_mib": round(peak),
+           "rss_split_after_load_mib": split_after_first, "rss_split_after_queries_mib": split_after_queries,
            "p50_ms": round(1000 * _percentile(times, 0.5), 1), "p95_ms": round(1000 * _percentile(times, 0.95), 1),
            "mean_ms": round(1000 * statistics.fmean(times), 1),
            "rerank_share": round(float(np.sum(np.asarray(shares) * np.asarray(times)) / np.sum(times)), 3)
@@ -503,7 +518,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def source(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--source", type=Path, default=Path("/work/cache/mh"), help="a built MultiHop index (read only)")
+        p.add_argument("--source", type=Path, default=Path("/work/cache/m-mh"),
+                       help="a built MultiHop index (read only)")
         p.add_argument("--lengths", type=_ints, default=[1, 2, 3, 4, 5, 6, 7, 8],
                        help="window lengths in sentences")
         p.add_argument("--seed", type=int, default=0)

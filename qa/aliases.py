@@ -65,8 +65,18 @@ def build_aliases(texts: Iterable[str], min_count: int = 1) -> dict[str, list[st
     """Map each name to the other names it was defined as, in both directions."""
     counts: dict[tuple[str, str], int] = {}
     for text in texts:
-        for pair in aliases_in(text):
-            counts[pair] = counts.get(pair, 0) + 1
+        count_aliases(text, counts)
+    return alias_table(counts, min_count)
+
+
+def count_aliases(text: str, counts: dict[tuple[str, str], int]) -> None:
+    """Add one text's (short, long) definitions to `counts` (for a single pass over many texts)."""
+    for pair in aliases_in(text):
+        counts[pair] = counts.get(pair, 0) + 1
+
+
+def alias_table(counts: dict[tuple[str, str], int], min_count: int = 1) -> dict[str, list[str]]:
+    """The table `build_aliases` makes, from the definitions counted over the texts."""
     table: dict[str, set[str]] = {}
     for (short, long), n in counts.items():
         if n >= min_count:

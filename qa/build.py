@@ -180,7 +180,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
                                                 embedder, progress, checkpoint)
         sources = [str(p.resolve()) for p in paths]
         write_index(settings.index, docs, chunks, vectors, sentences,
-                    _manifest(embedder, settings, sources, len(skipped)), checkpoint)
+                    _manifest(embedder, settings, sources, len(skipped)), checkpoint, progress)
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
@@ -255,7 +255,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         if written:
             vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
-            write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint)
+            write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
     return UpdateReport(
         index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
         unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from qa.aliases import build_aliases, expand
+from qa.aliases import alias_table, count_aliases, expand
 from qa.cache import Recent
 from qa.text import STOPWORDS, analyze, fold, skeleton, stem, words
 from qa.tuning import TUNING
@@ -79,25 +79,33 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: Iterable[str], k1: float = K1, b: float = B) -> BM25Index:
+        """One pass over `texts` (an iterator is read once, never held whole): each text is kept
+        only as its term ids."""
         import bm25s
 
-        texts = list(texts)
-        folded = [[w for w in _WORD.findall(fold(t)) if w not in STOPWORDS] for t in texts]
         word_counts: Counter[str] = Counter()
-        for ws in folded:
-            word_counts.update(ws)
         capitalised: Counter[str] = Counter()
-        for text in texts:
-            capitalised.update(_WORD.findall(fold(" ".join(w for w in _WORD.findall(text) if w[0].isupper()))))
-        unique = sorted(word_counts)
-        stems = dict(zip(unique, (stem(w) for w in unique)))
+        alias_counts: dict[tuple[str, str], int] = {}
+        stems: dict[str, str] = {}
         vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(stems[w], len(vocab)) for w in ws] for ws in folded]
+        ids: list[list[int]] = []
+        for text in texts:
+            folded = [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+            word_counts.update(folded)
+            capitalised.update(_WORD.findall(fold(" ".join(w for w in _WORD.findall(text) if w[0].isupper()))))
+            count_aliases(text, alias_counts)
+            row = []
+            for w in folded:
+                term = stems.get(w)
+                if term is None:
+                    term = stems[w] = stem(w)
+                row.append(vocab.setdefault(term, len(vocab)))
+            ids.append(row)
         occurrences = np.zeros(len(vocab), dtype=np.float64)
         caps = np.zeros(len(vocab), dtype=np.float64)
         best = np.zeros(len(vocab), dtype=np.int64)
         surface = [""] * len(vocab)
-        for w in unique:
+        for w in sorted(word_counts):
             tid, n = vocab[stems[w]], word_counts[w]
             occurrences[tid] += n
             caps[tid] += capitalised.get(w, 0)
@@ -107,10 +115,10 @@ class BM25Index:
         if vocab:
             model = bm25s.BM25(k1=k1, b=b, method="lucene")
             model.index((ids, vocab), create_empty_token=False, show_progress=False)
-            model.scores["num_docs"] = len(texts)
+            model.scores["num_docs"] = len(ids)
         else:
-            model = _empty_bm25(len(texts))
-        return cls(model, surface, proper, build_aliases(texts))
+            model = _empty_bm25(len(ids))
+        return cls(model, surface, proper, alias_table(alias_counts))
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of an analysed term; a term the index lacks gets the highest."""

@@ -81,7 +81,7 @@ def test_index_verify_command(hash_settings: Settings) -> None:
     runner = CliRunner()
     args = ["--model", "hash", "index", "verify", "--index", str(hash_settings.index)]
     ok = runner.invoke(cli, args, env={"QA_CONFIG": ""})
-    assert ok.exit_code == 0 and f"{len(FILES)} files" in ok.output and "all match the manifest" in ok.output
+    assert ok.exit_code == 0 and f"{len(FILES) + 1} files" in ok.output and "all match the manifest" in ok.output  # and rows.npz
     _flip_middle(live_build(hash_settings.index) / "vectors.faiss")  # type: ignore[operator]
     bad = runner.invoke(cli, args, env={"QA_CONFIG": ""})
     assert bad.exit_code == 1 and "vectors.faiss is damaged" in bad.output and "Rebuild it: qa" in bad.output
@@ -127,6 +127,36 @@ def test_the_dense_index_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch, tmp_
     mask[[5, 6]] = True
     assert set(loaded.search(vectors[42], 2, mask)[0].tolist()) == {5, 6}
     assert loaded.vectors([42]) == pytest.approx(vectors[[42]], abs=1e-6)
+
+
+def _exact_top(vectors: np.ndarray, query: np.ndarray, mask: np.ndarray, k: int) -> list[int]:
+    scores = np.where(mask, vectors @ query, -np.inf)
+    return np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+def test_filtered_search_keeps_to_the_filter_on_every_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(600, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    wide = rng.random(600) < 0.5
+    narrow = np.zeros(600, dtype=bool)
+    narrow[rng.choice(600, 30, replace=False)] = True
+    query = vectors[7]
+    flat = DenseIndex.build(vectors)  # exact, its filter a bitmap
+    for mask in (wide, narrow):
+        rows, scores = flat.search(query, 10, mask)
+        assert rows.tolist() == _exact_top(vectors, query, mask, 10)
+        assert np.all(np.diff(scores) <= 1e-6)
+    monkeypatch.setattr(index_files, "HNSW_ABOVE", 100)
+    monkeypatch.setattr(index_files, "EXACT_MASKED_BELOW", 40)
+    hnsw = DenseIndex.build(vectors)
+    rows, scores = hnsw.search(query, 10, narrow)  # 30 allowed: scored exactly, not walked
+    assert rows.tolist() == _exact_top(vectors, query, narrow, 10)
+    assert scores == pytest.approx(vectors[rows] @ query, abs=1e-5)
+    rows, _ = hnsw.search(query, 10, wide)  # walked with the bitmap: only allowed rows
+    assert len(rows) == 10 and wide[rows].all()
+    assert len(set(rows.tolist()) & set(_exact_top(vectors, query, wide, 10))) >= 8
+    assert hnsw.search(query, 10, np.zeros(600, dtype=bool))[0].tolist() == []
 
 
 def test_a_short_write_is_named_a_full_disk() -> None:

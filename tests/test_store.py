@@ -24,7 +24,7 @@ def test_round_trip(sample_index: Settings) -> None:
     assert len(index) == manifest["counts"]["chunks"] > 12
     assert manifest["counts"]["documents"] == 12 and manifest["model"]["id"] == "hash:256"
     assert set(manifest["files"]) == {"chunks.sqlite", "vectors.faiss", "sentences.npy", "sentence_offsets.npy",
-                                      *LEXICAL_FILES}
+                                      "rows.npz", *LEXICAL_FILES}
     assert all((build / name).is_file() for name in manifest["files"])
     stored = {c.chunk_id: c for c, _ in index.all_chunks()}
     rows = [0, len(index) - 1]
@@ -87,13 +87,13 @@ def test_rebuild_reuses_unchanged_vectors(hash_settings: Settings, tmp_path: Pat
     assert len(list(hash_settings.index.glob("build-*"))) == 2  # the live build and the one before
 
 
-def test_sentence_vectors_pack_and_load(tmp_path: Path) -> None:
+def test_sentence_vectors_write_and_load(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     per_chunk = [rng.normal(size=(n, 8)).astype(np.float32) for n in (3, 0, 1, 5, 0)]
-    packed = SentenceVectors.pack(per_chunk, 8)
-    assert list(packed.offsets) == [0, 3, 3, 4, 9, 9] and packed.vectors.dtype == np.float16
-    packed.save(tmp_path)
+    # written two chunks at a time, so one block (the last) holds no vectors at all
+    assert SentenceVectors.write(tmp_path, per_chunk, 8, block=2) == 9
     loaded = SentenceVectors.load(tmp_path, chunks=5, dim=8)
+    assert list(loaded.offsets) == [0, 3, 3, 4, 9, 9] and loaded.vectors.dtype == np.float16
     assert isinstance(loaded.vectors, np.memmap)  # read from disk on demand
     rows = [4, 3, 0, 1, 2, 3]
     assert [len(v) for v in loaded.of(rows)] == [0, 5, 3, 0, 1, 5]
@@ -106,6 +106,10 @@ def test_sentence_vectors_pack_and_load(tmp_path: Path) -> None:
         SentenceVectors.load(tmp_path, chunks=6, dim=8)
     with pytest.raises(ValueError, match="do not fit"):
         SentenceVectors.load(tmp_path, chunks=5, dim=16)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert SentenceVectors.write(empty, [np.zeros((0, 8))] * 2, 8) == 0
+    assert len(SentenceVectors.load(empty, chunks=2, dim=8).vectors) == 0
 
 
 def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None:
@@ -120,3 +124,41 @@ def test_each_chunk_stores_a_vector_per_sentence(sample_index: Settings) -> None
     first = split_sentences(chunks[0].text)[0]
     assert index.sentence_vectors([0])[0][0] == pytest.approx(embedder.embed_query(chunks[0].text[slice(*first)]),
                                                           abs=1e-3)
+
+
+def test_row_facts_are_the_databases_and_a_build_without_them_reads_the_same(sample_index: Settings,
+                                                                             tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    from qa.index.files import ROWS, RowFacts
+    from qa.index.folder import manifest_checksum
+
+    index = open_index(sample_index.index)
+    kept = (index.kinds.copy(), index.doc_rows.copy(), index.days.copy(), index.sources.copy(), index.source_names)
+    assert (index.days > 0).any() and len(set(index.doc_rows.tolist())) == 12
+    index.close()
+    # an older build (no rows.npz in its manifest) gets the same facts from chunks.sqlite
+    copy = tmp_path / "older"
+    shutil.copytree(sample_index.index, copy)
+    build, manifest = read_manifest(copy)
+    (build / ROWS).unlink()
+    del manifest["files"][ROWS]
+    manifest["checksum"] = manifest_checksum(manifest)
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    older = open_index(copy)
+    for a, b in zip(kept[:4], (older.kinds, older.doc_rows, older.days, older.sources)):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert older.source_names == kept[4]
+    older.close()
+    # arrays that do not fit the build are refused
+    con = sqlite3.connect(build / "chunks.sqlite")
+    facts = RowFacts.read_sqlite(con)
+    con.close()
+    bad = RowFacts(facts.kinds[:-1], facts.doc_rows, facts.days, facts.sources, facts.source_names)
+    bad.save(tmp_path / ROWS)
+    with pytest.raises(ValueError, match="does not fit"):
+        RowFacts.load(tmp_path / ROWS, len(facts.kinds))
+    RowFacts(facts.kinds, facts.doc_rows, facts.days, np.zeros_like(facts.sources), []).save(tmp_path / ROWS)
+    with pytest.raises(ValueError, match="does not fit"):  # an outlet number with no name
+        RowFacts.load(tmp_path / ROWS, len(facts.kinds))

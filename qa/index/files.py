@@ -16,15 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from qa.dates import ordinal
 from qa.lexical import BM25Index
 from qa.tuning import TUNING
-from qa.types import Chunk, Document
+from qa.types import KINDS, Chunk, Document
 
 # Above this many chunks exact search stops being fast enough (eval/bench_ann.py measures both).
 HNSW_ABOVE = TUNING.hnsw_above
 HNSW_M = 32  # links per vector
 HNSW_BUILD_DEPTH = 80  # efConstruction
 HNSW_SEARCH_DEPTH = 128  # efSearch: recall@10 against exact search measured in eval/bench_ann.py
+# A filter allowing at most this many rows of an HNSW index is searched exactly (eval/bench_ann.py
+# measures the filtered graph walk's recall against it)
+EXACT_MASKED_BELOW = 50_000
 
 SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
@@ -45,23 +49,26 @@ def content_hash(model_id: str, chunk: Chunk) -> str:
     return hashlib.sha1(f"{model_id}\x1f{chunk.indexed_text}".encode()).hexdigest()
 
 
-def write_sqlite(path: Path, documents: Sequence[Document], chunks: Sequence[Chunk], hashes: Sequence[str]) -> None:
+def write_sqlite(path: Path, documents: Iterable[Document], chunks: Iterable[Chunk], hashes: Iterable[str]) -> None:
+    """Rows are streamed in (nothing here holds them all): `chunks` and `hashes` are read in step."""
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
+        con.execute("PRAGMA journal_mode = OFF")  # a new file in a build folder: a failed write is removed whole
+        docs = list(documents)
         con.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            [(d.doc_id, d.title, d.body, d.source, d.url, d.author, d.published_at, d.category, d.path)
-             for d in documents],
+            ((d.doc_id, d.title, d.body, d.source, d.url, d.author, d.published_at, d.category, d.path)
+             for d in docs),
         )
         con.executemany(
             "INSERT INTO comments VALUES (?,?,?,?,?)",
-            [(d.doc_id, i, c.author, c.text, c.date) for d in documents for i, c in enumerate(d.comments)],
+            ((d.doc_id, i, c.author, c.text, c.date) for d in docs for i, c in enumerate(d.comments)),
         )
         con.executemany(
             f"INSERT INTO chunks (row, {CHUNK_COLS}, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(row, c.chunk_id, c.doc_id, c.kind, c.text, c.header, c.start, c.end, c.title, c.author,
-              c.published_at, c.comment_index, h) for row, (c, h) in enumerate(zip(chunks, hashes))],
+            ((row, c.chunk_id, c.doc_id, c.kind, c.text, c.header, c.start, c.end, c.title, c.author,
+              c.published_at, c.comment_index, h) for row, (c, h) in enumerate(zip(chunks, hashes, strict=True))),
         )
         con.commit()
     finally:
@@ -74,6 +81,7 @@ _BAD_ROWS = {
               "OR typeof(text) != 'text' OR typeof(header) != 'text' OR typeof(title) != 'text' "
               "OR typeof(start) != 'integer' OR typeof(\"end\") != 'integer' "
               "OR typeof(author) NOT IN ('text', 'null') OR typeof(published_at) NOT IN ('text', 'null') "
+              "OR published_at NOT GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*' "
               "OR typeof(comment_index) NOT IN ('integer', 'null')",
     "documents": "typeof(doc_id) != 'text' OR typeof(title) != 'text' OR typeof(body) != 'text' "
                  "OR typeof(source) NOT IN ('text', 'null') OR typeof(url) NOT IN ('text', 'null') "
@@ -96,6 +104,62 @@ def check_rows(con: sqlite3.Connection, n: int) -> None:
             raise ValueError(f"chunks.sqlite: a row of {table} (rowid {row[0]}) holds a value of the wrong type")
 
 
+# --- per-row facts: what filters and caps read on every question -------------------------------
+
+ROWS = "rows.npz"
+
+
+@dataclass(frozen=True)
+class RowFacts:
+    """Each row's kind (position in KINDS), document number (documents numbered as rows first
+    meet them), day (ordinal, -1 undated) and outlet (position in `source_names`, -1 unknown)."""
+
+    kinds: np.ndarray  # (rows,) uint8
+    doc_rows: np.ndarray  # (rows,) int32
+    days: np.ndarray  # (rows,) int32
+    sources: np.ndarray  # (rows,) int32
+    source_names: list[str]
+
+    @classmethod
+    def read_sqlite(cls, con: sqlite3.Connection) -> RowFacts:
+        """Made from the database, one pass over its rows (a second or two per million rows)."""
+        meta = con.execute("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
+                           "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row").fetchall()
+        doc_numbers: dict[str, int] = {}
+        names = sorted({m[3] for m in meta if m[3]})
+        source_of = {name: i for i, name in enumerate(names)}
+        days: dict[str | None, int] = {}
+        n = len(meta)
+        return cls(
+            np.fromiter((KINDS.index(m[0]) for m in meta), dtype=np.uint8, count=n),
+            np.fromiter((doc_numbers.setdefault(m[1], len(doc_numbers)) for m in meta), dtype=np.int32, count=n),
+            np.fromiter((days[m[2]] if m[2] in days else days.setdefault(m[2], ordinal(m[2])) for m in meta),
+                        dtype=np.int32, count=n),
+            np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32, count=n), names)
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as f:
+            np.savez(f, kinds=self.kinds, doc_rows=self.doc_rows, days=self.days, sources=self.sources,
+                     source_names=np.array(self.source_names, dtype=str))
+
+    @classmethod
+    def load(cls, path: Path, n: int) -> RowFacts:
+        """ValueError when the arrays do not fit `n` rows or their values are out of range."""
+        with np.load(path, allow_pickle=False) as data:
+            try:
+                facts = cls(data["kinds"], data["doc_rows"], data["days"], data["sources"],
+                            [str(x) for x in data["source_names"]])
+            except KeyError as exc:
+                raise ValueError(f"{path.name} lacks {exc}") from None
+        arrays = (facts.kinds, facts.doc_rows, facts.days, facts.sources)
+        if (any(a.shape != (n,) for a in arrays)
+                or [a.dtype for a in arrays] != [np.dtype(np.uint8), *[np.dtype(np.int32)] * 3]
+                or (n and (facts.kinds.max() >= len(KINDS) or facts.doc_rows.min() < 0
+                           or facts.sources.min() < -1 or facts.sources.max() >= len(facts.source_names)))):
+            raise ValueError(f"{path.name} does not fit {n} rows")
+        return facts
+
+
 # --- lexical postings: built, saved and loaded here only -----------------------------------------
 
 def write_lexical(path: Path, texts: Iterable[str]) -> None:
@@ -115,8 +179,11 @@ class DenseIndex:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> DenseIndex:
+    def build(cls, vectors: np.ndarray, progress: bool = False, block: int = 50_000) -> DenseIndex:
+        """Exact up to HNSW_ABOVE vectors, HNSW above; added a block at a time (a float32 copy of
+        one block at most, with a progress bar when asked: linking a million takes minutes)."""
         import faiss
+        from tqdm import tqdm
 
         dim = vectors.shape[1]
         index: Any
@@ -125,7 +192,11 @@ class DenseIndex:
             index.hnsw.efConstruction = HNSW_BUILD_DEPTH
         else:
             index = faiss.IndexFlatIP(dim)
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        with tqdm(total=len(vectors), desc=f"Writing {type(index).__name__}", unit="vector", unit_scale=True,
+                  disable=not progress, dynamic_ncols=True) as bar:
+            for at in range(0, len(vectors), block):
+                index.add(np.ascontiguousarray(vectors[at:at + block], dtype=np.float32))
+                bar.update(min(block, len(vectors) - at))
         return cls(index)
 
     @classmethod
@@ -159,13 +230,20 @@ class DenseIndex:
         """The `k` rows nearest `vector` among those `mask` allows (all when None): rows, scores, best first."""
         import faiss
 
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         params = None
         if mask is not None:
-            selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
+            approximate = hasattr(self._index, "hnsw")
+            allowed = int(np.count_nonzero(mask)) if approximate else 0
+            if approximate and allowed <= EXACT_MASKED_BELOW:
+                # A narrow filter (one outlet, one day) starves the graph walk of allowed neighbours;
+                # so few rows are scored exactly, as fast.
+                return _exact(np.flatnonzero(mask), self.vectors(np.flatnonzero(mask)) @ query[0], k)
+            bitmap = np.packbits(mask, bitorder="little")  # one bit a row: O(rows / 8) to make, not a hash set
+            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
             params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_SEARCH_DEPTH, k))  # type: ignore[attr-defined]
-                      if hasattr(self._index, "hnsw") else faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
-        scores, rows = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                                          min(k, len(self)), params=params)
+                      if approximate else faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
+        scores, rows = self._index.search(query, min(k, len(self)), params=params)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
@@ -177,6 +255,16 @@ class DenseIndex:
         if not len(at):
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_batch(at)  # type: ignore[no-any-return]
+
+
+def _exact(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best of `rows` by `scores`, best first (ties by row)."""
+    k = min(k, len(rows))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((rows[top], -scores[top]))]
+    return rows[top].astype(np.int64), scores[top].astype(np.float32)
 
 
 # --- sentence vectors: two .npy arrays, memory-mapped -----------------------------------------------
@@ -200,13 +288,27 @@ class SentenceVectors:
     vectors: np.ndarray  # (sentences, dim) float16
     offsets: np.ndarray  # (chunks + 1,) int64, rising from 0 to len(vectors)
 
-    @classmethod
-    def pack(cls, per_chunk: Sequence[np.ndarray], dim: int) -> SentenceVectors:
-        counts = np.array([len(v) for v in per_chunk], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        vectors = (np.concatenate([np.asarray(v, dtype=np.float16).reshape(-1, dim) for v in per_chunk])
-                   if int(offsets[-1]) else np.zeros((0, dim), dtype=np.float16))
-        return cls(vectors, offsets)
+    @staticmethod
+    def write(folder: Path, per_chunk: Sequence[np.ndarray], dim: int, block: int = 65_536) -> int:
+        """Write `per_chunk` as the two files without holding them together in memory (the vectors
+        go straight into the mapped output file); returns how many sentence vectors were written."""
+        offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
+        np.cumsum([len(v) for v in per_chunk], out=offsets[1:])
+        total = int(offsets[-1])
+        if total:
+            out = np.lib.format.open_memmap(folder / SENTENCES, mode="w+", dtype=np.float16, shape=(total, dim))
+            for at in range(0, len(per_chunk), block):
+                end = min(at + block, len(per_chunk))
+                out[offsets[at]:offsets[end]] = np.concatenate(
+                    [np.asarray(v, dtype=np.float16).reshape(-1, dim) for v in per_chunk[at:end]])
+            out.flush()
+            del out
+        else:
+            with open(folder / SENTENCES, "wb") as f:
+                np.save(f, np.zeros((0, dim), dtype=np.float16), allow_pickle=False)
+        with open(folder / OFFSETS, "wb") as f:
+            np.save(f, offsets, allow_pickle=False)
+        return total
 
     def save(self, folder: Path) -> None:
         for name, array in ((SENTENCES, self.vectors), (OFFSETS, self.offsets)):

@@ -44,6 +44,9 @@ FORMAT = "archive-qa-index"
 # 3: sentence vectors as two .npy files (memory-mapped at load) instead of one .npz
 FORMAT_VERSION = 4  # 3: sentence vectors as .npy (memory-mapped); 4: the lexical index as a bm25s folder
 FILES = ("chunks.sqlite", "vectors.faiss", *LEXICAL_FILES, "sentences.npy", "sentence_offsets.npy")
+# Written by today's writer and checked like the rest when the manifest lists it; a build without it
+# (made before it existed) is read without it: the reader makes the same facts from chunks.sqlite.
+OPTIONAL_FILES = ("rows.npz",)
 COUNTS = ("documents", "comments", "chunks", "article_chunks", "comment_chunks")
 
 Checkpoint = Callable[[str], None]  # called with the stage name at each step of a write (crash tests)
@@ -143,11 +146,11 @@ def write_build(index_dir: Path, write_files: Callable[[Path], dict[str, Any]], 
             **manifest, **{k: v for k, v in found.items() if k != "counts"},
             "counts": {**found.get("counts", {}), **manifest.get("counts", {})},
             "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
-                      for name in FILES},
+                      for name in (*FILES, *OPTIONAL_FILES) if name in FILES or (tmp / name).is_file()},
         }
         full["checksum"] = manifest_checksum(full)
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
-        for name in (*FILES, "manifest.json"):
+        for name in (*full["files"], "manifest.json"):
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
         for folder in sorted({(tmp / name).parent for name in FILES} - {tmp}):
@@ -216,7 +219,7 @@ def _valid_manifest(manifest: Any) -> bool:
         files, counts, sources = manifest["files"], manifest["counts"], manifest.get("sources", [])
         return (isinstance(manifest["model"]["id"], str) and whole(manifest["model"]["dim"])
                 and all(isinstance(files[n], dict) and whole(files[n].get("bytes"))
-                        and isinstance(files[n].get("sha256"), str) for n in FILES)
+                        and isinstance(files[n].get("sha256"), str) for n in listed_files(manifest))
                 and all(whole(counts[n]) for n in COUNTS)
                 and isinstance(sources, list) and all(isinstance(x, str) for x in sources)
                 and isinstance(manifest["created_at"], str) and isinstance(manifest["package_version"], str))
@@ -269,11 +272,16 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     return build, manifest
 
 
+def listed_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The files a build holds: every one of FILES, and the optional ones its manifest lists."""
+    return (*FILES, *(name for name in OPTIONAL_FILES if name in manifest["files"]))
+
+
 def check_files(build: Path, manifest: dict[str, Any], hashes: bool = True) -> None:
     """Every file is there with the size the manifest records and (`hashes`) the same sha256;
     IndexCorrupt naming the first that is not."""
     index_dir = build.parent
-    for name in FILES:
+    for name in listed_files(manifest):
         path = build / name
         expected = manifest["files"].get(name, {})
         if not path.is_file():
@@ -333,4 +341,5 @@ def verify_live(index_dir: Path) -> tuple[Path, int, int]:
     IndexCorrupt naming the first that differs."""
     build, manifest = read_manifest(index_dir)
     check_files(build, manifest, hashes=True)
-    return build, len(FILES), sum(manifest["files"][name]["bytes"] for name in FILES)
+    names = listed_files(manifest)
+    return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)

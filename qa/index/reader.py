@@ -16,12 +16,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from qa.dates import ordinal
 from qa.errors import IndexCorrupt
-from qa.index.files import CHUNK_COLS, DenseIndex, SentenceVectors, check_rows, read_lexical
+from qa.index.files import CHUNK_COLS, ROWS, DenseIndex, RowFacts, SentenceVectors, check_rows, read_lexical
 from qa.index.folder import check_files, check_model, check_runtime, read_manifest, repair_of
 from qa.lexical import BM25Index
-from qa.types import KINDS, Chunk, Comment, Document
+from qa.types import Chunk, Comment, Document
 
 Verify = Literal["now", "background"]
 
@@ -36,29 +35,42 @@ class PassageMeta:
     path: str | None
 
 
+class Verification:
+    """Every file of a build hashed against its manifest in a thread; `wait` raises what it found."""
+
+    def __init__(self, build: Path, manifest: dict[str, Any]) -> None:
+        self._failure: IndexCorrupt | None = None
+
+        def run() -> None:
+            try:
+                check_files(build, manifest, hashes=True)
+            except IndexCorrupt as exc:
+                self._failure = exc
+
+        self._thread = threading.Thread(target=run, name=f"verify {build.name}", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+
 class IndexReader:
     """A loaded build. Thread-safe for reading: SQLite is behind a lock, the rest is read-only."""
 
     def __init__(self, build: Path, manifest: dict[str, Any], dense: DenseIndex, lexical: BM25Index,
-                 sentences: SentenceVectors, con: sqlite3.Connection) -> None:
+                 sentences: SentenceVectors, con: sqlite3.Connection,
+                 verification: Verification | None = None) -> None:
         self.build, self.manifest = build, manifest
         self.index_dir = build.parent
         self._dense, self.lexical, self._sentences, self._con = dense, lexical, sentences, con
         self._lock = threading.Lock()
-        self._verified: threading.Thread | None = None
-        self._failure: IndexCorrupt | None = None
-        meta = self._query("SELECT c.kind, c.doc_id, c.published_at, d.source FROM chunks c "
-                           "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row")
-        doc_numbers: dict[str, int] = {}
-        self.source_names: list[str] = sorted({m[3] for m in meta if m[3]})
-        source_of = {name: i for i, name in enumerate(self.source_names)}
-        n = len(meta)
-        self.kinds = np.fromiter((KINDS.index(m[0]) for m in meta), dtype=np.uint8, count=n)  # position in KINDS
-        self.doc_rows = np.fromiter((doc_numbers.setdefault(m[1], len(doc_numbers)) for m in meta),
-                                    dtype=np.int32, count=n)  # document number, for per-document caps
-        self.days = np.fromiter((ordinal(m[2]) for m in meta), dtype=np.int32, count=n)  # -1 when undated
-        self.sources = np.fromiter((source_of.get(m[3], -1) for m in meta), dtype=np.int32,
-                                   count=n)  # position in source_names, -1 when unknown
+        self._verification = verification
+        facts = (RowFacts.load(build / ROWS, manifest["counts"]["chunks"]) if ROWS in manifest["files"]
+                 else RowFacts.read_sqlite(con))  # a build from before rows.npz
+        self.kinds, self.doc_rows, self.days, self.sources = facts.kinds, facts.doc_rows, facts.days, facts.sources
+        self.source_names: list[str] = facts.source_names
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -165,24 +177,11 @@ class IndexReader:
         """Hash every file against the manifest now; IndexCorrupt naming the first that differs."""
         check_files(self.build, self.manifest, hashes=True)
 
-    def verify_in_background(self) -> None:
-        """Start hashing the files in a thread; `check()` waits for it and raises what it found."""
-        def run() -> None:
-            try:
-                self.verify()
-            except IndexCorrupt as exc:
-                self._failure = exc
-
-        self._verified = threading.Thread(target=run, name=f"verify {self.build.name}", daemon=True)
-        self._verified.start()
-
     def check(self) -> None:
         """Raise IndexCorrupt if the background check found a damaged file (waiting for it to finish):
         called before a result leaves the pipeline, so a damaged build is never served."""
-        if self._verified is not None:
-            self._verified.join()
-        if self._failure is not None:
-            raise self._failure
+        if self._verification is not None:
+            self._verification.wait()
 
     def close(self) -> None:
         self._con.close()
@@ -201,17 +200,19 @@ def open_index(index_dir: Path, model_id: str | None = None, dim: int | None = N
     if runtime is not None:
         check_runtime(build, manifest, runtime)
     check_files(build, manifest, hashes=verify == "now")
+    # Hashing starts before the files are read: it runs beside the loading (and the model's).
+    verification = Verification(build, manifest) if verify == "background" else None
     try:
-        return _load(build, manifest, verify)
+        return _load(build, manifest, verification)
     except (IndexCorrupt, RuntimeError, ValueError, TypeError, OSError, sqlite3.DatabaseError) as exc:
-        if verify != "now":
-            check_files(build, manifest, hashes=True)  # a damaged file is named, when it is one
+        if verification is not None:
+            verification.wait()  # a damaged file is named, when it is one
         if isinstance(exc, IndexCorrupt):
             raise
         raise IndexCorrupt(f"{build} cannot be read ({exc}).", repair_of(index_dir, manifest)) from None
 
 
-def _load(build: Path, manifest: dict[str, Any], verify: Verify) -> IndexReader:
+def _load(build: Path, manifest: dict[str, Any], verification: Verification | None) -> IndexReader:
     n, dim = manifest["counts"]["chunks"], manifest["model"]["dim"]
     dense = DenseIndex.read(build / "vectors.faiss")
     lexical = read_lexical(build / "lexical")
@@ -219,7 +220,7 @@ def _load(build: Path, manifest: dict[str, Any], verify: Verify) -> IndexReader:
     con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
     try:
         check_rows(con, n)
-        reader = IndexReader(build, manifest, dense, lexical, sentences, con)
+        reader = IndexReader(build, manifest, dense, lexical, sentences, con, verification)
     except BaseException:
         con.close()
         raise
@@ -227,6 +228,4 @@ def _load(build: Path, manifest: dict[str, Any], verify: Verify) -> IndexReader:
         reader.close()
         raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number.",
                            repair_of(build.parent, manifest))
-    if verify == "background":
-        reader.verify_in_background()
     return reader

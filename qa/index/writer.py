@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from qa.errors import DiskError, os_advice
-from qa.index.files import DenseIndex, SentenceVectors, content_hash, write_lexical, write_sqlite
+from qa.index.files import ROWS, DenseIndex, RowFacts, SentenceVectors, content_hash, write_lexical, write_sqlite
 from qa.index.folder import Checkpoint, _no_checkpoint, write_build
 from qa.types import Chunk, Document
 
@@ -19,30 +20,45 @@ from qa.types import Chunk, Document
 def write_index(
     index_dir: Path, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray,
     sentences: Sequence[np.ndarray], manifest: dict[str, Any], checkpoint: Checkpoint = _no_checkpoint,
+    progress: bool = False,
 ) -> Path:
     """Write a complete build beside the live one and swap it in. Call under `writer_lock`.
 
     `sentences` holds each chunk's sentence vectors. `manifest` carries model and chunking facts;
     counts, files and versions are added here. A write that fails is removed and raises DiskError.
     `checkpoint` is called with each stage's name ("writing", "written", ...): crash tests stop there.
+    Each file is streamed from `chunks`, `vectors` and `sentences` (they may be lazy sequences):
+    beyond what the caller holds, memory grows with the vocabulary and the postings, not the text.
     """
     if not len(chunks) == len(vectors) == len(sentences):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors and {len(sentences)} sentence lists")
+    model_id = manifest["model"]["id"]
 
     def write_files(folder: Path) -> dict[str, Any]:
-        write_sqlite(folder / "chunks.sqlite", documents, chunks,
-                     [content_hash(manifest["model"]["id"], c) for c in chunks])
-        checkpoint("writing")
-        dense = DenseIndex.build(vectors)
-        dense.write(folder / "vectors.faiss")
-        write_lexical(folder / "lexical", (c.indexed_text for c in chunks))
-        packed = SentenceVectors.pack(sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
-        packed.save(folder)
+        stages = tqdm(total=4, desc="Writing the index", unit="file", disable=not progress, dynamic_ncols=True)
+        with stages:
+            write_sqlite(folder / "chunks.sqlite", documents, chunks, (content_hash(model_id, c) for c in chunks))
+            con = sqlite3.connect(folder / "chunks.sqlite")
+            try:  # made from the database just written, as a reader of an older build makes them
+                RowFacts.read_sqlite(con).save(folder / ROWS)
+            finally:
+                con.close()
+            stages.update()
+            checkpoint("writing")
+            dense = DenseIndex.build(vectors, progress=progress)
+            dense.write(folder / "vectors.faiss")
+            kind = dense.kind
+            del dense  # its copy of the vectors
+            stages.update()
+            write_lexical(folder / "lexical", (c.indexed_text for c in chunks))
+            stages.update()
+            n_sentences = SentenceVectors.write(folder, sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
+            stages.update()
         n_comment_chunks = sum(c.kind == "comment" for c in chunks)
-        return {"vector_index": dense.kind, "counts": {
+        return {"vector_index": kind, "counts": {
             "documents": len(documents), "comments": sum(len(d.comments) for d in documents),
             "chunks": len(chunks), "article_chunks": len(chunks) - n_comment_chunks,
-            "comment_chunks": n_comment_chunks, "sentence_vectors": len(packed.vectors)}}
+            "comment_chunks": n_comment_chunks, "sentence_vectors": n_sentences}}
 
     try:
         return write_build(index_dir, write_files, manifest, checkpoint)
