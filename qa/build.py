@@ -10,6 +10,8 @@ stored in id order, so the rows, and with them the order of tied search results,
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +37,11 @@ from qa.index import (
     writer_lock,
 )
 from qa.ingest import Skipped, count_formats, document_hash, iter_documents
+from qa.journal import BLOCK, Journal, Vectors
 from qa.types import Chunk, Document
+from qa.vectors import progress_over
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class BuildReport:
     comments: int
     chunks: int
     embedded: int  # chunks whose vectors were computed in this run
-    reused: int  # chunks whose vectors came from the previous build
+    reused: int  # chunks whose vectors came from the previous build (or a stopped build's journal)
     skipped: tuple[Skipped, ...]
     seconds: float
     formats: tuple[tuple[str, int], ...] = ()  # documents per source format, e.g. (("text", 12), ("HTML", 3))
@@ -91,7 +97,6 @@ def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Sett
     return chunks
 
 
-Vectors = tuple[np.ndarray, np.ndarray]  # a chunk's vector and its sentences' vectors
 
 
 def _no_checkpoint(stage: str) -> None:
@@ -99,21 +104,38 @@ def _no_checkpoint(stage: str) -> None:
 
 
 def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, Vectors],
-             embedder: Embedder, progress: bool,
-             checkpoint: Checkpoint = _no_checkpoint) -> tuple[np.ndarray, list[np.ndarray], int]:
-    """One vector per chunk and its sentence vectors: from `known` by content hash, else embedded
-    now. Also: how many chunks were embedded."""
-    todo = [i for i, h in enumerate(hashes) if h not in known]
+             embedder: Embedder, progress: bool, checkpoint: Checkpoint = _no_checkpoint,
+             journal: Journal | None = None) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """One vector per chunk and its sentence vectors: from `known` by content hash, else from the
+    `journal` of an earlier build that stopped part-way, else embedded now, a block at a time, each
+    block written to the journal before the next begins. Also: how many chunks were embedded."""
+    resumed = journal.read() if journal is not None else {}
+    todo = [i for i, h in enumerate(hashes) if h not in known and h not in resumed]
+    taken = sum(h in resumed and h not in known for h in set(hashes))
+    if taken:
+        note = f"Resuming a build that stopped: {taken:,} passages were embedded then, {len(todo):,} to go."
+        log.info(note)
+        if progress:
+            tqdm.write(note, file=sys.stderr)
     checkpoint("embedding")
-    fresh, fresh_sentences = embedder.embed_passages(
-        [chunks[i].indexed_text for i in todo], [sentence_spans(chunks[i]) for i in todo], progress=progress)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), dtype=np.float16)] * len(chunks)
-    for i, vector, per_sentence in zip(todo, fresh, fresh_sentences):
-        vectors[i], sentences[i] = vector, per_sentence
+    block = getattr(embedder, "journal_block", BLOCK)
+    with progress_over(len(todo), progress and bool(todo), "Embedding"):
+        for at in range(0, len(todo), block):
+            part = todo[at:at + block]
+            fresh, fresh_sentences = embedder.embed_passages(
+                [chunks[i].indexed_text for i in part], [sentence_spans(chunks[i]) for i in part], progress=progress)
+            if journal is not None:
+                journal.append([hashes[i] for i in part], fresh, fresh_sentences)
+            for i, vector, per_sentence in zip(part, fresh, fresh_sentences):
+                vectors[i], sentences[i] = vector, per_sentence
+            checkpoint("embedded a block")
     for i, h in enumerate(hashes):
         if h in known:
             vectors[i], sentences[i] = known[h]
+        elif h in resumed:
+            vectors[i], sentences[i] = resumed[h]
     return vectors, sentences, len(todo)
 
 
@@ -176,11 +198,13 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
         chunks = chunk_documents(docs, embedder, settings, progress)
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
+        journal = Journal(settings.index, embedder)
         vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
-                                                embedder, progress, checkpoint)
+                                                embedder, progress, checkpoint, journal)
         sources = [str(p.resolve()) for p in paths]
         write_index(settings.index, docs, chunks, vectors, sentences,
                     _manifest(embedder, settings, sources, len(skipped)), checkpoint, progress)
+        journal.clear()
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
@@ -252,10 +276,12 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         hashes = [content_hash(embedder.model_id, c) for c in chunks]
         written = not (hashes == old_hashes and docs == [old_docs[i] for i in sorted(old_docs)])
         embedded = 0
+        journal = Journal(settings.index, embedder)
         if written:
-            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint)
+            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
             write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
+        journal.clear()
     return UpdateReport(
         index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
         unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),

@@ -29,6 +29,7 @@ import numpy as np
 from qa import __version__
 from qa.embed import EMBED_BATCH, Embedder, Span, load_embedder
 from qa.errors import ConfigError, QAError
+from qa.vectors import progress as _progress
 
 INSTALL = "pip install 'archive-qa[ray]'"
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a cluster's address to answer
@@ -181,6 +182,10 @@ class RayEmbedder:
     `actors` is the pool's size; by default one per `CPUS_PER_ACTOR` CPUs of the cluster, at most
     one per group of passages."""
 
+    # A build embeds and journals this many passages per call (qa.journal): each call starts a Ray
+    # session (10-15 s), so the blocks are larger than a one-process build's
+    journal_block = 100_000
+
     def __init__(self, model: str, batch_size: int = 32, address: str | None = None,
                  actors: int | None = None) -> None:
         _ray()  # say at once when Ray is missing, before any work
@@ -223,8 +228,6 @@ class RayEmbedder:
             return vectors, sentences
         rows = groups(texts, spans)
         actor = build_actor_class(self.model, self.batch_size, (self.model_id, self.fingerprint, __version__))
-        from tqdm import tqdm
-
         with ray_session(self.address) as ray:
             ray.data.DataContext.get_current().enable_progress_bars = False
             self.used_actors = self._pool_size(ray, len(rows))
@@ -232,8 +235,7 @@ class RayEmbedder:
             embedded = dataset.map_batches(actor, batch_size=1, batch_format="numpy", num_cpus=CPUS_PER_ACTOR,
                                            compute=ray.data.ActorPoolStrategy(size=self.used_actors))
             done = 0
-            with tqdm(total=len(texts), disable=not progress, unit="chunk", dynamic_ncols=True,
-                      desc=f"Embedding ({self.used_actors} Ray actors)") as bar:
+            with _progress(len(texts), progress, f"Embedding ({self.used_actors} Ray actors)") as bar:
                 try:
                     for row in embedded.iter_rows():
                         at, fresh, per_sentence = unpack(row, self.dim)

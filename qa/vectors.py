@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +31,31 @@ def batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield texts[i:i + size]
 
 
+_OUTER: ContextVar[Any] = ContextVar("the progress bar of work done in parts", default=None)
+
+
 def progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
+    """A bar for `total` texts; inside `progress_over`, that one bar (advanced, not closed here)."""
+    outer = _OUTER.get()
+    if outer is not None:
+        return nullcontext(outer)
     from tqdm import tqdm
 
     return tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True)
+
+
+@contextmanager
+def progress_over(total: int, enabled: bool, desc: str) -> Iterator[Any]:
+    """One bar for work done in several calls (a build embedding block after block): every
+    `progress` bar opened inside it is this one."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True) as bar:
+        token = _OUTER.set(bar)
+        try:
+            yield bar
+        finally:
+            _OUTER.reset(token)
 
 
 def pool_spans(tokens: np.ndarray, offsets: Sequence[Span], spans: Sequence[Span], dim: int) -> np.ndarray:

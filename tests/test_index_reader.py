@@ -81,13 +81,14 @@ def test_index_verify_command(hash_settings: Settings) -> None:
     runner = CliRunner()
     args = ["--model", "hash", "index", "verify", "--index", str(hash_settings.index)]
     ok = runner.invoke(cli, args, env={"QA_CONFIG": ""})
-    assert ok.exit_code == 0 and f"{len(FILES) + 1} files" in ok.output and "all match the manifest" in ok.output  # and rows.npz
+    files = len(FILES) + 1  # and rows.npz
+    assert ok.exit_code == 0 and f"{files} files" in ok.output and "all match the manifest" in ok.output
     _flip_middle(live_build(hash_settings.index) / "vectors.faiss")  # type: ignore[operator]
     bad = runner.invoke(cli, args, env={"QA_CONFIG": ""})
     assert bad.exit_code == 1 and "vectors.faiss is damaged" in bad.output and "Rebuild it: qa" in bad.output
 
 
-STAGES = ["embedding", "writing", "written", "renamed", "pointer", "swapped"]
+STAGES = ["embedding", "embedded a block", "writing", "written", "renamed", "pointer", "swapped"]
 
 
 def test_the_write_calls_its_checkpoints_in_order(hash_settings: Settings) -> None:
@@ -96,7 +97,9 @@ def test_the_write_calls_its_checkpoints_in_order(hash_settings: Settings) -> No
     assert seen == STAGES
 
 
-@pytest.mark.parametrize("stage", STAGES[:-1])
+# A rebuild of unchanged text embeds nothing, so it never reaches "embedded a block" (a stop while
+# embedding is tested in test_journal.py)
+@pytest.mark.parametrize("stage", [s for s in STAGES[:-1] if s != "embedded a block"])
 def test_a_failure_before_the_swap_leaves_the_old_build_live_and_no_debris(stage: str, hash_settings: Settings) -> None:
     build_index([SAMPLE], hash_settings)
     before = live_build(hash_settings.index)
