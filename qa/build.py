@@ -129,7 +129,8 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
             if journal is not None:
                 journal.append([hashes[i] for i in part], fresh, fresh_sentences)
             for i, vector, per_sentence in zip(part, fresh, fresh_sentences):
-                vectors[i], sentences[i] = vector, per_sentence
+                # float16 now, as the index stores them: half the memory a long build holds
+                vectors[i], sentences[i] = vector, np.asarray(per_sentence, dtype=np.float16)
             checkpoint("embedded a block")
     for i, h in enumerate(hashes):
         if h in known:

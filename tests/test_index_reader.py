@@ -120,16 +120,22 @@ def test_the_dense_index_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch, tmp_
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     assert DenseIndex.build(vectors).kind == "IndexFlatIP"
     monkeypatch.setattr(index_files, "HNSW_ABOVE", 100)
+    monkeypatch.setattr(index_files, "EXACT_MASKED_BELOW", 1)
     hnsw = DenseIndex.build(vectors)
-    assert hnsw.kind == "IndexHNSWFlat"
-    hnsw.write(tmp_path / "v.faiss")
-    loaded = DenseIndex.read(tmp_path / "v.faiss")
-    rows, _ = loaded.search(vectors[42], 1)
-    assert rows.tolist() == [42]
-    mask = np.zeros(400, dtype=bool)
-    mask[[5, 6]] = True
-    assert set(loaded.search(vectors[42], 2, mask)[0].tolist()) == {5, 6}
-    assert loaded.vectors([42]) == pytest.approx(vectors[[42]], abs=1e-6)
+    assert hnsw.kind == "IndexRefineFlat"  # the graph over 8-bit codes, rescored on the floats
+    import faiss
+
+    older = faiss.IndexHNSWFlat(16, 32, faiss.METRIC_INNER_PRODUCT)  # what builds held before
+    older.add(vectors)
+    for name, index in (("v.faiss", hnsw), ("older.faiss", DenseIndex(older))):
+        index.write(tmp_path / name)
+        loaded = DenseIndex.read(tmp_path / name)
+        rows, scores = loaded.search(vectors[42], 1)
+        assert rows.tolist() == [42] and scores[0] == pytest.approx(1.0, abs=1e-5)  # the float score
+        mask = np.zeros(400, dtype=bool)
+        mask[[5, 6]] = True
+        assert set(loaded.search(vectors[42], 2, mask)[0].tolist()) == {5, 6}  # walked, 2 > EXACT_MASKED_BELOW
+        assert loaded.vectors([42, 7]) == pytest.approx(vectors[[42, 7]], abs=1e-6)  # exact, not the codes
 
 
 def _exact_top(vectors: np.ndarray, query: np.ndarray, mask: np.ndarray, k: int) -> list[int]:
@@ -167,3 +173,15 @@ def test_a_short_write_is_named_a_full_disk() -> None:
 
     assert os_advice(OSError("81408 requested and 74936 written")).startswith("the disk is full")
     assert os_advice(OSError("something else")) == "something else"
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="advice is given through /proc/self/maps (Linux)")
+def test_mapped_index_files_are_advised_random(tmp_path: Path) -> None:
+    from qa.index.files import advise_random
+
+    path = tmp_path / "a.npy"
+    np.save(path, np.zeros((4096, 16), dtype=np.float16))
+    assert advise_random(path) == 0  # not mapped by this process: nothing to advise
+    mapped = np.load(path, mmap_mode="r")
+    assert advise_random(path) >= 1
+    assert float(mapped[100].sum()) == 0.0  # still reads as before

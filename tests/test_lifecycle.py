@@ -282,7 +282,7 @@ def wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], seconds: float
         time.sleep(0.05)
 
 
-STAGES = ("embedding", "writing", "written", "renamed", "pointer", "swapped")
+STAGES = ("embedding", "embedded a block", "writing", "written", "renamed", "pointer", "swapped")
 
 
 @pytest.mark.slow
@@ -309,12 +309,15 @@ def test_sigkill_at_each_stage_leaves_a_working_index(stage: str, hash_settings:
     leftovers = {p.name for p in hash_settings.index.iterdir()} - {"CURRENT", ".lock", old_build.name}
     if stage in ("writing", "written"):
         assert any(name.endswith(".tmp") for name in leftovers)
+    if stage != "embedding":  # what was embedded before the kill is on disk, for the next run
+        assert list((hash_settings.index / ".embedding").rglob("block-*.npz"))
 
     again = run_qa("index", "update", str(archive), "--index", index, "--prune", "--quiet")
     assert again.returncode == 0, again.stderr
     assert snapshot(hash_settings) == expected
     names = {p.name for p in hash_settings.index.iterdir()}
     assert not any(n.endswith(".tmp") for n in names), names  # partial work cleaned up
+    assert ".embedding" not in names  # the journal goes with the build it served
     assert len([n for n in names if n.startswith("build-")]) <= 2  # the live build and the one before
 
 

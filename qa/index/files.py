@@ -25,10 +25,12 @@ from qa.types import KINDS, Chunk, Document
 HNSW_ABOVE = TUNING.hnsw_above
 HNSW_M = 32  # links per vector
 HNSW_BUILD_DEPTH = 80  # efConstruction
-HNSW_SEARCH_DEPTH = 128  # efSearch: recall@10 against exact search measured in eval/bench_ann.py
+HNSW_SEARCH_DEPTH = TUNING.hnsw_search_depth  # efSearch: recall against exact search in eval/bench_ann.py
 # A filter allowing at most this many rows of an HNSW index is searched exactly (eval/bench_ann.py
 # measures the filtered graph walk's recall against it)
 EXACT_MASKED_BELOW = 50_000
+REFINE_FACTOR = 2  # the graph's best 2k are rescored on the float vectors (eval/bench_ann.py filtered)
+TRAIN_SAMPLE = 100_000  # vectors the 8-bit codes' ranges are fitted on (seeded sample)
 
 SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
@@ -104,6 +106,32 @@ def check_rows(con: sqlite3.Connection, n: int) -> None:
             raise ValueError(f"chunks.sqlite: a row of {table} (rowid {row[0]}) holds a value of the wrong type")
 
 
+def advise_random(path: Path) -> int:
+    """Tell the kernel that this process's mappings of `path` are read at random: a page fault
+    then reads the page it needs, not the read-ahead window around it (on a 1M index held in 3 GB,
+    300 random sentence reads took 50 ms with read-ahead and 8 ms without: docs/benchmarks.md).
+    Linux only (it reads /proc/self/maps); elsewhere, or when the kernel refuses, nothing changes.
+    Returns how many mappings were advised."""
+    import ctypes
+    import mmap
+
+    advice = getattr(mmap, "MADV_RANDOM", None)
+    try:
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 0
+    if advice is None:
+        return 0
+    libc = ctypes.CDLL(None, use_errno=True)
+    target, advised = str(path.resolve()), 0
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5] == target:
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            advised += libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), advice) == 0
+    return advised
+
+
 # --- per-row facts: what filters and caps read on every question -------------------------------
 
 ROWS = "rows.npz"
@@ -173,23 +201,29 @@ def read_lexical(path: Path) -> BM25Index:
 # --- dense vectors: FAISS, seen nowhere else --------------------------------------------------------
 
 class DenseIndex:
-    """One unit vector per chunk, searched by inner product: exact up to HNSW_ABOVE chunks, HNSW above."""
+    """One unit vector per chunk, searched by inner product: exact up to HNSW_ABOVE chunks; above,
+    an HNSW graph over 8-bit codes of the vectors whose best `REFINE_FACTOR * k` are rescored on
+    the float vectors (`HNSW32_SQ8,RFlat`). The walk reads the codes, a quarter of the vectors' size,
+    so a memory-mapped million stays fast where memory is short; the float vectors are read only to
+    rescore and to hand back. (Builds made before it hold a plain `IndexHNSWFlat`, searched as such.)"""
 
     def __init__(self, index: Any) -> None:
         self._index = index
 
     @classmethod
     def build(cls, vectors: np.ndarray, progress: bool = False, block: int = 50_000) -> DenseIndex:
-        """Exact up to HNSW_ABOVE vectors, HNSW above; added a block at a time (a float32 copy of
-        one block at most, with a progress bar when asked: linking a million takes minutes)."""
+        """Exact up to HNSW_ABOVE vectors, the graph above; added a block at a time (a float32 copy
+        of one block at most, with a progress bar when asked: linking a million takes a minute)."""
         import faiss
         from tqdm import tqdm
 
         dim = vectors.shape[1]
         index: Any
         if len(vectors) > HNSW_ABOVE:
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_BUILD_DEPTH
+            index = faiss.index_factory(dim, f"HNSW{HNSW_M}_SQ8,RFlat", faiss.METRIC_INNER_PRODUCT)
+            faiss.downcast_index(index.base_index).hnsw.efConstruction = HNSW_BUILD_DEPTH  # type: ignore[attr-defined]
+            sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), TRAIN_SAMPLE), replace=False)
+            index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))  # the codes' ranges
         else:
             index = faiss.IndexFlatIP(dim)
         with tqdm(total=len(vectors), desc=f"Writing {type(index).__name__}", unit="vector", unit_scale=True,
@@ -207,6 +241,7 @@ class DenseIndex:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         if hasattr(index, "hnsw"):
             index.hnsw.efSearch = HNSW_SEARCH_DEPTH
+        advise_random(path)  # a graph walk and the candidates' vectors read it at random
         return cls(index)
 
     def write(self, path: Path) -> None:
@@ -220,35 +255,45 @@ class DenseIndex:
         return type(self._index).__name__
 
     @property
+    def approximate(self) -> bool:
+        return self.kind != "IndexFlatIP"
+
+    @property
     def dim(self) -> int:
         return int(self._index.d)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def _params(self, k: int, selector: Any = None) -> Any:
+        import faiss
+
+        if self.kind == "IndexRefineFlat":
+            walk = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_SEARCH_DEPTH, REFINE_FACTOR * k))  # type: ignore[attr-defined]
+            return faiss.IndexRefineSearchParameters(k_factor=REFINE_FACTOR, base_index_params=walk)  # type: ignore[call-arg]
+        if self.approximate:
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_SEARCH_DEPTH, k))  # type: ignore[attr-defined]
+        return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+
     def search(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The `k` rows nearest `vector` among those `mask` allows (all when None): rows, scores, best first."""
         import faiss
 
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        params = None
+        selector, bitmap = None, None
         if mask is not None:
-            approximate = hasattr(self._index, "hnsw")
-            allowed = int(np.count_nonzero(mask)) if approximate else 0
-            if approximate and allowed <= EXACT_MASKED_BELOW:
+            if self.approximate and int(np.count_nonzero(mask)) <= EXACT_MASKED_BELOW:
                 # A narrow filter (one outlet, one day) starves the graph walk of allowed neighbours;
                 # so few rows are scored exactly, as fast.
                 return _exact(np.flatnonzero(mask), self.vectors(np.flatnonzero(mask)) @ query[0], k)
             bitmap = np.packbits(mask, bitorder="little")  # one bit a row: O(rows / 8) to make, not a hash set
             selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_SEARCH_DEPTH, k))  # type: ignore[attr-defined]
-                      if approximate else faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
-        scores, rows = self._index.search(query, min(k, len(self)), params=params)
+        scores, rows = self._index.search(query, min(k, len(self)), params=self._params(k, selector))
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 
     def vectors(self, rows: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """The stored vectors of `rows` (all when None), float32."""
+        """The stored vectors of `rows` (all when None), float32: exact, never the 8-bit codes."""
         if rows is None:
             return self._index.reconstruct_n(0, len(self))  # type: ignore[no-any-return]
         at = np.asarray(rows, dtype=np.int64)
@@ -324,6 +369,7 @@ class SentenceVectors:
                 or offsets.dtype != np.int64 or offsets.shape != (chunks + 1,) or offsets[0] != 0
                 or offsets[-1] != len(vectors) or (np.diff(offsets) < 0).any()):
             raise ValueError(f"{SENTENCES} and {OFFSETS} do not fit {chunks} chunks of {dim}-d vectors")
+        advise_random(folder / SENTENCES)  # read a few candidates' rows at a time
         return cls(vectors, offsets)
 
     def of(self, rows: Sequence[int]) -> list[np.ndarray]:
