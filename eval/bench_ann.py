@@ -145,6 +145,22 @@ def main(argv: list[str] | None = None) -> int:
             hnsw.hnsw.efSearch = ef
             report(f"HNSW M={m} efC=80 efSearch={ef}", hnsw, build_s, truth)
 
+    start = time.perf_counter()
+    coded = faiss.index_factory(dim, "HNSW32_SQ8,RFlat", faiss.METRIC_INNER_PRODUCT)  # qa's above HNSW_ABOVE
+    faiss.downcast_index(coded.base_index).hnsw.efConstruction = 80
+    coded.train(base)
+    coded.add(base)
+    build_s = time.perf_counter() - start
+    for ef in (128, 512):
+        coded_params = faiss.IndexRefineSearchParameters(
+            k_factor=2, base_index_params=faiss.SearchParametersHNSW(efSearch=ef))
+
+        class Coded:  # searched as qa.index.files.DenseIndex searches it
+            def search(self, x: np.ndarray, k: int, params: object = coded_params) -> tuple[np.ndarray, np.ndarray]:
+                return coded.search(x, k, params=params)  # type: ignore[no-any-return]
+
+        report(f"HNSW32 over 8-bit codes, 2k rescored (RFlat) efSearch={ef}", Coded(), build_s, truth)
+
     nlist = int(4 * np.sqrt(n))
     start = time.perf_counter()
     quantizer = faiss.IndexFlatIP(dim)
