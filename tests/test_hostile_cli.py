@@ -75,14 +75,33 @@ def test_index_naming_a_file(folder: Path) -> None:
     one_clean_line(qa("ask", "who controls the crossing?", "--index", str(afile)), str(afile))
 
 
-@pytest.mark.parametrize("model, limit", [("hash", 20_000),  # SQLite fails
-                                          ("hash:2048", 300_000)])  # SQLite fits, FAISS's vectors do not
-def test_full_disk_during_build_leaves_nothing_behind(folder: Path, model: str, limit: int) -> None:
+def _embedded_then_stopped(index: Path, model: str) -> None:
+    """A build of the sample that stopped after embedding everything: its journal holds every
+    passage, so the next build writes no journal block and goes straight to the index's files."""
+    from qa.build import build_index
+    from qa.config import load_settings
+
+    def stop(stage: str) -> None:
+        if stage == "writing":
+            raise KeyboardInterrupt("stopped")
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index([SAMPLE], load_settings({"index": index, "model": model}, env={}), checkpoint=stop)
+
+
+@pytest.mark.parametrize("model, limit, journal", [
+    ("hash", 20_000, False),  # the embedding journal's first block fails
+    ("hash", 20_000, True),  # everything embedded already: SQLite fails
+    ("hash:2048", 300_000, True)])  # SQLite fits, FAISS's vectors do not
+def test_full_disk_during_build_leaves_nothing_behind(folder: Path, model: str, limit: int, journal: bool) -> None:
     index = folder / "index"
+    if journal:
+        _embedded_then_stopped(index, model)
     line = one_clean_line(qa("index", "build", str(SAMPLE), "--index", str(index), "--quiet", limit=limit,
                              model=model), "disk is full", str(index))
-    assert "unchanged" in line
+    assert "unchanged" in line and ("journal" in line) != journal
     assert _builds(index) == [] and not (index / "CURRENT").exists()
+    assert not list(index.rglob("*.tmp"))  # no half-written block or build folder
 
 
 def test_full_disk_during_update_keeps_the_live_index(folder: Path, tmp_path: Path) -> None:
