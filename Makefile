@@ -96,4 +96,4 @@ bench-multihop: setup
 	  --report eval/runs/multihop_dev.md
 
 clean-index:
-	rm -rf $(or $(INDEX),index)/build-* $(or $(INDEX),index)/CURRENT $(or $(INDEX),index)/.lock
+	rm -rf $(or $(INDEX),index)/build-* $(or $(INDEX),index)/CURRENT $(or $(INDEX),index)/.lock $(or $(INDEX),index)/.embedding
