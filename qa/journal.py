@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from qa.errors import DiskError, os_advice
 log = logging.getLogger(__name__)
 
 JOURNAL = ".embedding"
+_BLOCK = re.compile(r"block-\d{6}\.npz")  # what `append` names a block; any other file is not one
 BLOCK = 8192  # passages a block: about 7 minutes of the torch model on 2 cores, the most a stop loses
 Vectors = tuple[np.ndarray, np.ndarray]  # a passage's vector and its sentence vectors
 
@@ -49,7 +51,7 @@ class Journal:
         """Every passage a whole block holds, by content hash. A block that cannot be read (or does
         not fit this model's dimension) is skipped with a warning: its passages are embedded again."""
         found: dict[str, Vectors] = {}
-        blocks = sorted(self.folder.glob("block-*.npz"))
+        blocks = sorted(path for path in self.folder.glob("block-*.npz") if _BLOCK.fullmatch(path.name))
         for path in blocks:
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -65,7 +67,7 @@ class Journal:
             for i, h in enumerate(hashes.tolist()):
                 found[h] = (vectors[i], sentences[offsets[i]:offsets[i + 1]])
         if blocks:
-            self._next = int(blocks[-1].stem.split("-")[1]) + 1
+            self._next = int(blocks[-1].stem.split("-")[1]) + 1  # names checked by _BLOCK
         return found
 
     def append(self, hashes: Sequence[str], vectors: np.ndarray, sentences: Sequence[np.ndarray]) -> None:

@@ -68,6 +68,13 @@ def test_a_damaged_file_is_found_in_the_background_and_never_served(hash_setting
         open_index(hash_settings.index)  # the default hashes before loading
 
 
+def test_a_damaged_rows_file_read_at_load_is_named_not_a_traceback(hash_settings: Settings) -> None:
+    build_index([SAMPLE], hash_settings)
+    _flip_middle(live_build(hash_settings.index) / "rows.npz")  # type: ignore[operator]
+    with pytest.raises(IndexCorrupt, match="rows.npz is damaged"):  # read before its hash is checked
+        open_index(hash_settings.index, verify="background")
+
+
 def test_a_wrong_size_is_refused_at_load_without_hashing(hash_settings: Settings) -> None:
     build_index([SAMPLE], hash_settings)
     path = live_build(hash_settings.index) / "sentence_offsets.npy"  # type: ignore[operator]

@@ -22,8 +22,8 @@ class Counting(HashEmbedder):
 
     journal_block = 10
 
-    def __init__(self, fail_at: int | None = None) -> None:
-        super().__init__(256)
+    def __init__(self, fail_at: int | None = None, dim: int = 256) -> None:
+        super().__init__(dim)
         self.calls, self.texts, self.fail_at = 0, 0, fail_at
 
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
@@ -85,3 +85,21 @@ def test_an_update_that_stops_resumes_too(tmp_path: Path) -> None:
     again = Counting()
     report = update_index([SAMPLE], settings, embedder=again)
     assert again.texts == report.chunks - 10 and not (settings.index / JOURNAL).exists()
+
+
+def test_an_update_that_writes_nothing_keeps_a_stopped_builds_journal_and_stray_files_are_not_blocks(
+        tmp_path: Path) -> None:
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    build_index([SAMPLE], settings, embedder=Counting())
+    with pytest.raises(KeyboardInterrupt):  # a rebuild of the same folder with another model stops
+        build_index([SAMPLE], load_settings({"index": settings.index, "model": "hash:128"}, env={}),
+                    embedder=Counting(fail_at=2, dim=128))
+    blocks = sorted((settings.index / JOURNAL).rglob("block-*.npz"))
+    assert len(blocks) == 2
+    (blocks[0].parent / "block-000001 (copy).npz").write_bytes(blocks[1].read_bytes())  # not a name it writes
+    report = update_index([SAMPLE], settings, embedder=Counting())  # nothing changed: nothing written
+    assert not report.written and all(block.is_file() for block in blocks)
+    journal = Journal(settings.index, HashEmbedder(128))
+    assert len(journal.read()) == 20  # the stray copy is not read as a third block
+    journal.append(["h"], np.zeros((1, 128), dtype=np.float32), [np.zeros((2, 128))])
+    assert (blocks[0].parent / "block-000002.npz").is_file()  # numbering goes on after the real blocks

@@ -162,3 +162,29 @@ def test_row_facts_are_the_databases_and_a_build_without_them_reads_the_same(sam
     RowFacts(facts.kinds, facts.doc_rows, facts.days, np.zeros_like(facts.sources), []).save(tmp_path / ROWS)
     with pytest.raises(ValueError, match="does not fit"):  # an outlet number with no name
         RowFacts.load(tmp_path / ROWS, len(facts.kinds))
+
+
+def test_sentence_vectors_on_a_really_full_disk_are_an_oserror_not_a_crash(tmp_path: Path) -> None:
+    """A real full file system (a 1 MiB tmpfs; root only): writing into a memory-mapped output file
+    would die of SIGBUS there; plain writes fail with ENOSPC, which the writer turns into DiskError."""
+    import os
+    import subprocess
+    import sys
+
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(tiny)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and a tmpfs mount")
+    try:
+        code = ("import sys, numpy as np; from pathlib import Path; from qa.index import SentenceVectors\n"
+                "try:\n"
+                "    SentenceVectors.write(Path(sys.argv[1]), [np.ones((40, 384))] * 100, 384)\n"
+                "except OSError as exc:\n"
+                "    print('OSError', exc.errno)\n")
+        run = subprocess.run([sys.executable, "-c", code, str(tiny)], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        assert run.returncode == 0, run.stderr  # -7 would be SIGBUS
+        assert run.stdout.startswith("OSError 28")  # ENOSPC
+    finally:
+        subprocess.run(["umount", str(tiny)], capture_output=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,12 +175,14 @@ class RowFacts:
     @classmethod
     def load(cls, path: Path, n: int) -> RowFacts:
         """ValueError when the arrays do not fit `n` rows or their values are out of range."""
-        with np.load(path, allow_pickle=False) as data:
-            try:
+        try:
+            with np.load(path, allow_pickle=False) as data:
                 facts = cls(data["kinds"], data["doc_rows"], data["days"], data["sources"],
                             [str(x) for x in data["source_names"]])
-            except KeyError as exc:
-                raise ValueError(f"{path.name} lacks {exc}") from None
+        except KeyError as exc:
+            raise ValueError(f"{path.name} lacks {exc}") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # damaged with its size unchanged
+            raise ValueError(f"{path.name} cannot be read ({exc})") from None
         arrays = (facts.kinds, facts.doc_rows, facts.days, facts.sources)
         if (any(a.shape != (n,) for a in arrays)
                 or [a.dtype for a in arrays] != [np.dtype(np.uint8), *[np.dtype(np.int32)] * 3]
@@ -280,6 +284,8 @@ class DenseIndex:
         import faiss
 
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if k <= 0 or not len(self):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         selector, bitmap = None, None
         if mask is not None:
             if self.approximate and int(np.count_nonzero(mask)) <= EXACT_MASKED_BELOW:
@@ -335,22 +341,20 @@ class SentenceVectors:
 
     @staticmethod
     def write(folder: Path, per_chunk: Sequence[np.ndarray], dim: int, block: int = 65_536) -> int:
-        """Write `per_chunk` as the two files without holding them together in memory (the vectors
-        go straight into the mapped output file); returns how many sentence vectors were written."""
+        """Write `per_chunk` as the two files without holding them together in memory: the header,
+        then each block of chunks' vectors appended in turn (plain writes, so a full disk is an
+        OSError, not the SIGBUS a memory-mapped output file gets); returns how many were written."""
         offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
         np.cumsum([len(v) for v in per_chunk], out=offsets[1:])
         total = int(offsets[-1])
-        if total:
-            out = np.lib.format.open_memmap(folder / SENTENCES, mode="w+", dtype=np.float16, shape=(total, dim))
-            for at in range(0, len(per_chunk), block):
-                end = min(at + block, len(per_chunk))
-                out[offsets[at]:offsets[end]] = np.concatenate(
-                    [np.asarray(v, dtype=np.float16).reshape(-1, dim) for v in per_chunk[at:end]])
-            out.flush()
-            del out
-        else:
-            with open(folder / SENTENCES, "wb") as f:
-                np.save(f, np.zeros((0, dim), dtype=np.float16), allow_pickle=False)
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False,
+                  "shape": (total, dim)}
+        with open(folder / SENTENCES, "wb") as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            for at in range(0, len(per_chunk) if total else 0, block):
+                part = [np.asarray(v, dtype=np.float16).reshape(-1, dim) for v in per_chunk[at:at + block]]
+                if part:
+                    f.write(np.ascontiguousarray(np.concatenate(part)).tobytes())
         with open(folder / OFFSETS, "wb") as f:
             np.save(f, offsets, allow_pickle=False)
         return total
