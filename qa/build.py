@@ -282,7 +282,8 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
             vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
             write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
-            journal.clear()  # only a completed write: an update that writes nothing keeps a stopped build's blocks
+        if written or journal.covered_by(set(hashes)):
+            journal.clear()  # an update that writes nothing keeps blocks a stopped build may still need
     return UpdateReport(
         index=settings.index, added=tuple(added), changed=tuple(changed), removed=tuple(removed),
         unchanged=len(docs) - len(added) - len(changed), documents=len(docs), chunks=len(chunks),

@@ -103,6 +103,21 @@ class Journal:
             os.close(fd)
         self._next += 1
 
+    def covered_by(self, hashes: set[str]) -> bool:
+        """Whether every passage in the journal (any embedder's) is among `hashes`: then it holds
+        nothing a build could still need. A block that cannot be read holds nothing usable."""
+        for path in self.root.glob("*/block-*.npz"):
+            if not _BLOCK.fullmatch(path.name):
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    held = data["hashes"].tolist()
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                continue
+            if not hashes.issuperset(held):
+                return False
+        return True
+
     def clear(self) -> None:
         """Remove the journal (every embedder's): the build it served is complete."""
         shutil.rmtree(self.root, ignore_errors=True)

@@ -103,3 +103,17 @@ def test_an_update_that_writes_nothing_keeps_a_stopped_builds_journal_and_stray_
     assert len(journal.read()) == 20  # the stray copy is not read as a third block
     journal.append(["h"], np.zeros((1, 128), dtype=np.float32), [np.zeros((2, 128))])
     assert (blocks[0].parent / "block-000002.npz").is_file()  # numbering goes on after the real blocks
+
+
+def test_a_journal_the_live_build_already_holds_is_removed_by_the_next_update(tmp_path: Path) -> None:
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+
+    def stop(stage: str) -> None:
+        if stage == "swapped":  # the new build is live, the journal not yet removed
+            raise KeyboardInterrupt("stopped")
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index([SAMPLE], settings, embedder=Counting(), checkpoint=stop)
+    assert (settings.index / JOURNAL).exists()
+    report = update_index([SAMPLE], settings, embedder=Counting())
+    assert not report.written and not (settings.index / JOURNAL).exists()
