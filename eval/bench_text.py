@@ -52,6 +52,16 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
+def _search_cpu(index: Any, queries: list[str]) -> list[float]:
+    """CPU seconds of each query's top-10 search."""
+    times = []
+    for q in queries:
+        t0 = time.process_time()
+        index.search(q, 10)
+        times.append(time.process_time() - t0)
+    return times
+
+
 def _cpu(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     """(result, wall seconds, this process's CPU seconds): on a shared machine the CPU time is the steadier."""
     t0, c0 = time.perf_counter(), time.process_time()
@@ -123,11 +133,7 @@ def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
             index, wall, cpu = _cpu(partial(cls.build, texts))
             built[name] = index
             index.search("warm up the name table", 10)
-            times = []
-            for q in queries:
-                t0 = time.process_time()
-                index.search(q, 10)
-                times.append(time.process_time() - t0)
+            times = _search_cpu(index, queries)
             print(f"{name:16s} build {wall:6.2f} s wall, {cpu:6.2f} s CPU   search CPU p50 "
                   f"{1000 * statistics.median(times):6.3f} ms   mean {1000 * statistics.mean(times):6.3f} ms   "
                   f"{_lexical_quality(index, asked, chunk_texts)}")
@@ -135,11 +141,7 @@ def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             built["bm25s"].save(Path(tmp) / "lexical")
             loaded, wall, cpu = _cpu(lambda: BM25Index.load(Path(tmp) / "lexical"))
-            times = []
-            for q in queries:
-                t0 = time.process_time()
-                loaded.search(q, 10)
-                times.append(time.process_time() - t0)
+            times = _search_cpu(loaded, queries)
             print(f"bm25s, loaded memory-mapped: load {wall:.3f} s; search CPU p50 "
                   f"{1000 * statistics.median(times):6.3f} ms   mean {1000 * statistics.mean(times):6.3f} ms")
 

@@ -97,8 +97,6 @@ def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Sett
     return chunks
 
 
-
-
 def _no_checkpoint(stage: str) -> None:
     """The default: a build runs straight through."""
 

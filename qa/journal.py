@@ -23,6 +23,7 @@ import numpy as np
 
 from qa.embed import Embedder
 from qa.errors import DiskError, os_advice
+from qa.index.folder import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ JOURNAL = ".embedding"
 _BLOCK = re.compile(r"block-\d{6}\.npz")  # what `append` names a block; any other file is not one
 BLOCK = 8192  # passages a block: about 7 minutes of the torch model on 2 cores, the most a stop loses
 Vectors = tuple[np.ndarray, np.ndarray]  # a passage's vector and its sentence vectors
+
+
+def _blocks(folder: Path) -> list[Path]:
+    """The blocks in one embedder's folder, in the order they were written (other files skipped)."""
+    return sorted(path for path in folder.glob("block-*.npz") if _BLOCK.fullmatch(path.name))
 
 
 def journal_key(embedder: Embedder) -> str:
@@ -51,7 +57,7 @@ class Journal:
         """Every passage a whole block holds, by content hash. A block that cannot be read (or does
         not fit this model's dimension) is skipped with a warning: its passages are embedded again."""
         found: dict[str, Vectors] = {}
-        blocks = sorted(path for path in self.folder.glob("block-*.npz") if _BLOCK.fullmatch(path.name))
+        blocks = _blocks(self.folder)
         for path in blocks:
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -96,19 +102,13 @@ class Journal:
         except BaseException:
             tmp.unlink(missing_ok=True)  # a block is whole or absent
             raise
-        fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(self.folder)
         self._next += 1
 
     def covered_by(self, hashes: set[str]) -> bool:
         """Whether every passage in the journal (any embedder's) is among `hashes`: then it holds
         nothing a build could still need. A block that cannot be read holds nothing usable."""
-        for path in self.root.glob("*/block-*.npz"):
-            if not _BLOCK.fullmatch(path.name):
-                continue
+        for path in (block for folder in self.root.glob("*") for block in _blocks(folder)):
             try:
                 with np.load(path, allow_pickle=False) as data:
                     held = data["hashes"].tolist()

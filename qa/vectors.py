@@ -34,23 +34,23 @@ def batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 _OUTER: ContextVar[Any] = ContextVar("the progress bar of work done in parts", default=None)
 
 
-def progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
-    """A bar for `total` texts; inside `progress_over`, that one bar (advanced, not closed here)."""
-    outer = _OUTER.get()
-    if outer is not None:
-        return nullcontext(outer)
+def _bar(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
     return tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True)
+
+
+def progress(total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
+    """A bar for `total` texts; inside `progress_over`, that one bar (advanced, not closed here)."""
+    outer = _OUTER.get()
+    return nullcontext(outer) if outer is not None else _bar(total, enabled, desc)
 
 
 @contextmanager
 def progress_over(total: int, enabled: bool, desc: str) -> Iterator[Any]:
     """One bar for work done in several calls (a build embedding block after block): every
     `progress` bar opened inside it is this one."""
-    from tqdm import tqdm
-
-    with tqdm(total=total, disable=not enabled, desc=desc, unit="chunk", dynamic_ncols=True) as bar:
+    with _bar(total, enabled, desc) as bar:
         token = _OUTER.set(bar)
         try:
             yield bar

@@ -119,10 +119,8 @@ def advise_random(path: Path) -> int:
 
     advice = getattr(mmap, "MADV_RANDOM", None)
     try:
-        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace") if advice else ""
     except OSError:
-        return 0
-    if advice is None:
         return 0
     libc = ctypes.CDLL(None, use_errno=True)
     target, advised = str(path.resolve()), 0
@@ -243,8 +241,6 @@ class DenseIndex:
         import faiss
 
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-        if hasattr(index, "hnsw"):
-            index.hnsw.efSearch = HNSW_SEARCH_DEPTH
         advise_random(path)  # a graph walk and the candidates' vectors read it at random
         return cls(index)
 
@@ -270,6 +266,7 @@ class DenseIndex:
         return int(self._index.ntotal)
 
     def _params(self, k: int, selector: Any = None) -> Any:
+        """Every search's parameters: the graph's depth (`efSearch`) and the filter, if any."""
         import faiss
 
         if self.kind == "IndexRefineFlat":
@@ -291,7 +288,8 @@ class DenseIndex:
             if self.approximate and int(np.count_nonzero(mask)) <= EXACT_MASKED_BELOW:
                 # A narrow filter (one outlet, one day) starves the graph walk of allowed neighbours;
                 # so few rows are scored exactly, as fast.
-                return _exact(np.flatnonzero(mask), self.vectors(np.flatnonzero(mask)) @ query[0], k)
+                allowed = np.flatnonzero(mask)
+                return _exact(allowed, self.vectors(allowed) @ query[0], k)
             bitmap = np.packbits(mask, bitorder="little")  # one bit a row: O(rows / 8) to make, not a hash set
             selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
         scores, rows = self._index.search(query, min(k, len(self)), params=self._params(k, selector))

@@ -56,7 +56,7 @@ def _no_checkpoint(stage: str) -> None:
     """The default: a write runs straight through."""
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -146,7 +146,7 @@ def write_build(index_dir: Path, write_files: Callable[[Path], dict[str, Any]], 
             **manifest, **{k: v for k, v in found.items() if k != "counts"},
             "counts": {**found.get("counts", {}), **manifest.get("counts", {})},
             "files": {name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
-                      for name in (*FILES, *OPTIONAL_FILES) if name in FILES or (tmp / name).is_file()},
+                      for name in (*FILES, *(n for n in OPTIONAL_FILES if (tmp / n).is_file()))},
         }
         full["checksum"] = manifest_checksum(full)
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
@@ -154,8 +154,8 @@ def write_build(index_dir: Path, write_files: Callable[[Path], dict[str, Any]], 
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
         for folder in sorted({(tmp / name).parent for name in FILES} - {tmp}):
-            _fsync_dir(folder)  # the lexical/ folder's entries
-        _fsync_dir(tmp)
+            fsync_dir(folder)  # the lexical/ folder's entries
+        fsync_dir(tmp)
         checkpoint("written")
         os.rename(tmp, final)
         checkpoint("renamed")
@@ -165,7 +165,7 @@ def write_build(index_dir: Path, write_files: Callable[[Path], dict[str, Any]], 
             os.fsync(f.fileno())
         checkpoint("pointer")
         os.replace(pointer_tmp, index_dir / "CURRENT")
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
         checkpoint("swapped")
     except BaseException:
         # A failed write (a full disk most often) must not leave a partial build holding the space;

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from qa.errors import DiskError, os_advice
 from qa.index.files import ROWS, DenseIndex, RowFacts, SentenceVectors, content_hash, write_lexical, write_sqlite
 from qa.index.folder import Checkpoint, _no_checkpoint, write_build
-from qa.types import Chunk, Document
+from qa.types import KINDS, Chunk, Document
 
 
 def write_index(
@@ -35,12 +34,15 @@ def write_index(
     model_id = manifest["model"]["id"]
 
     def write_files(folder: Path) -> dict[str, Any]:
+        from tqdm import tqdm
+
         stages = tqdm(total=4, desc="Writing the index", unit="file", disable=not progress, dynamic_ncols=True)
         with stages:
             write_sqlite(folder / "chunks.sqlite", documents, chunks, (content_hash(model_id, c) for c in chunks))
             con = sqlite3.connect(folder / "chunks.sqlite")
             try:  # made from the database just written, as a reader of an older build makes them
-                RowFacts.read_sqlite(con).save(folder / ROWS)
+                facts = RowFacts.read_sqlite(con)
+                facts.save(folder / ROWS)
             finally:
                 con.close()
             stages.update()
@@ -54,7 +56,7 @@ def write_index(
             stages.update()
             n_sentences = SentenceVectors.write(folder, sentences, vectors.shape[1] if vectors.ndim == 2 else 0)
             stages.update()
-        n_comment_chunks = sum(c.kind == "comment" for c in chunks)
+        n_comment_chunks = int(np.count_nonzero(facts.kinds == KINDS.index("comment")))
         return {"vector_index": kind, "counts": {
             "documents": len(documents), "comments": sum(len(d.comments) for d in documents),
             "chunks": len(chunks), "article_chunks": len(chunks) - n_comment_chunks,
