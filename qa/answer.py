@@ -400,4 +400,4 @@ def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],
         w.own("\n")
     citations = tuple(Citation(i + 1, h, tuple(spans.get(i, ()))) for i, h in enumerate(hits))
     answer = w.answer(question, citations)
-    return replace(answer, text=answer.text.removesuffix("\n"))
+    return replace(answer, text=answer.text.removesuffix("\n"), direct=short[0] if short is not None else None)

@@ -97,7 +97,9 @@ class Answer:
     """`marks` are the `[n]` markers the answerer wrote, as (start, end, n) spans of `text`; None when
     the answerer did not say (an LLM's reply: every small bracketed number in it is read as a marker).
     `quoted` are the spans of `text` copied from the archive (quotes, names, titles): a `[1]` inside
-    one is the archive's text, never a citation, and the page isolates each from its neighbours."""
+    one is the archive's text, never a citation, and the page isolates each from its neighbours.
+    `direct` is the short answer phrase the answer opens with ("Reuters [1]."), when the answerer gave
+    one; None when it leads with a quoted sentence, abstains, or did not say (an LLM's reply)."""
 
     question: str
     text: str
@@ -106,3 +108,4 @@ class Answer:
     notes: tuple[str, ...] = field(default_factory=tuple)
     marks: tuple[tuple[int, int, int], ...] | None = None
     quoted: tuple[tuple[int, int], ...] = ()
+    direct: str | None = None
