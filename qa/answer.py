@@ -16,8 +16,19 @@ import numpy as np
 from qa.dates import format_date, ordinal
 from qa.embed import Embedder
 from qa.intent import Intent, read_intent
-from qa.picker import AnswerModel, Candidate, Idf, default_model, question_features, sentence_features, uniform_idf
-from qa.span import asks_name, full_name, span_candidates
+from qa.picker import (
+    AnswerModel,
+    Candidate,
+    Idf,
+    default_model,
+    question_features,
+    sentence_features,
+    uniform_idf,
+    with_variants,
+)
+from qa.reader import expect, kind_fits, leading_sentence, read
+from qa.reader import near_miss as reader_near_miss
+from qa.span import full_name, span_candidates
 from qa.text import analyze, fold, split_sentences
 from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit
@@ -143,6 +154,14 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         intent, sentences, x = self.features(question, hits)
         logits = self.model.picker.logit(x)
+        asked = named_commenters(question, hits)
+        if asked:  # "What did AndyFMF say about the hotel?": that reader's comments lead, best first
+            theirs = [i for i, s in enumerate(sentences) if hits[s.hit].chunk.kind == "comment"
+                      and fold(hits[s.hit].chunk.author or "") in asked]
+            if theirs:
+                top = sorted(theirs, key=lambda i: -logits[i])[: self.max_sentences]
+                return compose(question, hits, sorted((sentences[i] for i in top), key=lambda s: (s.hit, s.start)),
+                               intent, None, sentences[top[0]].hit)
         if self.abstains(question, intent, hits, sentences, x, logits):
             return abstention(question, hits)
         best = float(logits.max())
@@ -155,6 +174,10 @@ class ExtractiveAnswerer:
                 return near_miss(question, ask, hits, sentences[int(np.argmax(logits))])
             if holding in sentences and sentences.index(holding) not in chosen:
                 chosen = [sentences.index(holding)] + chosen[: self.max_sentences - 1]
+        if ask is None and not intent.comments and reader_near_miss(
+                question, [c.text for c in candidate_sentences(hits, self.passages)
+                           if hits[c.hit].chunk.kind == "article"], spell=with_variants):
+            return role_not_said(question, hits, sentences[int(np.argmax(logits))])
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
         lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
@@ -168,7 +191,9 @@ class ExtractiveAnswerer:
         if intent.comments:
             picked += still_missing(question, sentences, logits, picked, 2 * self.model.second)
         short = (lead[0], sentences[lead[1]].hit) if lead is not None else None
-        return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short)
+        first = sentences[lead[1]].hit if lead is not None else holding.hit if holding is not None else \
+            sentences[leading_sentence(question, [s.text for s in sentences], logits.tolist())].hit
+        return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short, first)
 
     def holding(self, question: str, ask: Ask, intent: Intent, hits: Sequence[Hit],
                 sentences: Sequence[Candidate], logits: np.ndarray) -> Candidate | None:
@@ -187,10 +212,20 @@ class ExtractiveAnswerer:
 
     def short_answer(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate],
                      logits: np.ndarray) -> tuple[str, int] | None:
-        """For a name question, the name phrase the span model rates above its threshold, with the
-        candidate sentence it is quoted from; None otherwise."""
+        """The phrase of the expected type that the best sentence stating the question's predicate gives
+        (`qa.reader`), with the index of that sentence. Failing that, for a question whose answer is
+        spread over several reports, the name the span model rates above its threshold, when the passages
+        treat it as the kind of thing asked for; None otherwise."""
+        usable = [i for i, s in enumerate(sentences) if hits[s.hit].chunk.kind != "comment"]
+        if not usable:
+            return None
+        lead = read(question, [sentences[i].text for i in usable], [hits[sentences[i].hit].chunk.title for i in usable],
+                    [float(logits[i]) for i in usable], spell=with_variants)
+        if lead is not None:
+            return full_name(lead.text, hits), usable[lead.sentence]
+        e = expect(question)
         model = self.model
-        if model.span is None or not asks_name(question) or not len(sentences):
+        if e is None or e.kind in ("date", "number") or model.span is None:
             return None
         spans, x = span_candidates(question, hits, sentences, logits)
         if not spans:
@@ -199,7 +234,9 @@ class ExtractiveAnswerer:
         best = int(np.argmax(scores))
         if scores[best] <= model.span_threshold:
             return None
-        return full_name(spans[best].text, hits), spans[best].sentence
+        texts = [f"{h.chunk.title}. {h.chunk.text}" for h in hits[:self.passages + 1] if h.chunk.kind == "article"]
+        name = full_name(spans[best].text, hits)
+        return (name, spans[best].sentence) if kind_fits(e.kind, name, texts) else None
 
 
 class Writer:
@@ -252,6 +289,18 @@ def near_miss(question: str, ask: Ask, hits: Sequence[Hit], nearest: Candidate) 
     the nearest sentence so the reader sees what it does say."""
     w = Writer()
     w.own(f"{ABSTAIN} The passages retrieved do not give {ask.describe()}; the nearest says: ")
+    w.copy(balance_quotes(" ".join(nearest.text.split())))
+    w.own(" ")
+    w.mark(nearest.hit + 1)
+    citations = tuple(Citation(i + 1, h, ((nearest.start, nearest.end),) if i == nearest.hit else ())
+                      for i, h in enumerate(hits))
+    return w.answer(question, citations, abstained=True)
+
+
+def role_not_said(question: str, hits: Sequence[Hit], nearest: Candidate) -> Answer:
+    """A role question ("Who commands X?") whose passages name nobody in that role for X."""
+    w = Writer()
+    w.own(f"{ABSTAIN} No passage retrieved names anyone in the role asked about for that subject; the nearest says: ")
     w.copy(balance_quotes(" ".join(nearest.text.split())))
     w.own(" ")
     w.mark(nearest.hit + 1)
@@ -326,6 +375,16 @@ def bylines(w: Writer, hits: Sequence[Hit], question: str = "", quoted: Sequence
         w.own(".\n")
 
 
+def named_commenters(question: str, hits: Sequence[Hit]) -> set[str]:
+    """The commenters among `hits` whom the question names ("What did AndyFMF say …?"), folded."""
+    def spaced(text: str) -> str:
+        return " " + " ".join(re.findall(r"[\w\-]+", fold(text))) + " "
+
+    folded = spaced(question)
+    names = {fold(h.chunk.author or "").strip() for h in hits if h.chunk.kind == "comment"}
+    return {n for n in names if len(n) >= 3 and spaced(n) in folded}
+
+
 def per_commenter(sentences: Sequence[Candidate], hits: Sequence[Hit], logits: np.ndarray, margin: float,
                   most: int = 3) -> list[int]:
     """For a question about what readers said: the best sentence of each distinct commenter within
@@ -364,13 +423,14 @@ def still_missing(question: str, sentences: Sequence[Candidate], logits: np.ndar
 
 
 def compose(question: str, hits: Sequence[Hit], picked: Sequence[Candidate],
-            intent: Intent = Intent(), short: tuple[str, int] | None = None) -> Answer:
-    """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`.
-    Dated reporting says "As of DATE", newest first; comments are quoted as comments."""
+            intent: Intent = Intent(), short: tuple[str, int] | None = None, first: int | None = None) -> Answer:
+    """Answer text from the picked sentences, grouped by passage, each group ending in `[n]`. The
+    passage of the answering sentence (`first`, a hit position) leads; the rest of dated reporting
+    says "As of DATE", newest first; comments are quoted as comments."""
     spans: dict[int, list[tuple[int, int]]] = {}
     for s in picked:
         spans.setdefault(s.hit, []).append((s.start, s.end))
-    order = sorted(spans, key=lambda i: (-ordinal(hits[i].chunk.published_at), i))
+    order = sorted(spans, key=lambda i: (i != first, -ordinal(hits[i].chunk.published_at), i))
     dated = {hits[i].chunk.published_at for i in order if hits[i].chunk.kind == "article"} - {None}
     w = Writer()
     if short is not None:

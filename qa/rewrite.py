@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.text import CONVERSATION_STOPWORDS, NAME_PARTICLES
+from qa.timeline import read_state_question
 from qa.tuning import TUNING
 from qa.types import Kind
 
@@ -36,6 +37,9 @@ _ANAPHORA = [
     re.compile(r"\b(?:that one|the same|there|then)\s*[?.!]*\s*$", re.IGNORECASE),
 ]
 _READERS = re.compile(r"\b(?:readers?|commenters?|comments?(?: section)?|reader comments)\b", re.IGNORECASE)
+_ABOUT_TAIL = re.compile(r"\(about [^)]*\)\s*$")
+_SINCE_WHEN = re.compile(r"^\s*(?:(?:and|but|so)\s+)?since when\b(?:\s+(?:has|have|is|was|did|does)\s+(?:it|that|they|"
+                         r"this)(?:\s+been)?(?:\s+(?:held|controlled|the case|so|happened))?)?\s*[?.!]*\s*$", re.I)
 _IT = re.compile(r"\bit\b", re.IGNORECASE)
 SHORT_WORDS = TUNING.short_words  # a question this short, naming nothing, is a follow-up ("Why?", "Who else?")
 
@@ -134,12 +138,18 @@ def rewrite(question: str, previous: Sequence[str]) -> Rewrite:
     context = next((p for q in reversed(previous) if (p := salient(q))), [])
     if not context or not is_followup(question):
         return Rewrite(question, question, (), kinds)
+    # the last question that stood on its own ("who controls X?"), not a follow-up that leaned on it
+    # ("who held X before that?", "Since when? (about X)")
+    last = next((q for q in reversed(previous) if salient(q) and not _ANAPHORA[1].search(q)
+                 and not _ABOUT_TAIL.search(q)), next(q for q in reversed(previous) if salient(q)))
+    if _SINCE_WHEN.match(question) and (state := read_state_question(last)) is not None:
+        # "Since when?" after "Who controls X?" asks since when X has been held
+        return Rewrite(question, f"Since when has {state.subject} been held?", (state.subject,), kinds)
     if m := _WHAT_ABOUT.match(question):
         subject = m["x"]
-        # the predicate of the last question that stood on its own ("who controls X?"), not of a
-        # follow-up that leaned on it ("who held X before that?")
-        last = next((q for q in reversed(previous) if salient(q) and not _ANAPHORA[1].search(q)),
-                    next(q for q in reversed(previous) if salient(q)))
+        # "What about Y?" after "Who controls X?" and "Since when?" asks who controls Y
+        last = next((q for q in reversed(previous) if salient(q) and not _ANAPHORA[1].search(q)
+                     and not _ABOUT_TAIL.search(q) and getattr(read_state_question(q), "mode", "") != "since"), last)
         if _READERS.fullmatch(re.sub(r"^the\s+", "", subject, flags=re.IGNORECASE)):
             return Rewrite(question, last, tuple(context), kinds)  # "what about the readers?"
         # "what about Al Qaim?" after "Who controls the Tal Varesh crossing?" -> "Who controls Al Qaim?"

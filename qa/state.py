@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.answer import Writer
 from qa.dates import format_date, ordinal
@@ -168,9 +168,25 @@ def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nea
         w.own(f"After {format_date(subject.after)}:\n")
     if window:
         w.own(f"{window}: ")
+    if dated and subject.mode == "since":
+        latest = dated[-1]
+        since = held_since([f.event for f in dated])
+        since_found = next((f for f in dated if f.event is since), latest if latest.event.kind == "gain" else None)
+        if since_found is None:  # the reports say who holds it, not when they took it
+            return None
+        w.copy(since_found.event.holder)
+        w.own(f" has held {subject.subject} since {format_date(since_found.event.on)} ")
+        out.mark(since_found)
+        out.quote(since_found)
+        if latest is not since_found:
+            w.own(f"\nStill held as of {format_date(latest.event.reported or latest.event.on)} ")
+            out.mark(latest)
+            w.own(".")
+        return replace(out.answer(question, nearest), direct=format_date(since_found.event.on))
     if dated:
         latest = dated[-1]
         e = latest.event
+        holder = e.holder if subject.mode == "current" else None
         sides = len(set(holder_groups([f.event.holder for f in dated])))
         if subject.mode == "history" and not subject.after and sides > 1 and re.search(r"\bchanged? hands\b",
                                                                                          question, re.I):
@@ -193,6 +209,8 @@ def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nea
             earlier = [f for f in earlier if f.event.kind == "gain"]
         if earlier:
             out.history(earlier[:HISTORY])
+        if not undated:
+            return replace(out.answer(question, nearest), direct=holder)
     for f in undated[:2]:
         w.own("\n" if dated else "")
         w.own("The undated report says " if not dated and len(undated) == 1 else "An undated report says ")

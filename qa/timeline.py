@@ -23,7 +23,7 @@ from qa.aliases import initials
 from qa.dates import MONTH_PATTERN, MONTHS, RELATIVE_TIME, mentioned_dates, ordinal
 from qa.text import analyze, fold, skeleton
 
-Mode = Literal["current", "history"]
+Mode = Literal["current", "history", "since"]
 
 _ASKS_HOLDER = (r"(?:who|which (?:group|side|force|forces|faction|party|country|army|militia|government)s?)\s+"
                 r"(?:now\s+|currently\s+|still\s+|actually\s+)?"
@@ -48,6 +48,15 @@ _HISTORY = [
     re.compile(r"^\s*what (?:has )?happened (?:to|at)\s+(?P<x>.+?)(?:\s+(?:after|since)\s+(?P<after>.+?))?"
                r"\s*[?.!]*\s*$", re.I),
     re.compile(r"^\s*(?:what is|tell me) the history of\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I),
+]
+
+
+# "Since when has the Tal Varesh crossing been held?", "Since when does the YPG control Rabia?"
+_SINCE = [
+    re.compile(r"^\s*since when (?:has|have|had|is|are|was|were)\s+(?P<x>.+?)\s+(?:been\s+)?(?:held|controlled|run|"
+               r"under\b.*|in\b.*|occupied|administered)\s*[?.!]*\s*$", re.I),
+    re.compile(r"^\s*since when (?:has|have|does|do|did)\s+.+?\s+(?:held|controlled|run|occupied|hold|control|run|"
+               r"occupy|administered|administer|been in control of)\s+(?P<x>.+?)\s*[?.!]*\s*$", re.I),
 ]
 
 
@@ -101,6 +110,9 @@ def _month_number(name: str) -> int:
 def read_state_question(question: str) -> StateQuestion | None:
     """The subject and mode of a question about who holds something; None for any other question."""
     text = question.strip()
+    for pattern in _SINCE:
+        if m := pattern.match(text):
+            return StateQuestion(_clean_subject(m["x"]), "since")
     for pattern in _CURRENT:
         if m := pattern.match(text):
             return StateQuestion(_clean_subject(m["x"]), "current")
@@ -125,32 +137,58 @@ _GAIN = (r"seized|seizes|seize|captured|captures|capture|recaptured|recaptures|r
          r"taken (?:full |back )?control of|take (?:full |back )?control of|takes (?:full |back )?control of|"
          r"regained(?: control of)?|took over|taken over|wrested(?: control of)?|"
          r"(?:have|has|had) (?:now |since )?(?:seized|captured|retaken|recaptured|taken)")
-_HOLD = (r"controls|holds|hold|still holds?|maintains? control (?:of|over)|"
+_HOLD = (r"controls|holds|hold|still holds?|maintains? control (?:of|over)|runs|now runs|administers|administer|"
+         r"(?:is|are|was|were) (?:now )?(?:running|administering|manning|guarding)|"
          r"(?:remain|remains|remained|is|are|was|were) (?:firmly |still |now )?"
          r"in (?:full |firm |complete )?control of|(?:remain|remains|remained|stay|stays) in control of")
 _GROUP = (r"forces|army|troops|soldiers|fighters|militants|rebels|insurgents|government|brigades?|militias?|"
-          r"police|guards?|units?|garrison|group|jihadists|regime|state|battalions?|division|command")
+          r"police|guards?|units?|garrison|group|jihadists|regime|state|battalions?|division|command|council|"
+          r"authority|administration|committee|monitors|peacekeepers|mission")
 _PASSIVE = re.compile(
     r"\b(?P<v>fell to|(?:was|were|has been|had been|is|are) (?:now |also |\w+ly )*"
     r"(?:seized|captured|retaken|recaptured|taken|"
-    r"overrun|held|controlled|occupied) by|(?:is|are|was|were|remains?|remained|stays?|has been|had been) (?:now )?"
+    r"overrun|held|controlled|occupied|run|administered|governed|managed|operated|secured|manned|policed) by|"
+    r"(?:handed|turned|given)(?: back)?(?: over)?(?: control)? to|(?:transferred|passed|ceded|returned) to|"
+    r"(?:is|are|was|were|remains?|remained|stays?|has been|had been) (?:now )?"
     r"(?:firmly |still |back )?(?:under (?:the )?(?:full |firm |complete |effective )?(?:control|command) of|"
     r"in the hands of))"
     r"\s+(?P<h>(?:the )?[\w'’\-]+(?: (?:of|and|the|al|el)? ?[\w'’\-]+){0,6}?)(?=[,.;:)]|\s+(?:on|in|since|after|"
     r"before|when|while|as|for|until|and|who|which|following|during|last|this|by|at|along|with|near|from|just|amid|"
-    r"days|weeks|months|later|earlier|together)\b|$)", re.I)
+    r"days|weeks|months|later|earlier|together|under|pending|after|amid|officials|residents|witnesses)\b|$)", re.I)
 _UNDER = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|firmly|still|now)(?: \w+)? under)\s+"
                     r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)"
                     r"\s+control\b")
 _HANDS = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|still|now)(?: \w+)? in)\s+"
                     r"(?P<h>government|rebel|army|militant|[A-Z][\w'’\-]*)\s+hands\b", re.I)
+# "Government troops handed the bridge over to the civil council": the receiver gains it
+_HANDOVER = re.compile(r"\b(?P<v>(?:handed|hands|turned|turns|transferred|transfers|ceded|cedes|gave|gives)"
+                       r"(?: over)?(?: control of)?)\s+(?P<t>[^,;.]{2,60}?)\s+(?:back\s+)?(?:over\s+)?to\s+"
+                       r"(?P<h>(?:the )?[\w'’\-]+(?: (?:of|and|the|al|el)? ?[\w'’\-]+){0,5}?)"
+                       r"(?=[,.;:)]|\s+(?:on|in|since|after|before|when|while|as|for|until|and|who|which|under|"
+                       r"following|during|last|this|by|at|with|amid|pending)\b|$)", re.I)
+# "Brega is now behind NTC lines", "the town lies behind rebel lines": held by that side
+_LINES = re.compile(r"\b(?P<v>(?:is|are|was|were|remains?|remained|lies|lay|stays?|now|firmly|still|back)(?: \w+)? "
+                    r"behind)\s+(?P<h>government|rebel|army|militant|opposition|regime|[A-Z][\w'’\-]*"
+                    r"(?: [A-Z][\w'’\-]*){0,2})\s+(?:front[- ])?lines\b")
+# Page furniture that wire copy leaves in front of a sentence: "Full Article", "WRAPUP 9-", "UPDATE 2-"
+_FURNITURE = re.compile(r"(?:\b(?:full article|read more|related coverage|related|advertisement|share this|"
+                        r"click here)\b[\s:>»|-]*|\b(?:WRAPUP|UPDATE|REFILE|EXCLUSIVE|ANALYSIS|FACTBOX|"
+                        r"CORRECTED|RPT|INSIGHT)(?:\s+\d+)?\s*-\s*)", re.I)
+
+
+def strip_furniture(text: str) -> str:
+    """The text with wire-page furniture blanked to spaces, offsets kept: `strip_furniture('Full Article Rebels hold
+    it')` reads as '             Rebels hold it'."""
+    return _FURNITURE.sub(lambda m: " " * len(m.group()), text)
+
+
 _ACTIVE = re.compile(rf"(?P<h>[^,;:“”\"]{{2,90}}?)\s+(?:(?:now|still|again|briefly|fully|later|then|"
                      rf"reportedly|finally|quickly|also|continue to|continues to|continued to)\s+)*"
                      rf"(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))",
                      re.I)
 _CLAUSE = re.compile(r".*(?:[.!?]\s+|\btold\s+\S+\s+|\b(?:claimed|reported|that|after|when|while|as|since|because|"
                      r"but|and|said|says|where|which|before|"
-                     r"until|as|with|once|although|though|said that)\s+|^)", re.I | re.S)
+                     r"until|as|with|once|although|though|said that|unless|if|whether|lest)\s+|^)", re.I | re.S)
 _LEAD = re.compile(r"^(?:(?:on|in|by|early|late|last|this|just|days|weeks|then|now|however|meanwhile|"
                    r"according to [\w\s]+?)\b[^A-Z]*?)+(?=[A-Z])")
 _SUBJECT = re.compile(rf"^((?:the |The )?(?:[A-Z][\w'’\-]*\s+){{0,5}}(?:[A-Z][\w'’\-]*|{_GROUP}))\b(?=\s+[a-z])")
@@ -185,7 +223,7 @@ class Event:
 
 def _holder(raw: str) -> str | None:
     """A plausible holder phrase: the last clause of `raw`, leading adverbials dropped, capitalised or a group noun."""
-    text = _CLAUSE.sub("", raw.strip()) if raw else ""
+    text = _CLAUSE.sub("", strip_furniture(raw).strip()) if raw else ""
     text = _LEAD.sub("", text).strip(" ,")
     text = re.sub(r"^(?:and|but|so|then)\s+", "", text, flags=re.I)
     words = text.split()
@@ -224,15 +262,23 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
     """The control events one sentence reports, in order of appearance (none when no holder is named)."""
     end = start + len(sentence)
     found: list[tuple[int, Event]] = []
-    for pattern in (_PASSIVE, _UNDER, _HANDS):
+    sentence = strip_furniture(sentence)
+    for pattern in (_PASSIVE, _UNDER, _HANDS, _LINES):
         for m in pattern.finditer(sentence):
             holder = _holder(m["h"]) if pattern is _PASSIVE else m["h"]
             if holder:
-                gain = pattern is _PASSIVE and bool(re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun",
+                gain = pattern is _PASSIVE and bool(re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun|"
+                                                              r"handed|turned|given|transferred|passed|ceded|returned",
                                                               m["v"], re.I))
                 on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
                 found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
                                                start, end, explicit, True, m.span("v"))))
+    for m in _HANDOVER.finditer(sentence):
+        holder = _holder(m["h"])
+        if holder:
+            on, explicit = _event_date(sentence, reported, m.end())
+            found.append((m.start("v"), Event(holder, m["v"], "gain", on, reported, start, end, explicit, False,
+                                              m.span("v"))))
     for m in _ACTIVE.finditer(sentence):
         if any(abs(m.start("v") - at) < 3 for at, _ in found):
             continue

@@ -19,10 +19,11 @@ HITS = [
 
 
 def test_answer_quotes_the_best_sentence_with_a_valid_marker() -> None:
-    answer = ExtractiveAnswerer(HashEmbedder()).answer("Who controls the Tal Ossa crossing?", HITS)
+    answer = ExtractiveAnswerer(HashEmbedder()).answer("Which militia raided the Tal Ossa crossing?", HITS)
     assert not answer.abstained
     assert "Grey Hand militia now controls the Tal Ossa crossing" in answer.text
-    assert answer.text.startswith("Grey Hand [1].")  # the short answer first, from the quoted sentence
+    # the short answer first, from the quoted sentence: the group beside the predicate ("a raid")
+    assert answer.text.startswith("Grey Hand militia [1].") and answer.direct == "Grey Hand militia"
     assert set(markers(answer.text)) == {1} and markers_valid(answer.text, answer.citations)
     assert [c.n for c in answer.citations] == [1, 2, 3]
     used = answer.citations[0].used_sentences

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.rewrite import _WHAT_ABOUT, is_followup, names, noun_phrases, rewrite, salient
+from qa.timeline import read_state_question
 
 FIRST = "Who controls the Tal Varesh crossing?"
 
@@ -114,3 +115,12 @@ def test_a_rewrite_keeps_every_content_word_of_the_question(question: str, previ
             question, previous, r.query)
     if not previous:
         assert r.query == question.strip()
+
+
+def test_since_when_after_who_holds_asks_since_when_it_is_held() -> None:
+    previous = ["Who controls the Tal Varesh crossing?"]
+    since = rewrite("Since when?", previous)
+    assert since.query == "Since when has the Tal Varesh crossing been held?"
+    assert read_state_question(since.query).mode == "since"
+    # and "what about Y?" keeps the substantive question, not the follow-up's
+    assert rewrite("What about Stavrin?", previous + [since.query]).query == "Who controls Stavrin?"

@@ -1,0 +1,648 @@
+"""The typed reader: the short answer a question asks for, read from the one sentence that states it.
+
+A direct answer ("Reuters [1].") is what people read first, so it is given only when it is right.
+The reader
+
+1. types the question from its wording (`expect`): a person, an organisation or armed group, a
+   place, a news agency or outlet, a ship or weapon, a date or a number; anything else ("why …",
+   "what happened …") gets no direct answer;
+2. finds the question's predicate, the word that ties the answer to what was asked ("reported",
+   "quoted", "leads", "media adviser"), and the names the question gives;
+3. takes candidates only from a sentence that says the predicate and most of the question's terms,
+   only of the expected type, never a phrase the question already names, and only near the predicate
+   in the same clause ("Reuters reported that …", "Iron Dawn's leader, Tal Varesh, …");
+4. answers only when one candidate is clearly best. No lead is better than a wrong one: when two
+   candidates tie, or no sentence says the predicate, the answer leads with the sentence instead.
+
+Pure and model-free: it reads words, not mention counts. `leading_sentence` picks the sentence an
+answer should open with when no direct answer is given.
+
+    >>> expect("Which news agency quoted an Iraqi official?").kind
+    'outlet'
+    >>> read("Which news agency quoted an Iraqi official?",
+    ...      ["AFP quoted an Iraqi official as saying the post had fallen."]).text
+    'AFP'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from qa.dates import MONTH_PATTERN, parse_date
+from qa.text import STOPWORDS, analyze, fold, stem
+
+Kind = Literal["person", "group", "place", "outlet", "vessel", "date", "number"]
+
+_AUX = {"is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+        "be", "been", "being", "should", "might", "may"}
+_ADVERBS = {"still", "now", "currently", "reportedly", "also", "later", "first", "then", "ever", "initially",
+            "allegedly", "actually", "finally", "once", "recently", "previously", "originally", "eventually",
+            "subsequently", "already", "again", "new", "current", "former", "the", "a", "an"}
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those", "each", "every",
+                "both", "all", "any", "some", "our", "your", "my"}
+_PREPOSITIONS = {"of", "to", "in", "on", "at", "for", "with", "from", "by", "along", "against", "after", "before",
+                 "during", "over", "under", "into", "near", "between", "since", "across", "around", "through",
+                 "towards", "toward", "as", "than", "once", "when", "while", "if", "that", "because", "about", "amid",
+                 "following", "despite", "without", "within", "outside", "inside", "behind", "beyond", "until"}
+_GENERIC = {"individual", "person", "figure", "man", "woman", "entity", "company", "one", "people", "organization",
+            "organisation", "firm", "group", "name", "player", "team", "personality", "celebrity", "athlete",
+            "party", "country", "city", "place", "thing", "event", "author", "platform", "source"}
+_PARTICLES = {"al", "el", "s", "bin", "ibn", "de", "van", "von", "abu", "umm"}
+_FUNCTION = STOPWORDS | _PREPOSITIONS | _DETERMINERS | _PARTICLES
+_LEAD_IN = re.compile(r"^\s*(?:according to [^,]+,\s*|(?:and|but|so)\s+|in (?:the )?[^,]{0,40},\s*)", re.I)
+
+# The type nouns of "which N …?" / "what N …?", longest first where they overlap.
+_TYPE_NOUNS: dict[Kind, str] = {
+    "outlet": r"news agency|news agencies|news outlet|news organi[sz]ation|agency|agencies|outlet|newspaper|paper|"
+              r"wire service|wire|broadcaster|channel|network|television station|station|website|publication|"
+              r"magazine|media outlet|daily|news service|journal",
+    "group": r"armed group|militant group|rebel group|group|militia|organi[sz]ation|faction|party|movement|"
+             r"coalition|force|forces|army|unit|brigade|side|government|authority|body|alliance|company|firm|"
+             r"insurgent group|insurgents|rebels|organisation",
+    "place": r"town|city|village|country|province|region|crossing|border crossing|border post|post|port|airport|"
+             r"base|air base|airbase|bridge|place|district|area|river|hill|capital|location|governorate|state|"
+             r"neighbourhood|neighborhood|camp|valley|island|site|facility|oil field|field|checkpoint",
+    "vessel": r"ship|ships|vessel|boat|tanker|freighter|frigate|destroyer|warship|submarine|aircraft|plane|"
+              r"helicopter|drone|drones|missile|rocket|rifle|weapon|weapons system|tank|vehicle|truck",
+    "person": r"person|individual|official|commander|general|leader|man|woman|minister|spokesman|spokeswoman|"
+              r"journalist|reporter|analyst|officer|politician|president|prime minister|governor|mayor|envoy|"
+              r"ambassador|judge|lawyer|activist|witness|resident|chief|director|head|mediator|adviser|advisor|"
+              r"colonel|captain|sheikh|cleric|commenter|reader",
+}
+_TYPED = re.compile(r"^\s*(?:which|what)\s+(?:(?:[a-z][\w\-]*)\s+){0,2}?(?P<n>"
+                    + "|".join(f"(?P<{k}>{v})" for k, v in _TYPE_NOUNS.items()) + r")\b(?P<rest>.*)$", re.I)
+_WHO = re.compile(r"^\s*(?:who|whom)\b(?P<rest>.*)$", re.I)
+_NAME_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<rest>.*)$", re.I)
+_WHEN = re.compile(r"^\s*(?:since\s+)?when\b(?P<rest>.*)$|^\s*(?:on|in|by|at)?\s*(?:what|which)\s+"
+                   r"(?:date|day|year|month)\b(?P<rest2>.*)$", re.I)
+_HOW_MANY = re.compile(r"^\s*how\s+(?:many|much)\s+(?P<rest>.*)$", re.I)
+_WHERE = re.compile(r"^\s*where\b(?P<rest>.*)$", re.I)
+# who holds X is read by qa.state; "who wrote" by the bylines
+_NOT_HERE = re.compile(r"^\s*who\s+(?:wrote|authored|penned)\b", re.I)
+
+# Roles a sentence must tie to a person: the question's role noun and how reports say it.
+_ROLE_FORMS: dict[str, tuple[str, ...]] = {
+    "lead": ("lead", "led", "leader", "head", "chief", "command", "run"),
+    "head": ("head", "lead", "led", "leader", "chief"),
+    "command": ("command", "led", "lead", "leader", "chief"),
+    "chief": ("chief", "head", "lead", "led", "leader", "command", "director"),
+    "mediat": ("mediat", "broker", "facilit"),
+    "report": ("report", "said", "say", "quot", "told", "accord", "cite", "carri"),
+    "quot": ("quot", "cite", "citing", "told", "said", "report", "accord"),
+    "control": ("control", "held", "hold", "seiz", "captur", "took", "run", "administ"),
+    "replac": ("replac", "succeed", "success", "took over", "appoint", "name"),
+    "kill": ("kill", "dead", "died", "death", "slain"),
+    "take": ("took", "take", "seiz", "captur", "overr", "fell"),
+    "retak": ("retook", "retak", "recaptur", "regain", "took back", "back"),
+    "fight": ("fought", "fight", "battl", "clash"),
+    "buy": ("bought", "buy", "purchas", "acquir"),
+    "sell": ("sold", "sell", "sale"),
+    "win": ("won", "win", "victor"),
+    "hold": ("held", "hold", "control"),
+    "say": ("said", "say", "told", "stat"),
+    "tell": ("told", "tell", "said"),
+    "make": ("made", "make", "creat", "produc"),
+    "creat": ("creat", "made", "produc", "drew", "drawn", "publish"),
+    "send": ("sent", "send", "deploy", "dispatch"),
+    "run": ("run", "ran", "administ", "manag", "operat"),
+    "becom": ("becam", "becom", "named", "appoint", "took over", "succeed", "replac"),
+}
+
+_GROUP_TAIL = {"state", "army", "forces", "force", "front", "brigades", "brigade", "units", "unit", "militia",
+               "militias", "guard", "guards", "party", "movement", "council", "government", "ministry", "authority",
+               "coalition", "command", "police", "rebels", "fighters", "troops", "regiment", "battalion", "division",
+               "corps", "committee", "organisation", "organization", "group", "alliance", "union", "league",
+               "administration", "navy", "militants", "insurgents", "jihadists", "company", "office", "agency",
+               "service", "services", "federation", "republic", "junta", "assembly", "tribe", "tribes", "clan",
+               "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department"}
+_GROUP_NOUNS = r"army|forces|government|militia|militias|troops|police|rebels|fighters|military|authorities|" \
+               r"security forces|tribesmen|militants|soldiers|navy|air force|border guards|units|brigades"
+_OUTLETS = {"reuters", "ap", "afp", "associated press", "agence france presse", "agence france-presse", "bbc", "cnn",
+            "al jazeera", "al arabiya", "upi", "xinhua", "tass", "ria novosti", "interfax", "sana", "ina", "irna",
+            "anadolu", "dpa", "efe", "ansa", "kyodo", "bloomberg", "nbc", "cbs", "abc", "fox news", "npr", "pbs",
+            "the guardian", "the times", "the new york times", "the washington post", "the wall street journal",
+            "the telegraph", "the independent", "the economist", "the long war journal", "long war journal",
+            "al hayat", "asharq al awsat", "rudaw", "alsumaria", "al sumaria", "sky news", "france 24",
+            "deutsche welle", "voice of america", "radio free europe", "the daily star"}
+_OUTLET_TAIL = {"news", "agency", "times", "post", "journal", "press", "wire", "dispatch", "herald", "tribune",
+                "gazette", "monitor", "television", "tv", "radio", "network", "channel", "review", "daily", "weekly",
+                "observer", "guardian", "telegraph", "express", "mirror", "magazine", "chronicle", "courier",
+                "bulletin", "broadcasting", "report", "reporter", "star", "sun", "examiner", "register", "record",
+                "standard", "insider", "today", "online"}
+_PLACE_TAIL = {"crossing", "province", "governorate", "district", "city", "town", "village", "river", "bridge",
+               "valley", "port", "airport", "base", "border", "mountains", "hills", "hill", "island", "islands",
+               "sea", "bay", "gulf", "plain", "desert", "region", "county", "square", "camp", "checkpoint", "field",
+               "dam", "pass", "road", "highway", "lake", "strait", "coast", "oasis", "quarter", "market"}
+_PERSON_TITLES = re.compile(r"\b(?:mr|mrs|ms|dr|sir|sheikh|shaikh|gen|general|lt|col|colonel|maj|major|capt|captain|"
+                            r"brig|adm|admiral|sgt|president|minister|governor|mayor|judge|imam|mullah|emir|"
+                            r"commander|spokesman|spokeswoman|prince|king|queen|senator|rep|ambassador)\.?\s+$", re.I)
+_SPEECH_AFTER = re.compile(r"^(?:\s*,\s*(?:the|a|an|who|whose|\d+|[a-z]+ (?:of|at|for|to)\b)|\s+(?:said|says|told|"
+                           r"added|wrote|argued|stated|explained|noted|claimed|denied|confirmed|announced|"
+                           r"insisted|warned|urged|vowed|leads|led|heads|commands|replaced|succeeded)\b)")
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|inside|across|around|towards?|via|through|"
+                           r"town of|city of|village of|province of|port of|region of|district of|border with|"
+                           r"entered|seized|captured|took|retook|recaptured|retake|retaken|reached|left|"
+                           r"between|and)\s+(?:the\s+)?$", re.I)
+_NAME = re.compile(r"(?:(?:al|el|bin|ibn|de|van|von|abu|umm)[\-\s])?[A-Z][\w'’\-.&]*(?:\s+(?:(?:of|and|the|de|al|el|"
+                   r"bin|ibn|for|&|du|la|van|von)\s+)*(?:[A-Z][\w'’\-.&]*|\d+))*")
+_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|"
+                     r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+                     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|dozens of|hundreds of|"
+                     r"thousands of)(?:\s+(?:million|billion|thousand|hundred))?(?:\s*(?:%|percent|per cent))?(?![\w])",
+                     re.I)
+_DATE = re.compile(
+    rf"\b(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
+    rf"(?:of\s+)?(?:{MONTH_PATTERN})\b\.?(?:,?\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+    r"(?:(?:on|last|this)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4})\b", re.I)
+_CLAUSE_BREAK = re.compile(r";|\bbut\b|\bwhile\b|\bwhereas\b|—|–|\(|\)|:")
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a question asks for: the `kind` of the answer, the `predicate` stems that tie the answer to
+    the question ("report", "lead"), and the question's own content `terms` (analysed)."""
+
+    kind: Kind
+    predicate: tuple[str, ...]
+    terms: frozenset[str]
+    role: bool = False  # the predicate is a role a person must be said to hold ("leader", "media adviser")
+    counted: bool = False  # kind "number": the predicate is the counted noun, which the number phrase must name
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A direct answer: the phrase, and the index of the sentence it is read from."""
+
+    text: str
+    sentence: int
+    score: float
+
+
+def _rest_words(rest: str) -> list[str]:
+    return re.findall(r"[A-Za-z][\w'’\-]*", rest)
+
+
+def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
+    """The predicate of what follows the wh-phrase, as stems, and whether it is a role: "is the media
+    adviser to X" -> a role; "did the repairs to the Altmar market cost" -> the verb after the subject;
+    "was captured with X" -> the participle; "reported that …" -> the first lower-case content word."""
+    ws = _rest_words(rest)
+    k = None
+    for j, w in enumerate(ws):
+        if w.lower() in _AUX:
+            if w.lower() in {"do", "does", "did"} or all(x[:1].isupper() or x.lower() in _FUNCTION
+                   for x in ws[:j]):
+                k = j
+            break
+    if k is None:
+        for w in ws:
+            if not w[:1].isupper() and w.lower() not in STOPWORDS | _ADVERBS | _AUX | _PARTICLES:
+                return (stem(w.lower()),), False
+        return (), False
+    aux, after = ws[k].lower(), ws[k + 1:]
+    if aux in {"is", "was", "are", "were"} and len(after) > 1 and after[0].lower() in {"the", "a", "an"} \
+            and not after[1][:1].isupper():
+        role = [w.lower() for w in after[1:3] if not w[:1].isupper()]
+        role = role[:1] if len(role) > 1 and role[1] in STOPWORDS | _PREPOSITIONS else role
+        if not role or role[0] in {"name", "names"}:
+            return (), False
+        if role[0] in _GENERIC:  # "is the individual accused of …": the verb after the noun ties the answer
+            for w in after[2:]:
+                if not w[:1].isupper() and w.lower() not in STOPWORDS | _ADVERBS | _AUX | _DETERMINERS | _GENERIC:
+                    return (stem(w.lower()),), False
+            return (), False
+        return tuple(stem(w) for w in role), True
+    if aux in {"is", "was", "are", "were", "has", "have", "had", "been", "be"}:
+        for w in after:
+            if not w[:1].isupper() and w.lower() not in STOPWORDS | _ADVERBS | _AUX | _DETERMINERS:
+                return (stem(w.lower()),), False
+        return (), False
+    for j, w in enumerate(after):  # do-support: the verb ends its subject's noun phrase
+        lw = w.lower()
+        after_det = j > 0 and after[j - 1].lower() in _DETERMINERS
+        nxt = after[j + 1] if j + 1 < len(after) else ""
+        ends = not nxt or nxt[:1].isupper() or nxt.lower() in STOPWORDS | _PREPOSITIONS | _DETERMINERS
+        if not w[:1].isupper() and lw not in STOPWORDS | _ADVERBS | _DETERMINERS | _PARTICLES and not after_det \
+                and ends:
+            return (stem(lw),), False
+    return (), False
+
+
+def expect(question: str) -> Expect | None:
+    """The answer type a question asks for, with its predicate; None for questions a short phrase
+    does not answer ("why …", "what happened …", "who wrote …", yes/no)."""
+    text = _LEAD_IN.sub("", question).strip().rstrip("?").strip()
+    terms = frozenset(analyze(text))
+    if _NOT_HERE.match(text):
+        return None
+    if m := _WHEN.match(text):
+        rest = m["rest"] if m["rest"] is not None else m["rest2"] or ""
+        return Expect("date", _predicate(rest)[0], terms)
+    if m := _HOW_MANY.match(text):
+        ws = _rest_words(m["rest"])
+        if ws and ws[0].lower() in _AUX:  # "how much did the repairs cost": the verb ties the amount
+            return Expect("number", _predicate(m["rest"])[0], terms)
+        head: list[str] = []  # "how many assault rifles were found": the counted noun, its last word
+        for w in ws:
+            if w.lower() in _AUX or w.lower() in STOPWORDS or w.lower().endswith("ed") and head:
+                break
+            head.append(w.lower())
+        return Expect("number", tuple(stem(w) for w in head[-1:]), terms, counted=True)
+    if m := _NAME_OF.match(text):  # "the name of the Vell Valley Authority's chief": the role decides
+        rest = m["rest"]
+        found = re.search(r"(?:'s|’s)\s+([a-z][\w\-]*(?:\s+[a-z][\w\-]*)?)", rest) or \
+            re.match(r"(?:the\s+|a\s+|an\s+)?([a-z][\w\-]*(?:\s+[a-z][\w\-]*)?)", rest)
+        if found is None:
+            return None
+        head = found[1].split()
+        named: Kind | None = next((k for k, v in _TYPE_NOUNS.items() if re.fullmatch(v, head[-1], re.I)), None)
+        if named is None or named == "place" and head[-1].lower() not in {"town", "city", "village", "crossing"}:
+            return None
+        return Expect(named, tuple(stem(w) for w in head), terms, role=named == "person")
+    if m := _TYPED.match(text):
+        kind: Kind = next(k for k in _TYPE_NOUNS if m[k])
+        noun = m["n"].lower()
+        if kind == "person" and noun in {"commenter", "reader"}:
+            return None  # qa.answer reads comment questions by commenter
+        pred, role = _predicate(m["rest"])
+        if kind == "group" and noun == "side":
+            return None  # "which side of the crossing" asks for a part, not a group
+        return Expect(kind, pred, terms, role)
+    if m := _WHO.match(text):
+        rest = m["rest"]
+        if re.match(r"^\s*(?:controls?|holds?|held|is in control|was in control|runs?|still)\b", rest, re.I):
+            return None  # who holds X: qa.state
+        pred, role = _predicate(rest)
+        if not pred:
+            return None
+        return Expect("person", pred, terms, role)
+    if m := _WHERE.match(text):
+        pred, _ = _predicate(m["rest"])
+        return Expect("place", pred, terms)
+    return None
+
+
+def _predicate_at(predicate: Sequence[str], tokens: Sequence[tuple[str, int, int]]) -> list[int]:
+    """Token positions in the sentence that say the predicate: the same stem, a stem sharing its first five
+    letters ("command" / "commander"), or a form reports use for it ("led" for "lead", "said" for "report")."""
+    if not predicate:
+        return []
+    first = predicate[0]
+    forms = set(_ROLE_FORMS.get(first, ())) | {first}
+    for key, vals in _ROLE_FORMS.items():
+        if first.startswith(key) or key.startswith(first) and len(first) >= 4:
+            forms |= set(vals) | {key}
+    out = []
+    for i, (w, _, _) in enumerate(tokens):
+        s = stem(w)
+        if any(s == f or s.startswith(f) and len(f) >= 4 or f.startswith(s) and len(s) >= 5 and len(f) - len(s) <= 3
+               or len(s) >= 5 and len(f) >= 5 and s[:5] == f[:5] for f in forms):
+            out.append(i)
+        elif w in forms:
+            out.append(i)
+    return out
+
+
+def _tokens(sentence: str) -> list[tuple[str, int, int]]:
+    return [(m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[\w'’\-]+", sentence)]
+
+
+def _token_index(tokens: Sequence[tuple[str, int, int]], offset: int) -> int:
+    for i, (_, _, b) in enumerate(tokens):
+        if b > offset:
+            return i
+    return len(tokens)
+
+
+_TITLE_WORDS = {"deputy", "foreign", "defence", "defense", "interior", "finance", "minister", "prime", "president",
+                "vice", "general", "gen", "lt", "col", "colonel", "major", "maj", "captain", "capt", "ambassador",
+                "envoy", "spokesman", "spokeswoman", "commander", "chief", "governor", "mayor", "sheikh", "shaikh",
+                "dr", "mr", "mrs", "ms", "judge", "director", "secretary", "senator", "king", "prince", "emir",
+                "acting", "former", "brigadier", "brig", "admiral", "adm", "sergeant", "sgt", "lieutenant", "senior",
+                "top", "customs", "police", "army", "state", "imam", "mullah", "cleric", "negotiator", "leader",
+                "editor", "correspondent", "reporter", "analyst", "professor", "prof", "sir", "lord", "lady"}
+
+
+def _clean_phrase(text: str, person: bool = False) -> str:
+    words = text.split()
+    drop = STOPWORDS | _PREPOSITIONS | {"according", "but", "and", "mr", "mrs", "ms", "sources", "said", "among",
+                                        "amid", "despite", "unlike", "like"}
+    while words and (words[0].lower() in drop or person and words[0].lower().strip(".") in _TITLE_WORDS
+                     and len(words) > 2):
+        words = words[1:]
+    while words and words[-1].lower().strip(".,’'") in {"of", "and", "the", "for", "&", "de", "al", "el"}:
+        words = words[:-1]
+    return re.sub(r"(?:['’]s|[.,’'])$", "", " ".join(words))
+
+
+def _phrases(sentence: str) -> list[tuple[str, int, int]]:
+    """Capitalised runs of the sentence, each with its span; a leading function word dropped."""
+    out = []
+    for m in _NAME.finditer(sentence):
+        raw = m.group()
+        for piece in re.split(r"(?<=[a-z]{3}\.)\s+|,\s*", raw):
+            if not piece:
+                continue
+            at = sentence.find(piece, m.start())
+            for clean in dict.fromkeys((_clean_phrase(piece), _clean_phrase(piece, person=True))):
+                if not clean or not clean[:1].isalpha():
+                    continue
+                start = sentence.find(clean, at)
+                out.append((clean, start, start + len(clean)))
+    return out
+
+
+def _joined(sentence: str, phrases: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Names written as one with a slash ("Albu Kamal/Al Qaim") kept as one phrase."""
+    out: list[tuple[str, int, int]] = []
+    for p in phrases:
+        if out and sentence[out[-1][2]:p[1]].strip() == "/":
+            q = out.pop()
+            p = (sentence[q[1]:p[2]], q[1], p[2])
+        out.append(p)
+    return out
+
+
+def _with_group_noun(sentence: str, phrase: tuple[str, int, int]) -> tuple[str, int, int]:
+    """"Iraqi" + " army" -> "Iraqi army": a nationality or name followed by a lower-case group noun."""
+    text, a, b = phrase
+    m = re.match(rf"\s+({_GROUP_NOUNS})\b", sentence[b:])
+    return (f"{text} {m[1]}", a, b + m.end()) if m else phrase
+
+
+def _is_outlet(text: str) -> bool:
+    f = fold(text)
+    last = f.split()[-1] if f.split() else ""
+    return f in _OUTLETS or f.removeprefix("the ") in _OUTLETS or last in _OUTLET_TAIL and len(f.split()) >= 2
+
+
+def _is_group(text: str) -> bool:
+    f = fold(text).split()
+    if not f:
+        return False
+    return f[-1] in _GROUP_TAIL or re.fullmatch(rf"(?:{_GROUP_NOUNS})", " ".join(f[-2:])) is not None or \
+        f[-1] in {"army", "forces", "government", "militia", "troops", "police", "rebels", "military", "authorities",
+                  "militants", "tribesmen", "soldiers"} or (text.isupper() and 2 <= len(text) <= 6)
+
+
+def _is_person_shape(text: str) -> bool:
+    words = text.split()
+    core = [w for w in words if w.lower() not in {"al", "el", "bin", "ibn", "de", "van", "von", "abu", "umm"}]
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in core) and not text.isupper() \
+        and fold(words[-1]).strip(".") not in _GROUP_TAIL | _PLACE_TAIL | _OUTLET_TAIL \
+        and not any(ch.isdigit() for ch in text)
+
+
+def _said_as_person(sentence: str, a: int, b: int) -> bool:
+    return bool(_PERSON_TITLES.search(sentence[max(0, a - 30):a]) or _SPEECH_AFTER.match(sentence[b:b + 40])
+                or re.search(r"\b(?:by|named|called)\s+$", sentence[max(0, a - 12):a]))
+
+
+def _is_place(sentence: str, text: str, a: int, b: int) -> bool:
+    f = fold(text).split()
+    if not f or _is_outlet(text) or _is_group(text):
+        return False
+    if f[-1] in _PLACE_TAIL:
+        return True
+    after = sentence[b:b + 20]
+    return bool(_PLACE_BEFORE.search(sentence[max(0, a - 30):a])) and not _said_as_person(sentence, a, b) \
+        or bool(re.match(r"\s+(?:crossing|border|province|city|town|village|river|bridge|port)\b", after, re.I))
+
+
+def _is_vessel(sentence: str, text: str, a: int) -> bool:
+    if re.match(r"(?:MV|HMS|USS|INS|RFS|M/V|FV|SS|USNS)\s", text):
+        return True
+    if re.search(r"[A-Za-z]-?\d", text) and len(text.split()) <= 3:
+        return True  # "T-72", "Bayraktar TB2"
+    return bool(re.search(r"\b(?:ship|vessel|tanker|freighter|frigate|destroyer|carrier|boat|aircraft|helicopter|"
+                          r"drone|missile|rifle|tank)s?,?\s+(?:the\s+|called\s+|named\s+)?$",
+                          sentence[max(0, a - 30):a],
+                          re.I))
+
+
+def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
+    """Phrases of the sentence of the expected kind, each with its span."""
+    if kind == "date":
+        return [(m.group().strip(), m.start(), m.end()) for m in _DATE.finditer(sentence)]
+    if kind == "number":
+        out = []
+        for m in _NUMBER.finditer(sentence):
+            near = sentence[max(0, m.start() - 12):m.end() + 12]
+            if _DATE.search(near) and re.fullmatch(r"\d{4}|\d{1,2}", m.group()):
+                continue  # a year or a day of a date is no count
+            tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?[a-z][\w\-]*s)\b", sentence[m.end():])
+            end = m.end() + (tail.end() if tail else 0)
+            out.append((sentence[m.start():end], m.start(), end))
+        return out
+    out = []
+    for phrase in _joined(sentence, _phrases(sentence)):
+        text, a, b = phrase
+        if kind == "group":
+            text, a, b = _with_group_noun(sentence, phrase)
+            if _is_group(text) and not _is_outlet(text):
+                out.append((text, a, b))
+        elif kind == "outlet":
+            if _is_outlet(text) or (text.isupper() and 2 <= len(text) <= 5
+                                    and re.match(r"\s+(?:reported|quoted|said|cited|news|agency)\b",
+                                                 sentence[b:b + 12])):
+                out.append((text, a, b))
+        elif kind == "place":
+            if _is_place(sentence, text, a, b):
+                out.append((text, a, b))
+        elif kind == "vessel":
+            if _is_vessel(sentence, text, a):
+                out.append((text, a, b))
+        elif kind == "person":
+            if _is_person_shape(text) and not _is_place(sentence, text, a, b):
+                out.append((text, a, b))
+    return out
+
+
+def _clause_between(sentence: str, a: int, b: int) -> bool:
+    lo, hi = min(a, b), max(a, b)
+    return bool(_CLAUSE_BREAK.search(sentence[lo:hi]))
+
+
+def _names_in(question: str) -> list[set[str]]:
+    """The question's proper names (capitalised runs after the first word), each as analysed terms."""
+    body = _LEAD_IN.sub("", question)
+    first = re.match(r"\s*\S+", body)
+    rest = body[first.end():] if first else body
+    out = []
+    for text, _, _ in _phrases(rest):
+        t = set(analyze(text))
+        if t:
+            out.append(t)
+    return out
+
+
+def sentence_fit(e: Expect, question: str, sentence: str, title: str = "",
+                 spell: Callable[[set[str], set[str]], set[str]] | None = None) -> float:
+    """How fully a sentence says what the question asks about: the share of the question's content terms
+    (names counted from the sentence or its passage's title) present."""
+    own = set(analyze(sentence))
+    if spell is not None:
+        own = spell(own, set(e.terms))
+    context = own | set(analyze(title))
+    type_words = set(analyze(_TYPE_NOUNS.get(e.kind, "").replace("|", " ")))
+    wanted = {t for t in e.terms if t not in type_words and t not in _QUESTION_WORDS}
+    if not wanted:
+        return 1.0
+    names = set().union(*_names_in(question)) if _names_in(question) else set()
+    said = set(e.predicate[:1]) if e.predicate and _predicate_at(e.predicate, _tokens(sentence)) else set()
+    have = sum(1 for t in wanted if (t in context if t in names else t in own or t in said))
+    return have / len(wanted)
+
+
+_YEARISH = re.compile(rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:{MONTH_PATTERN})\b", re.I)
+
+
+def _times_said(question: str, sentence: str) -> bool:
+    """Every year and month the question names is in the sentence: "who commanded X before 2015" is not
+    answered by a sentence about X's commander that names no year."""
+    return all(re.search(rf"\b{re.escape(m.group())}", sentence, re.I) for m in _YEARISH.finditer(question))
+
+
+def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
+    """The phrases of the expected type in sentence `s` that the sentence ties to the predicate, each with
+    its distance in words from it; None when the sentence does not say the predicate at all."""
+    tokens = _tokens(s)
+    at = _predicate_at(e.predicate, tokens)
+    if e.predicate and not at and not e.counted:
+        return None
+    out = []
+    for text, a, b in candidates(e.kind, s):
+        if e.counted and e.predicate and e.predicate[0] not in {stem(w) for w in re.findall(r"[\w\-]+", text.lower())}:
+            continue  # "how many rifles" is not answered by "three months"
+        terms = set(analyze(text))
+        if not terms or terms <= asked or len(terms & asked) * 2 > len(terms):
+            continue  # what the question already names is not what it asks for
+        if e.kind == "person" and not _said_as_person(s, a, b) and not e.role and not at:
+            continue
+        dist = 5
+        if at:
+            ca, cb = _token_index(tokens, a), max(_token_index(tokens, b) - 1, _token_index(tokens, a))
+            dist = min(min(abs(p - ca), abs(p - cb)) for p in at)
+            near = min(at, key=lambda p: min(abs(p - ca), abs(p - cb)))
+            if dist > 10 or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
+                continue
+        out.append((text, dist))
+    return out
+
+
+_ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
+                    "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found")
+
+
+def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
+              spell: Callable[[set[str], set[str]], set[str]] | None = None) -> bool:
+    """The question asks who holds a role for its subject ("Who commands X?", "What is the name of X's
+    chief?", "Which agency did P work for?") and no sentence about that subject names anyone holding it:
+    the archive does not say, however close the passages are."""
+    e = expect(question)
+    if e is None or not e.predicate:
+        return False
+    role = e.kind == "person" and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES))
+    employer = e.kind in ("group", "outlet") and e.predicate[0] in ("work", "employ", "serv", "join", "belong")
+    if not (role or employer):
+        return False
+    titles = titles or [""] * len(sentences)
+    asked = set(analyze(question))
+    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s) and tied(e, asked, s)
+                   for s, t in zip(sentences, titles))
+
+
+def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
+         order: Sequence[float] | None = None,
+         spell: Callable[[set[str], set[str]], set[str]] | None = None) -> Lead | None:
+    """The direct answer to `question` from `sentences` (best first when `order` is None; else `order`
+    gives each sentence's rating, higher first), or None when no sentence states it plainly enough."""
+    e = expect(question)
+    if e is None or not sentences:
+        return None
+    titles = titles or [""] * len(sentences)
+    asked = set(analyze(question))
+    rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
+    ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]
+    found: list[Lead] = []
+    for rank, i in enumerate(ranked):
+        s = sentences[i]
+        fit = sentence_fit(e, question, s, titles[i], spell)
+        if fit < 0.6 or not _times_said(question, s):
+            continue
+        scored = tied(e, asked, s)
+        if scored is None:
+            continue
+        best: tuple[float, str] | None = None
+        second = None
+        for text, dist in scored:
+            score = fit * 2 - 0.1 * dist - 0.15 * rank
+            if best is None or score > best[0]:
+                second, best = best, (score, text)
+            elif second is None or score > second[0]:
+                second = (score, text)
+        if best is None:
+            continue
+        if second is not None and best[0] - second[0] < 0.15 and fold(second[1]) != fold(best[1]):
+            return None  # two candidates read alike: no lead is better than a wrong one
+        found.append(Lead(best[1], i, best[0]))
+    if not found:
+        return None
+    found.sort(key=lambda f: -f.score)
+    top = found[0]
+    rivals = [f for f in found[1:] if fold(f.text) != fold(top.text) and top.score - f.score < 0.3]
+    if rivals:
+        return None
+    if e.kind == "date":
+        iso = parse_date(top.text)
+        if iso is None and not re.search(r"\d{4}", top.text):
+            return None  # "on Sunday" alone is no answer to "when"; the sentence leads instead
+    return top
+
+
+def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[float]) -> int:
+    """The sentence an answer without a direct answer opens with: the best-rated one that holds a phrase of
+    the expected type and says the predicate ("when …" leads with the sentence dating that event), else
+    the best-rated one."""
+    best = max(range(len(sentences)), key=lambda i: rating[i])
+    e = expect(question)
+    if e is None:
+        return best
+    top = rating[best]
+    for i in sorted(range(len(sentences)), key=lambda i: -rating[i])[:6]:
+        if rating[i] < top - 3.0:
+            break
+        tokens = _tokens(sentences[i])
+        if candidates(e.kind, sentences[i]) and (not e.predicate or e.counted or _predicate_at(e.predicate, tokens)):
+            return i
+    return best
+
+
+def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
+    """Whether the passages treat `name` as the kind of thing asked for: a person is spoken of as one (a title
+    before, a verb of speech or an apposition after) and is never a place; a place follows "in", "at", "near" …
+    in most mentions or ends in a place word; a news outlet is a known agency or ends in "News", "Times" …; a
+    group or company is none of the others; a ship or weapon is written as one ("MV …", "T-72")."""
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    mentions = [(t, m.start(), m.end()) for t in texts for m in pattern.finditer(t)]
+    if not mentions:
+        return False
+    place = sum(_is_place(t, name, a, b) for t, a, b in mentions) * 2 > len(mentions)
+    person = any(_said_as_person(t, a, b) for t, a, b in mentions)
+    if kind == "person":
+        return not place and person and not _is_group(name) and not _is_outlet(name) \
+            and fold(name.split()[-1]) not in _PLACE_TAIL
+    if kind == "place":
+        return place and not person
+    if kind == "outlet":
+        return _is_outlet(name)
+    if kind == "vessel":
+        return any(_is_vessel(t, name, a) for t, a, _ in mentions)
+    if kind == "group":
+        return not place and not _is_outlet(name) and (_is_group(name) or not _is_person_shape(name))
+    return False
