@@ -364,8 +364,10 @@ def test_multihop_converter_on_a_hand_made_file(tmp_path: Path):
     path.write_text(json.dumps(items))
     first, null = multihop_questions(path)
     assert first == Question("mh-0001", "Did A and B agree?", ("Yes",),
-                             (Evidence("Ta", "A said so."), Evidence("Tb", "B too.")), "comparison_query", "article")
+                             (Evidence("Ta", "A said so."), Evidence("Tb", "B too.")), "comparison_query", "article",
+                             answer_type="yes_no")  # a Yes/No gold answer is marked, for reports per answer type
     assert null.id == "mh-0002" and null.answers == () and null.evidence == () and null.type == "null_query"
+    assert null.answer_type is None
     path.write_text(json.dumps([items[0], {"query": "x", "question_type": "inference_query", "evidence_list": []}]))
     with pytest.raises(QuestionSetError, match="query 2: missing or malformed field 'answer'"):
         multihop_questions(path)
