@@ -262,3 +262,22 @@ def test_domain_run_script_builds_once_reuses_and_writes_a_comparable_run(tmp_pa
     assert "only in A (6): mine/s01" in compared.stdout
     bad = subprocess.run([*script, "--sets", "nope"], capture_output=True, text=True)
     assert bad.returncode == 1 and "No set named nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_an_index_is_rebuilt_when_its_archive_changes(tmp_path: Path):
+    from qa.config import load_settings
+    from qa.eval.domain import DomainSet, ensure_index
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "a.txt").write_text("Kessen Bridge report\n\nThe Arvane army holds the Kessen Bridge.\n")
+    settings = load_settings({"index": tmp_path / "cache" / "one" / "index", "model": "hash"}, env={})
+    settings.index.parent.mkdir(parents=True)
+    ds = DomainSet("one", archive, tmp_path / "q.jsonl", True)
+    lines: list[str] = []
+    assert ensure_index(ds, settings, lines.append) is True
+    assert ensure_index(ds, settings, lines.append) is False and "reusing" in lines[-1]
+    (archive / "a.txt").write_text("Kessen Bridge report\n\nThe Vell Valley Authority now runs the bridge.\n")
+    assert ensure_index(ds, settings, lines.append) is True and "building" in lines[-1]
+    other = load_settings({"index": settings.index, "model": "hash:64"}, env={})
+    assert ensure_index(ds, other, lines.append) is True  # another model: another index

@@ -100,11 +100,12 @@ def archive_hash(path: Path) -> str:
 def ensure_index(ds: DomainSet, settings: Settings, log: Callable[[str], None] = print,
                  progress: bool = False) -> bool:
     """Build the index of `settings` from the set's archive unless the one there was built from the same
-    content with the same model, embedder and package version. True when it was built now."""
+    content with the same model, embedder, passage sizes and package version. True when it was built now."""
     from qa import __version__
     from qa.build import build_index
 
     stamp = {"archive_hash": archive_hash(ds.archive), "model": settings.model, "embedder": settings.embedder,
+             "chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
              "package_version": __version__}
     stamp_path = settings.index.parent / "source.json"
     try:

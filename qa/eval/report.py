@@ -277,7 +277,7 @@ def answer_cells(s: Scores, short: Collection[str] = ()) -> list[str]:
         return text + (" ✗" if metric in short else "")
 
     return [str(s.answered),
-            mark("first_sentence_right", f"{s.first_right} ({_num(s.first_sentence_right)})"),
+            mark("first_sentence_right", _count(s.first_right, s.answered, s.first_sentence_right)),
             str(s.direct_given), str(s.direct_right), str(s.direct_wrong),
             mark("direct_wrong_rate", _num(s.direct_wrong_rate)),
             mark("named_right_rate", f"{s.named_direct_right} / {s.named} ({_num(s.named_right_rate)})")
