@@ -1,6 +1,9 @@
-"""List the questions that flipped between two evaluation runs (hit@10, answer correct, abstained).
+"""List the questions that flipped between two evaluation runs: hit@10, first sentence right, direct
+answer right, direct answer wrong (a new wrong direct answer is a regression), evidence quoted, abstained.
 
     python eval/compare.py eval/runs/before.json eval/runs/after.json
+
+Both files come from `eval/run.py --json` (or `qa eval`) or both from `eval/domain_run.py --json`.
 """
 
 from __future__ import annotations

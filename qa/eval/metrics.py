@@ -152,3 +152,72 @@ def percentile(values: Sequence[float], p: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
+
+
+# Words that carry no content for judging a direct answer: "the Islamic State" and "Islamic State" are
+# the same phrase, and a phrase of these alone ("the", "of the") names nothing.
+FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with and or s its his her their de al el la le du von van der".split())
+
+
+def content_words(text: str) -> list[str]:
+    """The normalised words of `text` that are not function words:
+    `content_words('the Vell Valley Authority')` -> `['vell', 'valley', 'authority']`"""
+    return [w for w in normalise(text).split() if w not in FUNCTION_WORDS]
+
+
+def lead(text: str, marks: Sequence[tuple[int, int, int]] | None) -> str:
+    """What a person reads first: the answer up to its first `[n]` marker (the answerer's own `marks`
+    when it recorded them, else the first `[digits]`), or its first sentence when it has no marker.
+
+    `lead('Reuters [1]. Iraqi officials said [2].', None)` -> `'Reuters '`;
+    `lead('No marker here. Islamic State held it.', None)` -> `'No marker here.'`
+    """
+    if marks is not None:
+        first = min((start for start, _, _ in marks), default=None)
+    else:
+        found = MARKER.search(text)
+        first = found.start() if found else None
+    if first is not None:
+        return text[:first]
+    from qa.text import split_sentences
+
+    spans = split_sentences(text)
+    return text[spans[0][0]:spans[0][1]] if spans else ""
+
+
+def first_sentence_right(answers: Sequence[str], lead_text: str, abstained: bool) -> bool:
+    """An answerable question: not abstained, and some gold answer (normalised, whole words) is in the
+    lead. An unanswerable one (no gold answers): the answer abstained.
+
+    `first_sentence_right(['Reuters'], 'Reuters ', False)` -> `True`;
+    `first_sentence_right([], 'Reuters ', False)` -> `False`
+    """
+    if not answers:
+        return abstained
+    return not abstained and any(contains_answer(a, lead_text) for a in answers)
+
+
+def direct_right(answers: Sequence[str], direct: str) -> bool:
+    """Whether a direct answer phrase is right: a gold answer occurs within it (whole words), or the
+    phrase (at least one content word) occurs whole-word within a gold answer and covers at least half
+    of that answer's content words. Any direct answer to an unanswerable question is wrong.
+
+    `direct_right(['Islamic State'], 'the Islamic State')` -> `True`;
+    `direct_right(['Vell Valley Authority'], 'Valley Authority')` -> `True` (2 of 3 content words);
+    `direct_right(['Vell Valley Authority'], 'Authority')` -> `False` (1 of 3);
+    `direct_right(['YPG'], 'Islamic State')` -> `False`; `direct_right([], 'Reuters')` -> `False`
+    """
+    if not answers:
+        return False
+    if any(contains_answer(a, direct) for a in answers):
+        return True
+    words = content_words(direct)
+    if not words:
+        return False
+    for gold in answers:
+        gold_words = content_words(gold)
+        covered = sum(w in set(words) for w in gold_words)
+        if contains_answer(direct, gold) and gold_words and covered * 2 >= len(gold_words):
+            return True
+    return False

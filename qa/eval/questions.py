@@ -2,8 +2,9 @@
 
 One question per line:
 `{"id": "q01", "question": "...", "answers": ["..."], "evidence": [{"doc": "...", "quote": "..."}],
-"type": "factual", "kind": "article"}`. Empty `answers` marks a question the archive cannot answer;
-such a question has no evidence. `kind` (`article`/`comment`) is optional.
+"type": "factual", "kind": "article", "answer_type": "person"}`. Empty `answers` marks a question the
+archive cannot answer; such a question has no evidence. `kind` (`article`/`comment`), `answer_type` (what
+kind of thing the answer is: one of ANSWER_TYPES) and the `from`/`to` window are optional.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from qa.dates import date_bounds
 from qa.errors import QAError
 from qa.types import KINDS, Kind
 
-FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to")
+FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type")
+ANSWER_TYPES = ("person", "organisation", "place", "outlet", "date", "number", "title", "weapon", "holder",
+                "description", "yes_no", "comment")
+# The answer types that ask for a name, a date or a number: where a direct answer is expected.
+NAMED_TYPES = frozenset(ANSWER_TYPES[:9])
 MULTIHOP_NULL = "null_query"
 
 
@@ -44,6 +49,7 @@ class Question:
     kind: Kind | None = None
     date_from: str | None = None  # ask as the archive stood in this window ("from"/"to", ISO dates)
     date_to: str | None = None
+    answer_type: str | None = None  # one of ANSWER_TYPES, when the set says
 
     @property
     def answerable(self) -> bool:
@@ -57,8 +63,9 @@ class Question:
         """The JSON object of one line; `kind` only when set."""
         out = asdict(self)
         out["answers"], out["evidence"] = list(self.answers), [asdict(e) for e in self.evidence]
-        if self.kind is None:
-            del out["kind"]
+        for key in ("kind", "answer_type"):
+            if out[key] is None:
+                del out[key]
         for key, field in (("date_from", "from"), ("date_to", "to")):
             value = out.pop(key)
             if value is not None:
@@ -97,6 +104,10 @@ def parse_question(record: Any) -> Question:
     kind = record.get("kind")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    answer_type = record.get("answer_type")
+    if answer_type is not None and answer_type not in ANSWER_TYPES:
+        raise ValueError(f"'answer_type' must be one of {', '.join(ANSWER_TYPES)}, got "
+                         f"{json.dumps(answer_type, ensure_ascii=False)}")
     window = date_bounds(record)
     return Question(
         date_from=window.get("from"), date_to=window.get("to"),
@@ -106,6 +117,7 @@ def parse_question(record: Any) -> Question:
         evidence=tuple(items),
         type=_text(record["type"], "'type'"),
         kind=kind,
+        answer_type=answer_type,
     )
 
 
@@ -164,6 +176,7 @@ def multihop_question(item: Any, number: int) -> Question:
             ),
             type=qtype,
             kind=None if null else "article",
+            answer_type="yes_no" if not null and item["answer"].strip().lower() in ("yes", "no") else None,
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"missing or malformed field {exc}") from None

@@ -30,7 +30,8 @@ class EvalRun:
         title = (f"Evaluation of {i['questions']} ({i['count']} questions) on {i['index']}: mode {i['mode']}, "
                  f"top {i['k']}, answers {'on' if i['answers'] else 'off'}; {i['seconds']:.1f} s "
                  f"({i['count'] / max(i['seconds'], 1e-9):.1f} questions/s).\n")
-        return render_markdown(self.scores, i["k"], title, targets_for(o.type for o in self.outcomes))
+        targets = targets_for((o.type for o in self.outcomes), held_out=bool(i.get("held_out")))
+        return render_markdown(self.scores, i["k"], title, targets)
 
 
 def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
@@ -38,11 +39,11 @@ def default_json_path(questions: Path, mode: str, answers: bool) -> Path:
     return Path("eval") / "runs" / f"{Path(questions).stem}-{mode}{'' if answers else '-retrieval'}.json"
 
 
-def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
-             report: Path | None = None, json_path: Path | None = None, progress: bool = True,
-             date_from: str | None = None, date_to: str | None = None) -> EvalRun:
-    """Load the questions (refusing a bad set before loading any model), evaluate them on the index of
-    `settings`, write the Markdown report (when asked) and the outcome JSON."""
+def evaluate_set(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
+                 progress: bool = True, date_from: str | None = None,
+                 date_to: str | None = None) -> tuple[dict[str, Any], list[Outcome]]:
+    """Load the questions (refusing a bad set before loading any model) and evaluate them on the index of
+    `settings`: how it ran, and every outcome."""
     from qa import __version__
     from qa.errors import QAError
     from qa.pipeline import Pipeline
@@ -67,6 +68,15 @@ def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybr
         "package_version": __version__, "model": pipeline.embedder.model_id,
         "settings": {key: str(v) if isinstance(v, Path) else v for key, v in asdict(settings).items()},
     }
+    return info, outcomes
+
+
+def run_eval(questions: Path, settings: Settings, k: int = 10, mode: str = "hybrid", answers: bool = True,
+             report: Path | None = None, json_path: Path | None = None, progress: bool = True,
+             date_from: str | None = None, date_to: str | None = None) -> EvalRun:
+    """Evaluate a question set on the index of `settings` (`evaluate_set`), write the Markdown report (when
+    asked) and the outcome JSON. The set is scored against the targets of a set that is not held out."""
+    info, outcomes = evaluate_set(questions, settings, k, mode, answers, progress, date_from, date_to)
     run = EvalRun(info, summarise(outcomes, k), outcomes, json_path or default_json_path(questions, mode, answers))
     save_run(run_record(info, run.scores, outcomes), run.json_path)
     if report is not None:
