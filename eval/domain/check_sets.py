@@ -46,10 +46,10 @@ class Archive:
 
     bodies: dict[str, str] = field(default_factory=dict)
     comments: dict[str, list[str]] = field(default_factory=dict)
-    dates: dict[str, str | None] = field(default_factory=dict)
+    names: dict[str, list[str]] = field(default_factory=dict)  # the author and the commenters
 
     def text(self, title: str) -> str:
-        return "\n".join([self.bodies[title], *self.comments[title]])
+        return "\n".join([self.bodies[title], *self.comments[title], *self.names[title]])
 
 
 def load_archive(path: Path, problems: list[str]) -> Archive:
@@ -60,7 +60,7 @@ def load_archive(path: Path, problems: list[str]) -> Archive:
             problems.append(f"{path}: two documents share the title {doc.title!r}")
         archive.bodies[doc.title] = doc.body
         archive.comments[doc.title] = [c.text for c in doc.comments]
-        archive.dates[doc.title] = doc.published_at
+        archive.names[doc.title] = [n for n in (doc.author, *(c.author for c in doc.comments)) if n]
     problems.extend(f"{s.path}: not read ({s.reason})" for s in skipped)
     return archive
 
