@@ -42,7 +42,7 @@ def test_seed_set_holds():
 
 def _tiny(tmp_path: Path, line: dict) -> Path:
     archive = tmp_path / "archive"
-    archive.mkdir()
+    archive.mkdir(parents=True)
     (archive / "page.txt").write_text(
         "Bridge handed to council\n\nMarch 3, 2025\n\nThe bridge is now run by the Vell Council, officials said.\n\n"
         "Tags: bridge\n\n1 Comment\n\n• Ana says:\n\nMarch 4, 2025 at 9:00 am\n\nNo, the army still runs it.\n",
@@ -81,3 +81,41 @@ def test_a_good_line_passes(tmp_path):
 def test_a_bad_line_is_named(tmp_path, change, reason):
     problems, _ = check.check_sets(_tiny(tmp_path, {**GOOD, **change}))
     assert any(reason in p for p in problems), problems
+
+
+def test_each_new_archive_has_timelines_and_disagreements():
+    for name in ("wire", "analysis", "forum"):
+        for extra in ("timelines.jsonl", "disagreements.jsonl"):
+            lines = (ROOT / "eval/domain" / name / extra).read_text(encoding="utf-8").splitlines()
+            assert len([line for line in lines if line.strip()]) >= 3, (name, extra)
+
+
+def _with_extra(tmp_path: Path, extra: str, record: dict) -> list[str]:
+    sets = _tiny(tmp_path, GOOD)
+    (tmp_path / extra).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return check.check_sets(sets)[0]
+
+
+DOC = "Bridge handed to council"
+
+
+@pytest.mark.parametrize("events, reason", [
+    ([{"date": "2025-03-03", "doc": DOC, "quote": "now run by the Vell Council"},
+      {"date": "2025-03-01", "doc": DOC, "quote": "officials said"}], "not in date order"),
+    ([{"date": "2025-03-01", "doc": DOC, "quote": "now run by the Vell Council"},
+      {"date": "March 3, 2025", "doc": DOC, "quote": "officials said"}], "is not YYYY-MM-DD"),
+    ([{"date": "2025-03-01", "doc": DOC, "quote": "now run by the Vell Council"},
+      {"date": "2025-03-03", "doc": DOC, "quote": "the army took it"}], "quote not in"),
+])
+def test_a_bad_timeline_is_named(tmp_path, events, reason):
+    problems = _with_extra(tmp_path, "timelines.jsonl",
+                           {"id": "t1", "question": "Who has run the bridge?", "events": events, "type": "timeline"})
+    assert any(reason in p for p in problems), problems
+
+
+def test_a_disagreement_needs_two_different_quotes(tmp_path):
+    side = {"doc": DOC, "quote": "now run by the Vell Council"}
+    problems = _with_extra(tmp_path, "disagreements.jsonl", {"id": "x1", "subject": "holder", "pairs": [[side, side]]})
+    assert any("against itself" in p for p in problems), problems
+    good = [[side, {"doc": DOC, "quote": "No, the army still runs it."}]]
+    assert _with_extra(tmp_path / "ok", "disagreements.jsonl", {"id": "x1", "subject": "holder", "pairs": good}) == []
