@@ -21,7 +21,7 @@ from qa.types import KINDS, Kind
 
 FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type")
 ANSWER_TYPES = ("person", "organisation", "place", "outlet", "date", "number", "title", "weapon", "holder",
-                "description", "yes_no", "comment")
+                "description", "yes_no", "comment", "none")
 # The answer types that ask for a name, a date or a number: where a direct answer is expected.
 NAMED_TYPES = frozenset(ANSWER_TYPES[:9])
 MULTIHOP_NULL = "null_query"
