@@ -191,7 +191,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         skipped: list[Skipped] = []
-        docs = sorted(iter_documents(paths, skipped), key=lambda d: d.doc_id)
+        docs = sorted(iter_documents(paths, skipped, follow_links=settings.follow_links), key=lambda d: d.doc_id)
         if not docs:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
@@ -262,7 +262,8 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         clash = [d for i, d in old_docs.items() if i not in inside and d.path and Path(d.path).is_file()]
         skipped: list[Skipped] = []
         readable = [p for p in paths if p not in missing]
-        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash)}
+        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash,
+                                                     follow_links=settings.follow_links)}
         if not old_docs and not fresh:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
