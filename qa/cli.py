@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,29 @@ def terminal_safe(text: str, lines: bool = False) -> str:
         elif kind[0] != "C":
             out.append(ch)
     return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _invisible() -> re.Pattern[str]:
+    """Characters past ASCII that JSON leaves raw but a terminal acts on or hides: C1 controls
+    (`\x9b` is CSI), bidi and other format characters, line and paragraph separators."""
+    points = [*range(0x7F, 0x10000), *range(0xE0000, 0xE0080)]
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in points
+                                    if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")) + "]")
+
+
+def json_line(record: Any) -> str:
+    """One JSON line, safe on a terminal and still exact: what `json.dumps` leaves raw among the
+    characters `_invisible` names is written as a `\\uXXXX` escape."""
+    text = json.dumps(record, ensure_ascii=False)
+    if text.isascii():
+        return text
+    return _invisible().sub(lambda m: "".join(f"\\u{u:04x}" for u in _utf16(m[0])), text)
+
+
+def _utf16(ch: str) -> list[int]:
+    data = ch.encode("utf-16-be")
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
 
 
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -279,7 +303,7 @@ def search(ctx: click.Context, question: str | None, batch: Path | None, k: int 
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         hits = pipeline.search(q, k, filters)
         if as_json or batch:
-            click.echo(json.dumps({"question": q, "hits": [hit_record(h) for h in hits]}, ensure_ascii=False))
+            click.echo(json_line({"question": q, "hits": [hit_record(h) for h in hits]}))
         else:
             for h in hits:
                 label = f"comment by {h.chunk.author}" if h.chunk.kind == "comment" else "article"
@@ -300,9 +324,9 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         a = pipeline.ask(q, k, filters)
         if as_json or batch:
-            click.echo(json.dumps({"question": q, "answer": a.text, "abstained": a.abstained,
-                                   "notes": list(a.notes),
-                                   "citations": [citation_record(c) for c in a.citations]}, ensure_ascii=False))
+            click.echo(json_line({"question": q, "answer": a.text, "abstained": a.abstained,
+                                  "notes": list(a.notes),
+                                  "citations": [citation_record(c) for c in a.citations]}))
         else:
             notes = "".join(f"\n({n})" for n in a.notes)
             click.echo(terminal_safe(f"{a.text}{notes}\n\n{render_references(a.citations)}", lines=True))

@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     """`python app.py`: the same options as `qa serve`."""
     import argparse
 
-    from qa.config import load_settings
+    from qa.config import config_path, load_settings
 
     parser = argparse.ArgumentParser(prog="app.py", description="Serve the Archive QA chat page.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="allow a non-loopback --host without QA_USERNAME/QA_PASSWORD")
     args = parser.parse_args(argv)
     try:
+        if (path := config_path()) is not None:  # said before anything is read or sent
+            print(f"Settings from {path}", file=sys.stderr, flush=True)
         settings = load_settings({"index": args.index, "model": args.model})
         default_index = args.index is None and settings.index == Settings().index
         serve(settings, args.host, args.port, args.archive, default_index,

@@ -251,7 +251,10 @@ def test_search_ask_and_skip_lines_print_no_escapes(tmp_path: Path) -> None:
         outputs.append(out.output)
     for text in outputs:
         assert not any(ch in text for ch in "\x1b\x07\x9b\u202e"), repr(text)
-    hits = json.loads(_cli("search", "harbour", "--json", "--index", index).stdout)["hits"]
+    raw = _cli("search", "harbour", "--json", "--index", index).stdout
+    assert not any(ch in raw for ch in "\x1b\x07\x9b\u202e")  # escaped in JSON, so still exact
+    hits = json.loads(raw)["hits"]
+    assert any(ESCAPES in h["title"] for h in hits)
     assert all(h["url"] is None or h["url"].startswith(("http://", "https://", "file://")) for h in hits)
 
 
