@@ -230,8 +230,9 @@ def label_comment_claims(text: str, citations: Sequence[Citation]) -> tuple[str,
     terms: dict[int, set[str]] = {}
 
     def terms_of(n: int) -> set[str]:
-        if n not in terms:
-            terms[n] = set(analyze(kinds[n].text))
+        if n not in terms:  # an article's title is its reporting too; a comment holds only its text
+            chunk = kinds[n]
+            terms[n] = set(analyze(chunk.text if chunk.kind == "comment" else f"{chunk.title}\n{chunk.text}"))
         return terms[n]
 
     out, uncited = [], 0
