@@ -22,7 +22,7 @@ from qa.cite import hit_record
 from qa.cli import cli, terminal_safe
 from qa.config import config_path, load_settings, user_config
 from qa.dates import relative_window
-from qa.ingest import MAX_SKIPS_PER_FILE, Skipped, iter_documents
+from qa.ingest import MAX_SKIPS_PER_FILE, Skipped, count_skipped, iter_documents
 from qa.types import Citation
 from tests.conftest import SAMPLE, make_hit
 
@@ -339,7 +339,17 @@ def test_skip_reports_are_capped_per_file(tmp_path: Path) -> None:
     assert by_file["zeros.json"][-2:] == [f"… and {200_000 - MAX_SKIPS_PER_FILE:,} more records skipped",
                                           "no documents in this file"]
     assert by_file["dupes.json"][-1] == f"… and {4999 - MAX_SKIPS_PER_FILE:,} more records skipped"
+    assert count_skipped(skipped) == 200_000 + 1 + 4999 + 5000 + 1  # each record, and the two empty files
     assert by_file["zeros.json"][0] == "expected an object, got int"
+
+
+def test_the_build_summary_counts_every_skipped_record(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    _json(archive, "good.json", [RECORD])
+    _json(archive, "zeros.json", [0] * 1000)
+    out = _cli("index", "build", str(archive), "--index", str(tmp_path / "index"), "--quiet")
+    assert out.exit_code == 0 and "; 1,001 skipped;" in out.stdout  # 1,000 records and the empty file
+    assert out.stderr.count("skipped ") == MAX_SKIPS_PER_FILE + 2
 
 
 def test_a_file_that_fails_midway_is_one_line_still(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ MAX_SKIPS_PER_FILE = 100  # skipped records said one by one; the rest of a file'
 class Skipped:
     path: str
     reason: str
+    count: int = 1  # records this line stands for ("… and 5,242,780 more records skipped": that many)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -63,6 +64,11 @@ READERS: dict[str, Reader] = {
 STREAMED = {".xml"}  # read as they come: a fault midway keeps the documents before it
 FORMATS = {".txt": "text", ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines",
            ".html": "HTML", ".htm": "HTML", ".xml": "WordPress export"}
+
+
+def count_skipped(skipped: Iterable[Skipped]) -> int:
+    """Files and records skipped, a capped file's unlisted records included."""
+    return sum(s.count for s in skipped)
 
 
 def count_formats(docs: Iterable[Document]) -> dict[str, int]:
@@ -269,7 +275,8 @@ class _Reports:
     def close(self) -> None:
         if self.count > MAX_SKIPS_PER_FILE:
             more = self.count - MAX_SKIPS_PER_FILE
-            self.skipped.append(Skipped(self.path, f"… and {more:,} more record{'s' if more > 1 else ''} skipped"))
+            self.skipped.append(Skipped(self.path, f"… and {more:,} more record{'s' if more > 1 else ''} skipped",
+                                        count=more))
 
 
 def _gather(items: Iterable[tuple[int, Document | RecordError]],
