@@ -1,8 +1,8 @@
 """Who may use the page: the address it binds, the login, and the routes a login guards.
 
 Gradio checks the login on the routes that run the app; `AccessGuard` (ASGI middleware on its FastAPI
-app) adds what Gradio leaves open: it throttles failed logins per client address, and with a login set
-it answers 401 on the routes below unless the request carries a valid session cookie.
+app) adds what Gradio leaves open: it throttles failed logins per client address and per account name,
+and with a login set it answers 401 on the routes below unless the request carries a valid session cookie.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 from qa.errors import ConfigError
@@ -84,12 +84,19 @@ class LoginThrottle:
             self._failures.pop(client, None)
 
 
+MAX_LOGIN_BYTES = 16 << 10  # a login form is a name and a password
+OTHER_USER = "user:(another name)"  # one count for every name that is not an account: the table stays small
+
+
 class AccessGuard:
-    """ASGI middleware: the login throttle, and 401 on `GUARDED` routes without a session (`protect`)."""
+    """ASGI middleware: the login throttle, and 401 on `GUARDED` routes without a session (`protect`).
+
+    Failed logins count per client address and per account name (`users`; every other name shares one
+    count), so guesses from many addresses at one account wait as guesses from one address do."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], throttle: LoginThrottle,
-                 protect: bool) -> None:
-        self.app, self.throttle, self.protect = app, throttle, protect
+                 protect: bool, users: Collection[str] = ()) -> None:
+        self.app, self.throttle, self.protect, self.users = app, throttle, protect, frozenset(users)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,25 +104,72 @@ class AccessGuard:
         path = scope.get("path", "")
         client = str((scope.get("client") or ("unknown",))[0])
         if path.rstrip("/") == "/login" and scope.get("method") == "POST":
-            wait = self.throttle.wait(client)
+            body = await _body(receive, MAX_LOGIN_BYTES)
+            if body is None:
+                return await _reply(send, 413, "The login form is too large.")
+            name = await _username(scope, body)
+            keys = [f"address:{client}", f"user:{name}" if name in self.users else OTHER_USER]
+            wait = max(self.throttle.wait(key) for key in keys)
             if wait > 0:
                 return await _reply(send, 429, f"Too many failed logins; try again in {math.ceil(wait)} s.",
                                     {"retry-after": str(math.ceil(wait))})
-            return await self.app(scope, receive, self._watch(send, client))
+            return await self.app(scope, _replay(body, receive), self._watch(send, keys))
         if self.protect and path.startswith(GUARDED) and not _logged_in(scope):
             return await _reply(send, 401, "Not authenticated.")
         return await self.app(scope, receive, send)
 
-    def _watch(self, send: Send, client: str) -> Send:
+    def _watch(self, send: Send, keys: list[str]) -> Send:
         async def watched(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                if status == 200:
-                    self.throttle.succeeded(client)
-                elif 400 <= status < 500:
-                    self.throttle.failed(client)
+                for key in keys:
+                    if status == 200:
+                        self.throttle.succeeded(key)
+                    elif 400 <= status < 500:
+                        self.throttle.failed(key)
             await send(message)
         return watched
+
+
+async def _body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None past `limit` bytes."""
+    data = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        data += message.get("body", b"")
+        if len(data) > limit:
+            return None
+        if not message.get("more_body"):
+            break
+    return bytes(data)
+
+
+def _replay(body: bytes, then: Receive | None = None) -> Receive:
+    """A `receive` that gives the body already read, then what `then` (the server's) gives:
+    without one, a disconnect."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await then() if then is not None else {"type": "http.disconnect"}
+    return receive
+
+
+async def _username(scope: Scope, body: bytes) -> str:
+    """The `username` field of a login form (URL-encoded or multipart); "" when there is none."""
+    from starlette.requests import Request
+
+    try:
+        async with Request(scope, _replay(body)).form(max_files=0, max_fields=16) as form:
+            name = form.get("username")
+    except Exception:  # a form the login route will refuse anyway: it counts as another name
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def _logged_in(scope: Scope) -> bool:

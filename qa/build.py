@@ -36,7 +36,7 @@ from qa.index import (
     write_index,
     writer_lock,
 )
-from qa.ingest import Skipped, count_formats, document_hash, iter_documents
+from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter_documents
 from qa.journal import BLOCK, Journal, Vectors
 from qa.types import Chunk, Document
 from qa.vectors import progress_over
@@ -60,7 +60,8 @@ class BuildReport:
         rate = self.chunks / self.seconds if self.seconds else 0.0
         kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
         return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
-                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; {kinds}"
+                f"({self.embedded:,} embedded, {self.reused:,} reused); "
+                f"{count_skipped(self.skipped):,} skipped; {kinds}"
                 f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 
@@ -82,7 +83,7 @@ class UpdateReport:
     def summary(self) -> str:
         counts = (f"{len(self.added):,} added, {len(self.changed):,} changed, {len(self.removed):,} removed, "
                   f"{self.unchanged:,} unchanged documents; {self.embedded:,} chunks embedded, "
-                  f"{self.reused:,} reused; {len(self.skipped):,} skipped; {self.seconds:.1f} s")
+                  f"{self.reused:,} reused; {count_skipped(self.skipped):,} skipped; {self.seconds:.1f} s")
         if not self.written:
             return f"Up to date: {counts} → {self.index} (not rewritten)"
         return f"Updated: {counts} → {self.index} now holds {self.documents:,} documents, {self.chunks:,} chunks"
@@ -191,7 +192,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         skipped: list[Skipped] = []
-        docs = sorted(iter_documents(paths, skipped), key=lambda d: d.doc_id)
+        docs = sorted(iter_documents(paths, skipped, follow_links=settings.follow_links), key=lambda d: d.doc_id)
         if not docs:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
@@ -202,7 +203,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
                                                 embedder, progress, checkpoint, journal)
         sources = [str(p.resolve()) for p in paths]
         write_index(settings.index, docs, chunks, vectors, sentences,
-                    _manifest(embedder, settings, sources, len(skipped)), checkpoint, progress)
+                    _manifest(embedder, settings, sources, count_skipped(skipped)), checkpoint, progress)
         journal.clear()
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
@@ -262,7 +263,8 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         clash = [d for i, d in old_docs.items() if i not in inside and d.path and Path(d.path).is_file()]
         skipped: list[Skipped] = []
         readable = [p for p in paths if p not in missing]
-        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash)}
+        fresh = {d.doc_id: d for d in iter_documents(readable, skipped, known=clash,
+                                                     follow_links=settings.follow_links)}
         if not old_docs and not fresh:
             listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
             raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
@@ -278,7 +280,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         journal = Journal(settings.index, embedder)
         if written:
             vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
-            manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
+            manifest = _manifest(embedder, settings, _merge_sources(sources, paths), count_skipped(skipped))
             write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
         if written or journal.covered_by(set(hashes)):
             journal.clear()  # an update that writes nothing keeps blocks a stopped build may still need

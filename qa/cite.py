@@ -41,8 +41,9 @@ def markers_valid(text: str, citations: Sequence[Citation]) -> bool:
 
 
 def link(hit: Hit) -> str | None:
-    """Where a passage can be opened: its document's URL, else a `file://` URI of the file it was read from."""
-    if hit.url:
+    """Where a passage can be opened: its document's http(s) URL, else a `file://` URI of the file it
+    was read from (a `javascript:` or `data:` URL in an archive is no link)."""
+    if hit.url and re.match(r"(?i)https?://[^\s\x00-\x1f\x7f]+$", hit.url):
         return hit.url
     return Path(hit.path).resolve().as_uri() if hit.path else None
 

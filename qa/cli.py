@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +16,66 @@ import click
 
 from qa.errors import QAError, describe_os_error
 
+# Terminal control sequences: CSI (`ESC[2J`, cursor moves, colours), OSC (`ESC]52;c;…` clipboard,
+# `ESC]8;;URL` links) and the other string sequences, in their 7-bit and 8-bit forms, to their end.
+_ESCAPES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+                      r"|(?:\x1b[\]P^_X]|[\x9d\x90\x9e\x9f\x98])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|\x1b[ -/]*[0-~]?")
+
+
+def terminal_safe(text: str, lines: bool = False) -> str:
+    """Archive text fit to print on a terminal: escape sequences removed whole, other control and
+    format characters (bidi overrides, zero-width) dropped, line breaks kept only with `lines`.
+
+    `terminal_safe('T\x1b]52;c;aGk=\x07itle\x1b[2J')` -> `'Title'`
+    """
+    if text.isprintable() or (lines and text.replace("\n", "").isprintable()):
+        return text
+    text = _ESCAPES.sub("", text)
+    out = []
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if ch == "\n" and lines:
+            out.append(ch)
+        elif kind in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif kind[0] != "C":
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _invisible() -> re.Pattern[str]:
+    """Characters past ASCII that JSON leaves raw but a terminal acts on or hides: C1 controls
+    (`\x9b` is CSI), bidi and other format characters, line and paragraph separators."""
+    points = [*range(0x7F, 0x10000), *range(0xE0000, 0xE0080)]
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in points
+                                    if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")) + "]")
+
+
+def json_line(record: Any) -> str:
+    """One JSON line, safe on a terminal and still exact: what `json.dumps` leaves raw among the
+    characters `_invisible` names is written as a `\\uXXXX` escape."""
+    text = json.dumps(record, ensure_ascii=False)
+    if text.isascii():
+        return text
+    return _invisible().sub(lambda m: "".join(f"\\u{u:04x}" for u in _utf16(m[0])), text)
+
+
+def _utf16(ch: str) -> list[int]:
+    data = ch.encode("utf-16-be")
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
+
 
 def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-def]
-    from qa.config import load_settings
+    from qa.config import config_path, load_settings
 
+    path = config_path(config_file=ctx.meta.get("qa.config_file"))
+    if path is not None and not ctx.meta.get("qa.config_said"):  # said before anything is read or sent
+        click.echo(f"Settings from {terminal_safe(str(path))}", err=True)
+        ctx.meta["qa.config_said"] = True
     return load_settings({**ctx.obj, **{k: v for k, v in overrides.items() if v is not None}},
-                         config_file=ctx.meta.get("qa.config_file"))
+                         config_file=path)
 
 
 def _questions(path: Path) -> Iterator[tuple[str, dict[str, str]]]:
@@ -78,7 +135,8 @@ class _Group(click.Group):
               help="What runs the model: torch (default) or onnx-int8 (the packaged model, int8, on onnxruntime).")
 @click.option("--device", envvar="QA_DEVICE", help="Where the torch embedder runs: cpu (default), cuda, cuda:N.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="TOML settings file (default: ./qa.toml, or $QA_CONFIG).")
+              help="TOML settings file (default: $QA_CONFIG, else ~/.config/archive-qa/qa.toml if it exists; "
+                   "./qa.toml is not read).")
 @click.version_option(package_name="archive-qa")
 @click.pass_context
 def cli(ctx: click.Context, index: Path | None, model: str | None, embedder: str | None, device: str | None,
@@ -97,17 +155,19 @@ def index() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--follow-links", is_flag=True, default=None,
+              help="Also read files that are links to places outside the archive folder (default: skipped).")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
               help="Embed through Ray: alone, on a new local Ray instance; with the ADDRESS of a cluster "
                    "(HOST:6379, ray://HOST:10001, auto), on its nodes. Put it after the paths. "
                    "Needs: pip install 'archive-qa[ray]'.")
 @click.pass_context
 def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, quiet: bool,
-                ray_address: str | None) -> None:
+                follow_links: bool | None, ray_address: str | None) -> None:
     """Index archive files and folders (.txt pages, .json, .jsonl), replacing the index."""
     from qa.build import build_index
 
-    settings = _settings(ctx, index=index_dir)
+    settings = _settings(ctx, index=index_dir, follow_links=follow_links or None)
     embedder = None
     if ray_address is not None:
         from qa.ray_build import ray_embedder
@@ -115,8 +175,8 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | N
         embedder = ray_embedder(settings.model, settings.batch_size, ray_address)
     report = build_index(list(paths), settings, embedder=embedder, progress=not quiet)
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped}", err=True)
-    click.echo(report.summary())
+        click.echo(f"skipped {terminal_safe(str(skipped))}", err=True)
+    click.echo(terminal_safe(report.summary(), lines=True))
 
 
 @index.command("update")
@@ -125,16 +185,19 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | N
 @click.option("--prune", is_flag=True,
               help="Also remove documents whose file under PATH is gone or no longer holds them.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--follow-links", is_flag=True, default=None,
+              help="Also read files that are links to places outside the archive folder (default: skipped).")
 @click.pass_context
 def index_update(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | None, prune: bool,
-                 quiet: bool) -> None:
+                 quiet: bool, follow_links: bool | None) -> None:
     """Add new and changed documents from PATH..., embedding only passages that changed."""
     from qa.build import update_index
 
-    report = update_index(list(paths), _settings(ctx, index=index_dir), prune=prune, progress=not quiet)
+    report = update_index(list(paths), _settings(ctx, index=index_dir, follow_links=follow_links or None),
+                          prune=prune, progress=not quiet)
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped}", err=True)
-    click.echo(report.summary())
+        click.echo(f"skipped {terminal_safe(str(skipped))}", err=True)
+    click.echo(terminal_safe(report.summary(), lines=True))
 
 
 @index.command("remove")
@@ -240,12 +303,12 @@ def search(ctx: click.Context, question: str | None, batch: Path | None, k: int 
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         hits = pipeline.search(q, k, filters)
         if as_json or batch:
-            click.echo(json.dumps({"question": q, "hits": [hit_record(h) for h in hits]}, ensure_ascii=False))
+            click.echo(json_line({"question": q, "hits": [hit_record(h) for h in hits]}))
         else:
             for h in hits:
                 label = f"comment by {h.chunk.author}" if h.chunk.kind == "comment" else "article"
-                click.echo(f"{h.rank}. [{h.score:.3f}] {h.chunk.title} ({label})\n   "
-                           + " ".join(h.chunk.text.split())[:300])
+                click.echo(terminal_safe(f"{h.rank}. [{h.score:.3f}] {h.chunk.title} ({label})") + "\n   "
+                           + " ".join(terminal_safe(h.chunk.text).split())[:300])
     _run(ctx, question, batch, k, kind, index_dir, one, date_from, date_to)
 
 
@@ -261,12 +324,12 @@ def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | N
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         a = pipeline.ask(q, k, filters)
         if as_json or batch:
-            click.echo(json.dumps({"question": q, "answer": a.text, "abstained": a.abstained,
-                                   "notes": list(a.notes),
-                                   "citations": [citation_record(c) for c in a.citations]}, ensure_ascii=False))
+            click.echo(json_line({"question": q, "answer": a.text, "abstained": a.abstained,
+                                  "notes": list(a.notes),
+                                  "citations": [citation_record(c) for c in a.citations]}))
         else:
             notes = "".join(f"\n({n})" for n in a.notes)
-            click.echo(f"{a.text}{notes}\n\n{render_references(a.citations)}")
+            click.echo(terminal_safe(f"{a.text}{notes}\n\n{render_references(a.citations)}", lines=True))
     _run(ctx, question, batch, k, kind, index_dir, one, date_from, date_to)
 
 

@@ -20,6 +20,8 @@ FUSIONS = ("rrf", "weighted")
 RUNTIMES = ("torch", "onnx-int8")  # the `embedder` setting: what runs the embedding model
 ENV_PREFIX = "QA_"
 API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
+KEY_HOST_FROM_FILE = "-"  # llm_key_host of an llm_url read from a settings file: the key goes nowhere
+UNFILED = ("llm_key_host",)  # settings a settings file may not set: where the API key may be sent
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,12 @@ class Settings:
     dense_weight: float = 0.15  # for weighted fusion; lexical gets 1 - dense_weight
     max_question_chars: int = 2000
     llm_url: str = ""  # an OpenAI-compatible endpoint (".../v1"); empty: the extractive answerer
+    llm_key_host: str = ""  # the host the API key may go to; empty: llm_url's (see load_settings)
     llm_model: str = ""  # sent as "model"; some servers need it, some ignore it
     llm_context_tokens: int = 3000  # prompt budget (tiktoken cl100k tokens): instructions, question, passages
     llm_max_tokens: int = 400  # longest reply asked for
     llm_timeout: float = 60.0  # seconds to wait for the reply
+    follow_links: bool = False  # read archive files that are links to places outside the archive folder
     concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
@@ -150,6 +154,29 @@ def _coerce(name: str, raw: Any) -> Any:
     raise ConfigError(f"Setting {_label(name)} must be {words.get(str(kind), kind)}, got {shown}.")
 
 
+def user_config(env: Mapping[str, str]) -> Path:
+    """The settings file of the user running `qa`: `$XDG_CONFIG_HOME/archive-qa/qa.toml`, by default
+    `~/.config/archive-qa/qa.toml`. (A `qa.toml` in the working folder is not read: a folder
+    downloaded with an archive could carry one that sends the passages and the API key elsewhere.)"""
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "archive-qa" / "qa.toml"
+
+
+def config_path(env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Path | None:
+    """The settings file in use: `--config`, else `$QA_CONFIG` (set but empty: none), else the
+    user's own (`user_config`) when it exists. A file named but missing is an error."""
+    env = os.environ if env is None else env
+    named = config_file or (Path(env["QA_CONFIG"]) if env.get("QA_CONFIG") else None)
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(f"Config file {named} does not exist.")
+        return named
+    if "QA_CONFIG" in env:
+        return None
+    own = user_config(env)
+    return own if own.is_file() else None
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
@@ -158,19 +185,27 @@ def load_settings(
     """Merge the layers; later layers win. `None` values in overrides mean "not given"."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    path = config_file or (Path(env["QA_CONFIG"]) if env.get("QA_CONFIG") else Path("qa.toml"))
-    if path.is_file():
+    path = config_path(env, config_file)
+    if path is not None:
         try:
             values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            for name in UNFILED:
+                if name in values:
+                    raise ConfigError(f"Config file {path} sets {name}, which only the environment "
+                                      f"({ENV_PREFIX}{name.upper()}) may set.")
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
-    elif config_file is not None or env.get("QA_CONFIG"):
-        raise ConfigError(f"Config file {path} does not exist.")
+        except OSError as exc:
+            raise ConfigError(f"Config file {path} cannot be read ({exc.strerror or exc}).") from None
     names = {f.name for f in fields(Settings)}
     for name in names:
         if f"QA_{name.upper()}" in env:
             values[name] = env[f"QA_{name.upper()}"]
+    filed_url = "llm_url" in values and "QA_LLM_URL" not in env
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    filed_url = filed_url and (overrides or {}).get("llm_url") is None
+    if filed_url and values.get("llm_url") and not values.get("llm_key_host"):
+        values["llm_key_host"] = KEY_HOST_FROM_FILE  # a file pointing llm_url elsewhere gets no API key
     settings = replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})
     if settings.llm_url:
         _check_api_key(env)

@@ -113,14 +113,20 @@ def relative_window(question: str, anchor: str) -> Window | None:
     end = date.fromisoformat(anchor[:10])
     to = format_date(end.isoformat())
     if phrase == "yesterday":
+        if end == date.min:  # no day before the calendar's first
+            return None
         day = end - timedelta(days=1)
         return Window(day.isoformat(), day.isoformat(), f"On {format_date(day.isoformat())}")
     if phrase.startswith("last ") and phrase.split()[-1] in ("month", "year"):
         if phrase.endswith("month"):
+            if end.year == 1 and end.month == 1:
+                return None
             last = end.replace(day=1) - timedelta(days=1)
             start = last.replace(day=1)
             return Window(start.isoformat(), last.isoformat(), f"In {last.strftime('%B %Y')}")
-        return Window(f"{end.year - 1}-01-01", f"{end.year - 1}-12-31", f"In {end.year - 1}")
+        if end.year == 1:
+            return None
+        return Window(f"{end.year - 1:04d}-01-01", f"{end.year - 1:04d}-12-31", f"In {end.year - 1}")
     if phrase.endswith("this month"):
         start = end.replace(day=1)
     elif phrase.endswith("this year"):
@@ -132,7 +138,8 @@ def relative_window(question: str, anchor: str) -> Window | None:
         if len(words) >= 2 and (words[-2].isdigit() or words[-2] in _COUNTS):
             count = int(words[-2]) if words[-2].isdigit() else _COUNTS[words[-2]]
         days = {"week": 7, "month": 30, "year": 365}.get(unit, _SPANS.get(unit, 30) * count)
-        start = end - timedelta(days=days - 1)
+        # a span longer than the calendar before `end` starts at its first day (1 Jan of year 1)
+        start = date.fromordinal(max(1, end.toordinal() - (days - 1)))
         return Window(start.isoformat(), end.isoformat(), f"In the {days} days to {to}" if days != 7
                       else f"In the week to {to}")
     return Window(start.isoformat(), end.isoformat(), f"From {format_date(start.isoformat())} to {to}")

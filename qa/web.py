@@ -6,6 +6,7 @@ and asks for a password when QA_USERNAME and QA_PASSWORD are set in the environm
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -20,6 +21,8 @@ from qa.config import Settings
 from qa.errors import ConfigError, IndexNotFound, QAError
 from qa.pipeline import Pipeline
 
+log = logging.getLogger(__name__)
+UNEXPECTED = "Something went wrong answering this question; the details are in the server's log."
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
 
@@ -62,6 +65,10 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         except QAError as exc:  # empty, too long, a bad date: said on the page, the question stays to fix
             yield gr.skip(), gr.skip(), render.notice_html(str(exc)), gr.skip(), gr.skip()
             return
+        except Exception:  # a fault, not the question: one plain line here, the traceback in the log
+            log.exception("Planning the question failed")
+            yield gr.skip(), gr.skip(), render.notice_html(UNEXPECTED), gr.skip(), gr.skip()
+            return
         pending = (planned.rewrite.question, planned.query, planned.scope)
         yield render.messages(turns, pending), gr.skip(), "", "", gr.skip()
         try:
@@ -75,6 +82,10 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                     yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
+            return
+        except Exception:  # a fault, not the question: one plain line here, the traceback in the log
+            log.exception("Answering the question failed")
+            yield render.messages(turns), gr.skip(), render.notice_html(UNEXPECTED), question, gr.skip()
             return
         turns = [*turns, turn]
         yield render.messages(turns), render.evidence_html(turns), "", "", turns
@@ -196,7 +207,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive
         print(f"Warning: serving on {host} without a login (--public-without-login).", file=sys.stderr, flush=True)
     page = build_ui(pipeline, missing, ready)
     page.queue(default_concurrency_limit=settings.concurrency)
-    guard = Middleware(AccessGuard, throttle=LoginThrottle(), protect=auth is not None)  # type: ignore[arg-type]
+    guard = Middleware(AccessGuard, throttle=LoginThrottle(), protect=auth is not None,  # type: ignore[arg-type]
+                       users=(auth[0],) if auth else ())
     try:
         page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
                     css=render.CSS, head=render.HEAD, prevent_thread_lock=True, quiet=True,
@@ -213,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     """`python app.py`: the same options as `qa serve`."""
     import argparse
 
-    from qa.config import load_settings
+    from qa.config import config_path, load_settings
 
     parser = argparse.ArgumentParser(prog="app.py", description="Serve the Archive QA chat page.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -225,6 +237,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="allow a non-loopback --host without QA_USERNAME/QA_PASSWORD")
     args = parser.parse_args(argv)
     try:
+        if (path := config_path()) is not None:  # said before anything is read or sent
+            print(f"Settings from {path}", file=sys.stderr, flush=True)
         settings = load_settings({"index": args.index, "model": args.model})
         default_index = args.index is None and settings.index == Settings().index
         serve(settings, args.host, args.port, args.archive, default_index,

@@ -267,9 +267,11 @@ def test_a_sentence_resting_on_a_comment_alone_is_labelled(fake: FakeLLM) -> Non
     fake.reply = tokens(["The Grey Hand holds the crossing [1]. ", "The crossing is open to everyone [2]. ",
                          "The militia left, some say [1][2]. Papers are checked [3]. And this has no source."])
     answer = ask(fake.url)
+    # "The militia left" is in the comment, not in the article it also cites: the comment's claim
     assert answer.text == ("The Grey Hand holds the crossing [1]. "
                            "The crossing is open to everyone (a reader's claim: troll) [2]. "
-                           "The militia left, some say [1][2]. Papers are checked [3]. And this has no source.")
+                           "The militia left, some say (a reader's claim: troll) [1][2]. Papers are checked [3]. "
+                           "And this has no source.")
     assert answer.notes == ("1 sentence of this answer cites no passage; check it against the sources.",)
 
 

@@ -6,6 +6,7 @@ A file or record that cannot be read is reported (path, line, reason) and skippe
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,14 @@ from qa.types import Document
 MAX_FILE_BYTES = {".txt": 5 * 2**20, ".html": 64 * 2**20, ".htm": 64 * 2**20}
 DEFAULT_MAX_FILE_BYTES = 2 * 2**30
 MAX_DOCUMENT_CHARS = 5_000_000  # body and comments together; the longest real articles are ~100k
+MAX_SKIPS_PER_FILE = 100  # skipped records said one by one; the rest of a file's are counted in one line
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
+    count: int = 1  # records this line stands for ("… and 5,242,780 more records skipped": that many)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -63,6 +66,11 @@ FORMATS = {".txt": "text", ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "
            ".html": "HTML", ".htm": "HTML", ".xml": "WordPress export"}
 
 
+def count_skipped(skipped: Iterable[Skipped]) -> int:
+    """Files and records skipped, a capped file's unlisted records included."""
+    return sum(s.count for s in skipped)
+
+
 def count_formats(docs: Iterable[Document]) -> dict[str, int]:
     """Documents per source format, by their file's extension: `{'text': 12, 'HTML': 3}`."""
     counts: dict[str, int] = {}
@@ -72,7 +80,8 @@ def count_formats(docs: Iterable[Document]) -> dict[str, int]:
     return counts
 
 
-def _files(paths: Iterable[Path]) -> Iterator[Path]:
+def _files(paths: Iterable[Path], follow_links: bool = False,
+           skipped: list[Skipped] | None = None) -> Iterator[Path]:
     """Absolute paths of the files to read: `Document.path` must name a file wherever the
     command runs, so that `qa index update --prune` can tell which documents lost their source."""
     for path in paths:
@@ -80,12 +89,52 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
             raise IngestError(f"No such file or folder: {path}")
         path = path.resolve()
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            yield from _walk(path, follow_links, [] if skipped is None else skipped)
         else:
             yield path
+
+
+def _walk(root: Path, follow_links: bool, skipped: list[Skipped]) -> list[Path]:
+    """The files under `root`, hidden ones left out, sorted. A link whose real path leaves `root`
+    (a planted `story.txt -> /etc/passwd`) is skipped with the reason unless `follow_links`; a link to a
+    folder inside `root` is not walked twice; with `follow_links`, a folder met again is not re-entered."""
+    found: list[Path] = []
+    entered = {root}
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            skipped.append(Skipped(str(folder), f"cannot be listed ({exc.strerror or exc})"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    real = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append(Skipped(str(path), "a link that leads to no file"))
+                    continue
+                if not follow_links and not real.is_relative_to(root):
+                    skipped.append(Skipped(str(path), f"a link to {real}, outside the archive folder {root}; "
+                                                      "not read (--follow-links reads such links)"))
+                    continue
+                if real.is_dir():
+                    if follow_links and real not in entered:
+                        entered.add(real)
+                        folders.append(path)
+                elif real.is_file():
+                    found.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                if follow_links:
+                    entered.add(path.resolve())
+                folders.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                found.append(path)
+    return sorted(found)
 
 
 def _check_size(path: Path) -> None:
@@ -170,41 +219,85 @@ class _Seen:
         return doc
 
 
-def iter_documents(paths: Iterable[Path], skipped: list[Skipped], known: Iterable[Document] = ()) -> Iterator[Document]:
-    """Documents from files and folders (walked recursively, hidden files ignored).
+def iter_documents(paths: Iterable[Path], skipped: list[Skipped], known: Iterable[Document] = (),
+                   follow_links: bool = False) -> Iterator[Document]:
+    """Documents from files and folders (walked recursively, hidden files ignored; links leading
+    out of the folder skipped unless `follow_links`).
 
     Unreadable files and records, over-long documents and duplicates are appended to `skipped`
     with the reason. A document with the content of one already met (in these files or in
     `known`) is a duplicate; one with a known id but other content gets a path-derived id.
     """
     seen = _Seen(known)
-    for path in _files(paths):
+    for path in _files(paths, follow_links, skipped):
         reader = READERS.get(path.suffix.lower())
         if reader is None:
             skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}; "
                                               f"readable: {', '.join(READERS)}"))
             continue
         streamed = path.suffix.lower() in STREAMED
-        read = 0
+        read, reports = 0, _Reports(str(path), skipped)
         try:
-            items = reader(path)
+            items: Iterable[tuple[int, Document | RecordError]] = enumerate(reader(path), start=1)
             if not streamed:
-                items = list(items)  # a file that fails is skipped whole
-            single = isinstance(items, list) and len(items) == 1
-            for read, item in enumerate(items, start=1):
+                items = _gather(items, reports)  # a file that fails is skipped whole
+            single = isinstance(items, list) and len(items) == 1 and not reports.count
+            for read, item in items:
                 outcome = _admit(item, path, read, single, seen)
                 if isinstance(outcome, Skipped):
-                    skipped.append(outcome)
+                    reports.add(outcome)
                 else:
                     yield outcome
         except (ValueError, RecursionError, OSError) as exc:
             reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             if read:
                 reason += f"; the {read} items before it were read" if read > 1 else "; the item before it was read"
+            reports.close()
             skipped.append(Skipped(str(path), reason))
             continue
+        reports.close()
         if not read:
             skipped.append(Skipped(str(path), "no documents in this file"))
+
+
+class _Reports:
+    """A file's skipped records: the first `MAX_SKIPS_PER_FILE` said one by one, the rest counted
+    (a 10 MB file of five million bad records is one line more, not five million)."""
+
+    def __init__(self, path: str, skipped: list[Skipped]) -> None:
+        self.path, self.skipped, self.count = path, skipped, 0
+
+    def add(self, item: Skipped) -> None:
+        self.count += 1
+        if self.count <= MAX_SKIPS_PER_FILE:
+            self.skipped.append(item)
+
+    def close(self) -> None:
+        if self.count > MAX_SKIPS_PER_FILE:
+            more = self.count - MAX_SKIPS_PER_FILE
+            self.skipped.append(Skipped(self.path, f"… and {more:,} more record{'s' if more > 1 else ''} skipped",
+                                        count=more))
+
+
+def _gather(items: Iterable[tuple[int, Document | RecordError]],
+            reports: _Reports) -> list[tuple[int, Document | RecordError]]:
+    """A whole file's records read before any is admitted; bad ones go to `reports` as they come,
+    so that they are not all held at once."""
+    kept: list[tuple[int, Document | RecordError]] = []
+    held: list[Skipped] = []
+    extra = 0
+    for n, item in items:
+        if isinstance(item, RecordError):
+            if len(held) < MAX_SKIPS_PER_FILE:
+                held.append(Skipped(f"{reports.path}:{item.where}", item.reason))
+            else:
+                extra += 1
+        else:
+            kept.append((n, item))
+    for report in held:  # the file was read to its end: now its reports count
+        reports.add(report)
+    reports.count += extra
+    return kept
 
 
 def _admit(item: Document | RecordError, path: Path, n: int, single: bool, seen: _Seen) -> Document | Skipped:

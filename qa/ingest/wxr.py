@@ -40,9 +40,13 @@ class _Text:
         head = raw.peek(256)[:256] if hasattr(raw, "peek") else b""
         declared = m[1].decode("ascii").lower() if (m := _DECLARED.match(head)) else "utf-8"
         try:
-            self.decoder = codecs.getincrementaldecoder(declared)("qa.wxr.mark")
+            info = codecs.lookup(declared)
         except LookupError:
             raise ValueError(f"the export declares an unknown encoding {declared!r}") from None
+        if not getattr(info, "_is_text_encoding", True):  # rot13, zlib, hex, base64, bz2, uu, quopri
+            raise ValueError(f"the export declares {declared!r}, which is not a text encoding; "
+                             "save it as UTF-8")
+        self.decoder = info.incrementaldecoder("qa.wxr.mark")
         self.started = False
 
     def read(self, size: int = -1) -> str:
