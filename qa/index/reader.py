@@ -217,7 +217,10 @@ def _load(build: Path, manifest: dict[str, Any], verification: Verification | No
     dense = DenseIndex.read(build / "vectors.faiss")
     lexical = read_lexical(build / "lexical")
     sentences = SentenceVectors.load(build, n, dim)
-    con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+    # A URI with the path quoted: `#`, `?` or `%` in a folder name is part of the name, and a read-only
+    # open never creates a file (an unquoted `?` would end the path and open another file read-write).
+    uri = f"{(build / 'chunks.sqlite').absolute().as_uri()}?mode=ro"
+    con = sqlite3.connect(uri, uri=True, check_same_thread=False)
     try:
         check_rows(con, n)
         reader = IndexReader(build, manifest, dense, lexical, sentences, con, verification)
