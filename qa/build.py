@@ -25,7 +25,7 @@ from qa.chunk import chunk_document, sentence_spans
 from qa.commands import build_first
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import IndexNotFound, IndexOutdated, IngestError, QAError
+from qa.errors import DiskError, IndexNotFound, IndexOutdated, IngestError, QAError
 from qa.index import (
     Checkpoint,
     IndexReader,
@@ -37,7 +37,7 @@ from qa.index import (
     writer_lock,
 )
 from qa.ingest import Skipped, count_formats, document_hash, iter_documents
-from qa.journal import BLOCK, Journal, Vectors
+from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
 from qa.types import Chunk, Document
 from qa.vectors import progress_over
 
@@ -108,6 +108,8 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
     `journal` of an earlier build that stopped part-way, else embedded now, a block at a time, each
     block written to the journal before the next begins. Also: how many chunks were embedded."""
     resumed = journal.read() if journal is not None else {}
+    if journal is not None and resumed:
+        _check_blocks(chunks, hashes, resumed, journal.held, embedder)
     todo = [i for i, h in enumerate(hashes) if h not in known and h not in resumed]
     taken = sum(h in resumed and h not in known for h in set(hashes))
     if taken:
@@ -136,6 +138,50 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
         elif h in resumed:
             vectors[i], sentences[i] = resumed[h]
     return vectors, sentences, len(todo)
+
+
+def _check_blocks(chunks: Sequence[Chunk], hashes: Sequence[str], resumed: dict[str, Vectors],
+                  held: Mapping[str, Sequence[str]], embedder: Embedder) -> None:
+    """Embed one passage of each journal block again and compare: a block whose vector is not its
+    passage's (rows reordered, vectors of other text) is dropped from `resumed`, to be embedded again."""
+    row = {h: i for i, h in enumerate(hashes)}
+    samples = [h for h in held if h in row]
+    if not samples:
+        return
+    fresh = embedder.embed_documents([chunks[row[h]].indexed_text for h in samples])
+    for h, vector in zip(samples, fresh):
+        stored = np.asarray(resumed[h][0], dtype=np.float32)
+        if float(np.dot(stored, vector)) < 0.99 * float(np.linalg.norm(stored) * np.linalg.norm(vector)):
+            log.warning("An embedding journal block does not match its passages' text; its %d passages "
+                        "are embedded again.", len(held[h]))
+            for dropped in held[h]:
+                resumed.pop(dropped, None)
+
+
+def _write_making_room(settings: Settings, journal: Journal, *args: Any, **kwargs: Any) -> None:
+    """`write_index`, giving the journal's space to the build: a write that finds the disk full
+    while a journal is kept removes the journal (its vectors are in memory by now) and writes
+    again, so a build that fits on its own is written. A disk-full error names the journal."""
+    try:
+        write_index(settings.index, *args, **kwargs)
+        return
+    except DiskError as exc:
+        held = journal.size()
+        if not exc.full or not held:
+            if exc.full and journal.freed:
+                raise DiskError(f"{exc} The embedding journal ({settings.index / JOURNAL}, "
+                                f"{megabytes(journal.freed)}) was removed to make room; the next run embeds "
+                                "everything again.") from None
+            raise
+    journal.clear()
+    journal.freed += held
+    log.warning("No room for the new build beside the embedding journal (%s, %s): removed the journal, "
+                "writing again.", settings.index / JOURNAL, megabytes(held))
+    try:
+        write_index(settings.index, *args, **kwargs)
+    except DiskError as exc:
+        raise DiskError(f"{exc} The embedding journal ({settings.index / JOURNAL}, {megabytes(journal.freed)}) "
+                        "was removed to make room; the next run embeds everything again.") from None
 
 
 def _known(index: IndexReader) -> dict[str, Vectors]:
@@ -201,8 +247,8 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
                                                 embedder, progress, checkpoint, journal)
         sources = [str(p.resolve()) for p in paths]
-        write_index(settings.index, docs, chunks, vectors, sentences,
-                    _manifest(embedder, settings, sources, len(skipped)), checkpoint, progress)
+        _write_making_room(settings, journal, docs, chunks, vectors, sentences,
+                           _manifest(embedder, settings, sources, len(skipped)), checkpoint, progress)
         journal.clear()
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
@@ -279,7 +325,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         if written:
             vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), len(skipped))
-            write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
+            _write_making_room(settings, journal, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
         if written or journal.covered_by(set(hashes)):
             journal.clear()  # an update that writes nothing keeps blocks a stopped build may still need
     return UpdateReport(
