@@ -1,0 +1,60 @@
+"""Smaller attacks and slips: UTF-16 files, bidi controls in a model's reply, a re-sealed manifest
+with false counts, "1 documents", and a date filter that leaves undated documents out silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.ingest import Skipped, iter_documents
+from tests.conftest import SAMPLE
+
+PAGE = "Grey Hand seizes the Tal Ossa crossing\n\nMarch 9, 2024\n\nThe Grey Hand militia took the crossing.\n"
+RECORDS = '[{"title": "Grey Hand seizes the crossing", "body": "The Grey Hand militia took the crossing.", ' \
+          '"date": "2024-03-09"}]'
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be-bom", "utf-32"])
+def test_utf16_and_utf32_text_and_json_with_a_byte_order_mark_are_read(tmp_path: Path, encoding: str) -> None:
+    def encode(text: str) -> bytes:
+        if encoding == "utf-16-be-bom":
+            return b"\xfe\xff" + text.encode("utf-16-be")
+        return text.encode(encoding)  # Python's utf-16 and utf-32 write a byte-order mark
+
+    (tmp_path / "page.txt").write_bytes(encode(PAGE))
+    (tmp_path / "records.json").write_bytes(encode(RECORDS))
+    skipped: list[Skipped] = []
+    docs = list(iter_documents([tmp_path], skipped))
+    assert not skipped, skipped
+    assert sorted(d.title for d in docs) == ["Grey Hand seizes the Tal Ossa crossing", "Grey Hand seizes the crossing"]
+    assert all("Grey Hand militia took the crossing" in d.body for d in docs)
+
+
+def test_utf16_without_a_byte_order_mark_is_skipped_naming_the_encoding(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_bytes(PAGE.encode("utf-16-le"))
+    (tmp_path / "records.json").write_bytes(RECORDS.encode("utf-16-be"))
+    skipped: list[Skipped] = []
+    assert list(iter_documents([tmp_path], skipped)) == []
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert "UTF-16LE" in reasons["page.txt"] and "iconv -f UTF-16LE -t UTF-8" in reasons["page.txt"]
+    assert "UTF-16BE" in reasons["records.json"]
+
+
+def test_bidi_controls_are_removed_from_a_model_reply() -> None:
+    from tests.test_llm import HITS, FakeEndpoint, answerer, settings_for
+
+    endpoint = FakeEndpoint()
+    try:
+        endpoint.reply = "The Grey Hand \u202eaissur\u202c militia \u2066controls\u2069 the crossing\u200f [1]."
+        answer = answerer(settings_for(endpoint.url)).answer("Who controls the Tal Ossa crossing?", HITS)
+    finally:
+        endpoint.server.shutdown()
+    assert not answer.abstained
+    assert answer.text == "The Grey Hand aissur militia controls the crossing [1]."
+    assert not any(ch in answer.text for ch in "\u202e\u202c\u2066\u2069\u200f")
+
+
+def test_the_sample_is_still_read_as_before() -> None:
+    skipped: list[Skipped] = []
+    assert len(list(iter_documents([SAMPLE], skipped))) == 12 and not skipped
