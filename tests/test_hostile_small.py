@@ -58,3 +58,30 @@ def test_bidi_controls_are_removed_from_a_model_reply() -> None:
 def test_the_sample_is_still_read_as_before() -> None:
     skipped: list[Skipped] = []
     assert len(list(iter_documents([SAMPLE], skipped))) == 12 and not skipped
+
+
+@pytest.mark.parametrize(("field", "change"), [("documents", 1), ("comments", -3), ("article_chunks", 1),
+                                               ("comment_chunks", -1), ("sentence_vectors", 5)])
+def test_index_verify_catches_a_resealed_manifest_with_false_counts(tmp_path: Path, field: str, change: int) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qa.build import build_index
+    from qa.cli import cli
+    from qa.config import load_settings
+    from qa.index import live_build
+    from qa.index.folder import manifest_checksum
+
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    build_index([SAMPLE], settings)
+    args = ["--model", "hash", "index", "verify", "--index", str(settings.index)]
+    assert CliRunner().invoke(cli, args, env={"QA_CONFIG": ""}).exit_code == 0
+    path = live_build(settings.index) / "manifest.json"  # type: ignore[operator]
+    manifest = json.loads(path.read_text())
+    manifest["counts"][field] += change
+    manifest["checksum"] = manifest_checksum(manifest)  # re-sealed, as an editor who knows the scheme would
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    bad = CliRunner().invoke(cli, args, env={"QA_CONFIG": ""})
+    assert bad.exit_code == 1 and "all match" not in bad.output
+    assert f"{field.replace('_', ' ')}, but the files hold" in bad.output and "Rebuild it: qa" in bad.output

@@ -338,9 +338,12 @@ def check_runtime(build: Path, manifest: dict[str, Any], runtime: str) -> None:
 
 
 def verify_live(index_dir: Path) -> tuple[Path, int, int]:
-    """Hash every file of the live build against its manifest: the build, how many files, their bytes.
-    IndexCorrupt naming the first that differs."""
+    """Hash every file of the live build against its manifest, and check the manifest's counts
+    against the files: the build, how many files, their bytes. IndexCorrupt naming the first that differs."""
+    from qa.index.reader import check_counts
+
     build, manifest = read_manifest(index_dir)
     check_files(build, manifest, hashes=True)
+    check_counts(build, manifest)
     names = listed_files(manifest)
     return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)

@@ -232,3 +232,29 @@ def _load(build: Path, manifest: dict[str, Any], verification: Verification | No
         raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number.",
                            repair_of(build.parent, manifest))
     return reader
+
+
+def check_counts(build: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's counts against what the files hold (documents, comments, passages of each
+    kind, sentence vectors), so that a manifest re-sealed with false counts is caught; IndexCorrupt
+    naming the first that differs. Call after `check_files`."""
+    try:
+        reader = _load(build, manifest, None)  # passages against vectors, postings and rows
+        try:
+            kinds = dict(reader._query("SELECT kind, count(*) FROM chunks GROUP BY kind"))
+            found = {
+                "documents": reader._query("SELECT count(*) FROM documents")[0][0],
+                "comments": reader._query("SELECT count(*) FROM comments")[0][0],
+                "chunks": len(reader),
+                "article_chunks": kinds.get("article", 0), "comment_chunks": kinds.get("comment", 0),
+                "sentence_vectors": len(reader._sentences.vectors),
+            }
+        finally:
+            reader.close()
+    except (RuntimeError, ValueError, TypeError, OSError, sqlite3.DatabaseError) as exc:
+        raise IndexCorrupt(f"{build} cannot be read ({exc}).", repair_of(build.parent, manifest)) from None
+    claimed = manifest["counts"]
+    for name, n in found.items():
+        if name in claimed and claimed[name] != n:
+            raise IndexCorrupt(f"{build / 'manifest.json'} counts {claimed[name]!r} {name.replace('_', ' ')}, but "
+                               f"the files hold {n:,}.", repair_of(build.parent, manifest))
