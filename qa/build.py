@@ -38,6 +38,7 @@ from qa.index import (
 )
 from qa.ingest import Skipped, count_formats, document_hash, iter_documents
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
+from qa.render import plural
 from qa.types import Chunk, Document
 from qa.vectors import progress_over
 
@@ -59,9 +60,9 @@ class BuildReport:
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
         kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
-        return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
-                f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; {kinds}"
-                f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+        return (f"Indexed {plural(self.documents, 'document')}, {plural(self.comments, 'comment')}, "
+                f"{plural(self.chunks, 'chunk')} ({self.embedded:,} embedded, {self.reused:,} reused); "
+                f"{len(self.skipped):,} skipped; {kinds}{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,13 @@ class UpdateReport:
 
     def summary(self) -> str:
         counts = (f"{len(self.added):,} added, {len(self.changed):,} changed, {len(self.removed):,} removed, "
-                  f"{self.unchanged:,} unchanged documents; {self.embedded:,} chunks embedded, "
+                  f"{self.unchanged:,} unchanged {'document' if self.unchanged == 1 else 'documents'}; "
+                  f"{plural(self.embedded, 'chunk')} embedded, "
                   f"{self.reused:,} reused; {len(self.skipped):,} skipped; {self.seconds:.1f} s")
         if not self.written:
             return f"Up to date: {counts} → {self.index} (not rewritten)"
-        return f"Updated: {counts} → {self.index} now holds {self.documents:,} documents, {self.chunks:,} chunks"
+        return (f"Updated: {counts} → {self.index} now holds {plural(self.documents, 'document')}, "
+                f"{plural(self.chunks, 'chunk')}")
 
 
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
@@ -113,7 +116,8 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
     todo = [i for i, h in enumerate(hashes) if h not in known and h not in resumed]
     taken = sum(h in resumed and h not in known for h in set(hashes))
     if taken:
-        note = f"Resuming a build that stopped: {taken:,} passages were embedded then, {len(todo):,} to go."
+        note = (f"Resuming a build that stopped: {plural(taken, 'passage')} "
+                f"{'was' if taken == 1 else 'were'} embedded then, {len(todo):,} to go.")
         log.info(note)
         if progress:
             tqdm.write(note, file=sys.stderr)
@@ -356,8 +360,8 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
             drop = set(doc_ids)
             keep = [i for i in sorted(docs) if i not in drop]
             if not keep:
-                raise QAError(f"Removing {len(docs)} of {len(docs)} documents would leave {settings.index} empty; "
-                              f"nothing removed. To start again, build it: qa index build PATH... "
+                raise QAError(f"Removing {len(docs)} of {plural(len(docs), 'document')} would leave {settings.index} "
+                              f"empty; nothing removed. To start again, build it: qa index build PATH... "
                               f"--index {settings.index}")
             rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
             vectors = old.all_vectors()[[row for row, _ in rows]]

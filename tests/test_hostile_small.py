@@ -85,3 +85,29 @@ def test_index_verify_catches_a_resealed_manifest_with_false_counts(tmp_path: Pa
     bad = CliRunner().invoke(cli, args, env={"QA_CONFIG": ""})
     assert bad.exit_code == 1 and "all match" not in bad.output
     assert f"{field.replace('_', ' ')}, but the files hold" in bad.output and "Rebuild it: qa" in bad.output
+
+
+def test_one_document_is_one_document_everywhere(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from qa.build import build_index, update_index
+    from qa.cli import cli
+    from qa.config import load_settings
+    from qa.errors import QAError
+
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "page.txt").write_text(PAGE, encoding="utf-8")
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    built = build_index([tmp_path / "archive"], settings).summary()
+    assert "Indexed 1 document, 0 comments, 1 chunk (" in built
+    updated = update_index([tmp_path / "archive"], settings).summary()
+    assert "1 unchanged document;" in updated and "0 chunks embedded" in updated
+    stats = CliRunner().invoke(cli, ["--model", "hash", "index", "stats", "--index", str(settings.index)],
+                               env={"QA_CONFIG": ""})
+    assert stats.exit_code == 0 and "1 document, 0 comments, 1 chunk " in stats.output
+    with pytest.raises(QAError, match="Removing 1 of 1 document would"):
+        from qa.build import remove_documents
+
+        remove_documents(["page"], settings)
+    for text in (built, updated, stats.output):
+        assert " 1 documents" not in text and " 1 chunks" not in text
