@@ -38,7 +38,7 @@ from qa.index import (
 )
 from qa.ingest import Skipped, count_formats, document_hash, iter_documents
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
-from qa.render import plural
+from qa.text import plural
 from qa.types import Chunk, Document
 from qa.vectors import progress_over
 

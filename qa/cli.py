@@ -156,7 +156,7 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
     """Show what the index holds and how it was built."""
     from qa.index import read_manifest
     from qa.index.folder import built_runtime
-    from qa.render import plural
+    from qa.text import plural
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -178,7 +178,7 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
 def index_verify(ctx: click.Context, index_dir: Path | None) -> None:
     """Check every file of the live build against the sizes and hashes its manifest records."""
     from qa.index import verify_live
-    from qa.render import plural
+    from qa.text import plural
 
     build, files, size = verify_live(_settings(ctx, index=index_dir).index)
     click.echo(f"{build}: {plural(files, 'file')}, {size / 1e6:,.1f} MB, all match the manifest")

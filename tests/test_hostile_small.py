@@ -111,3 +111,31 @@ def test_one_document_is_one_document_everywhere(tmp_path: Path) -> None:
         remove_documents(["page"], settings)
     for text in (built, updated, stats.output):
         assert " 1 documents" not in text and " 1 chunks" not in text
+
+
+def test_a_date_filter_that_drops_undated_documents_says_how_many(tmp_path: Path) -> None:
+    from qa.build import build_index
+    from qa.config import load_settings
+    from qa.pipeline import Pipeline
+    from qa.retrieve import Filters
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "dated.txt").write_text("Harvest festival opens in Lumen\n\nMay 2, 2024\n\nThe harvest festival "
+                                       "opened in Lumen with music and bread stalls.\n", encoding="utf-8")
+    for name, who in (("undated_a", "trucks"), ("undated_b", "buses")):
+        (archive / f"{name}.txt").write_text(f"Tal Ossa crossing reopens\n\nThe Tal Ossa crossing reopened to "
+                                             f"{who} after the Grey Hand militia left it.\n", encoding="utf-8")
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    build_index([archive], settings)
+    pipeline = Pipeline.open(settings)
+    try:
+        dated = pipeline.ask("When did the Tal Ossa crossing reopen?", filters=Filters(date_from="2024-06-01"))
+        assert dated.abstained
+        assert any("left out 2 undated documents" in n for n in dated.notes), dated.notes
+        unfiltered = pipeline.ask("When did the Tal Ossa crossing reopen?")
+        assert not any("undated" in n for n in unfiltered.notes)
+        articles = pipeline.undated_note(Filters(date_to="2024-12-31", kinds=("comment",)))
+        assert articles is None  # no comments at all, so none undated
+    finally:
+        pipeline.close()

@@ -335,15 +335,3 @@ def check_runtime(build: Path, manifest: dict[str, Any], runtime: str) -> None:
             f"ask for {runtime}, and their vectors are not measured equal on ranking. "
             f"Use --embedder {built} (QA_EMBEDDER={built}).",
             replace(repair, env=(f"QA_EMBEDDER={runtime}",)))
-
-
-def verify_live(index_dir: Path) -> tuple[Path, int, int]:
-    """Hash every file of the live build against its manifest, and check the manifest's counts
-    against the files: the build, how many files, their bytes. IndexCorrupt naming the first that differs."""
-    from qa.index.reader import check_counts
-
-    build, manifest = read_manifest(index_dir)
-    check_files(build, manifest, hashes=True)
-    check_counts(build, manifest)
-    names = listed_files(manifest)
-    return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.errors import IndexCorrupt
 from qa.index.files import CHUNK_COLS, ROWS, DenseIndex, RowFacts, SentenceVectors, check_rows, read_lexical
-from qa.index.folder import check_files, check_model, check_runtime, read_manifest, repair_of
+from qa.index.folder import check_files, check_model, check_runtime, listed_files, read_manifest, repair_of
 from qa.lexical import BM25Index
 from qa.types import Chunk, Comment, Document
 
@@ -258,3 +258,13 @@ def check_counts(build: Path, manifest: dict[str, Any]) -> None:
         if name in claimed and claimed[name] != n:
             raise IndexCorrupt(f"{build / 'manifest.json'} counts {claimed[name]!r} {name.replace('_', ' ')}, but "
                                f"the files hold {n:,}.", repair_of(build.parent, manifest))
+
+
+def verify_live(index_dir: Path) -> tuple[Path, int, int]:
+    """Hash every file of the live build against its manifest, and check the manifest's counts
+    against the files: the build, how many files, their bytes. IndexCorrupt naming the first that differs."""
+    build, manifest = read_manifest(index_dir)
+    check_files(build, manifest, hashes=True)
+    check_counts(build, manifest)
+    names = listed_files(manifest)
+    return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)
