@@ -63,7 +63,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             yield gr.skip(), gr.skip(), render.notice_html(str(exc)), gr.skip(), gr.skip()
             return
         pending = (planned.rewrite.question, planned.query, planned.scope)
-        yield render.messages(turns, pending), gr.skip(), "", "", gr.skip()
+        shown = turns[-(chat.MAX_TURNS - 1):]  # with the pending one, what the conversation keeps
+        yield render.messages(shown, pending), gr.skip(), "", "", gr.skip()
         try:
             if ready is not None:
                 ready.wait()
@@ -72,12 +73,13 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                 if isinstance(item, chat.Turn):
                     turn = item
                 else:  # a language model writing: its text so far (capped in qa.llm), as plain text
-                    yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    yield render.messages(shown, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
             return
-        turns = [*turns, turn]
-        yield render.messages(turns), render.evidence_html(turns), "", "", turns
+        turns, dropped = chat.add(turns, turn)
+        notice_text = render.notice_html(chat.dropped_note(dropped))
+        yield render.messages(turns), render.evidence_html(turns), notice_text, "", turns
 
     def reset() -> tuple[Any, ...]:
         return [], render.evidence_html([]), "", "", []
