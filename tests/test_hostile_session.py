@@ -4,9 +4,13 @@ question and answer after logout, and files posted to the upload route."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from qa import chat
+from qa.config import Settings
 from qa.pipeline import Pipeline
 
 
@@ -39,3 +43,46 @@ def test_add_keeps_the_newest_turns() -> None:
     kept, dropped = chat.add(turns, "new")  # type: ignore[arg-type]
     assert dropped == 1 and kept[-1] == "new" and kept[0] == 1 and len(kept) == chat.MAX_TURNS
     assert chat.dropped_note(0) == ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("login", [False, True])
+def test_the_page_keeps_no_run_history_and_takes_no_uploads(sample_index: Settings, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, login: bool) -> None:
+    import httpx
+
+    from qa.web import serve
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    if login:
+        monkeypatch.setenv("QA_USERNAME", "analyst")
+        monkeypatch.setenv("QA_PASSWORD", "s3cret-for-tests")
+    port = _free_port()
+    page = serve(sample_index, port=port, block=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            if login:
+                assert client.post("/login", data={"username": "analyst", "password": "s3cret-for-tests"}
+                                   ).status_code == 200
+            big = b"x" * 2_000_000
+            for path in ("/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/upload?upload_id=abc"):
+                sent = client.post(path, files={"files": ("notes.txt", big, "text/plain")})
+                assert sent.status_code == 403, (path, sent.status_code, sent.text[:200])
+            small = client.post("/gradio_api/upload", files={"files": ("a.txt", b"hi", "text/plain")})
+            assert small.status_code == 403
+            config = client.get("/config").json()
+            assert config["run_history"] is False  # the browser records no runs, and deletes old ones
+            assert client.get("/gradio_api/runs").status_code in (401, 404)
+        kept = [p for p in (tmp_path / "gradio").rglob("*") if p.is_file()] if (tmp_path / "gradio").exists() else []
+        assert not any(p.name in ("notes.txt", "a.txt") for p in kept), kept
+    finally:
+        page.close()
