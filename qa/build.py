@@ -171,12 +171,10 @@ def _write_making_room(settings: Settings, journal: Journal, *args: Any, **kwarg
         return
     except DiskError as exc:
         held = journal.size()
-        if not exc.full or not held:
-            if exc.full and journal.freed:
-                raise DiskError(f"{exc} The embedding journal ({settings.index / JOURNAL}, "
-                                f"{megabytes(journal.freed)}) was removed to make room; the next run embeds "
-                                "everything again.") from None
+        if not exc.full:
             raise
+        if not held:
+            raise DiskError(f"{exc}{_journal_note(settings, journal)}") from None
     journal.clear()
     journal.freed += held
     log.warning("No room for the new build beside the embedding journal (%s, %s): removed the journal, "
@@ -184,8 +182,18 @@ def _write_making_room(settings: Settings, journal: Journal, *args: Any, **kwarg
     try:
         write_index(settings.index, *args, **kwargs)
     except DiskError as exc:
-        raise DiskError(f"{exc} The embedding journal ({settings.index / JOURNAL}, {megabytes(journal.freed)}) "
-                        "was removed to make room; the next run embeds everything again.") from None
+        raise DiskError(f"{exc}{_journal_note(settings, journal)}") from None
+
+
+def _journal_note(settings: Settings, journal: Journal) -> str:
+    """What became of the embedding journal when the disk was full, for the error's end."""
+    if journal.freed:
+        return (f" The embedding journal ({settings.index / JOURNAL}, {megabytes(journal.freed)}) was removed "
+                "to make room; the next run embeds everything again.")
+    if journal.off:
+        return (f" The embedding journal ({settings.index / JOURNAL}) was turned off for want of room; the next "
+                "run embeds everything again.")
+    return ""
 
 
 def _known(index: IndexReader) -> dict[str, Vectors]:
