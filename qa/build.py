@@ -25,7 +25,7 @@ from qa.chunk import chunk_document, sentence_spans
 from qa.commands import build_first
 from qa.config import Settings
 from qa.embed import Embedder, load_embedder
-from qa.errors import IndexNotFound, IndexOutdated, IngestError, QAError
+from qa.errors import DiskError, IndexNotFound, IndexOutdated, IngestError, QAError
 from qa.index import (
     Checkpoint,
     IndexReader,
@@ -37,7 +37,8 @@ from qa.index import (
     writer_lock,
 )
 from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter_documents
-from qa.journal import BLOCK, Journal, Vectors
+from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
+from qa.text import plural
 from qa.types import Chunk, Document
 from qa.vectors import progress_over
 
@@ -59,10 +60,9 @@ class BuildReport:
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
         kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
-        return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
-                f"({self.embedded:,} embedded, {self.reused:,} reused); "
-                f"{count_skipped(self.skipped):,} skipped; {kinds}"
-                f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+        return (f"Indexed {plural(self.documents, 'document')}, {plural(self.comments, 'comment')}, "
+                f"{plural(self.chunks, 'chunk')} ({self.embedded:,} embedded, {self.reused:,} reused); "
+                f"{count_skipped(self.skipped):,} skipped; {kinds}{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,13 @@ class UpdateReport:
 
     def summary(self) -> str:
         counts = (f"{len(self.added):,} added, {len(self.changed):,} changed, {len(self.removed):,} removed, "
-                  f"{self.unchanged:,} unchanged documents; {self.embedded:,} chunks embedded, "
+                  f"{self.unchanged:,} unchanged {'document' if self.unchanged == 1 else 'documents'}; "
+                  f"{plural(self.embedded, 'chunk')} embedded, "
                   f"{self.reused:,} reused; {count_skipped(self.skipped):,} skipped; {self.seconds:.1f} s")
         if not self.written:
             return f"Up to date: {counts} → {self.index} (not rewritten)"
-        return f"Updated: {counts} → {self.index} now holds {self.documents:,} documents, {self.chunks:,} chunks"
+        return (f"Updated: {counts} → {self.index} now holds {plural(self.documents, 'document')}, "
+                f"{plural(self.chunks, 'chunk')}")
 
 
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
@@ -109,10 +111,13 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
     `journal` of an earlier build that stopped part-way, else embedded now, a block at a time, each
     block written to the journal before the next begins. Also: how many chunks were embedded."""
     resumed = journal.read() if journal is not None else {}
+    if journal is not None and resumed:
+        _check_blocks(chunks, hashes, resumed, journal.held, embedder)
     todo = [i for i, h in enumerate(hashes) if h not in known and h not in resumed]
     taken = sum(h in resumed and h not in known for h in set(hashes))
     if taken:
-        note = f"Resuming a build that stopped: {taken:,} passages were embedded then, {len(todo):,} to go."
+        note = (f"Resuming a build that stopped: {plural(taken, 'passage')} "
+                f"{'was' if taken == 1 else 'were'} embedded then, {len(todo):,} to go.")
         log.info(note)
         if progress:
             tqdm.write(note, file=sys.stderr)
@@ -137,6 +142,58 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
         elif h in resumed:
             vectors[i], sentences[i] = resumed[h]
     return vectors, sentences, len(todo)
+
+
+def _check_blocks(chunks: Sequence[Chunk], hashes: Sequence[str], resumed: dict[str, Vectors],
+                  held: Mapping[str, Sequence[str]], embedder: Embedder) -> None:
+    """Embed one passage of each journal block again and compare: a block whose vector is not its
+    passage's (rows reordered, vectors of other text) is dropped from `resumed`, to be embedded again."""
+    row = {h: i for i, h in enumerate(hashes)}
+    samples = [h for h in held if h in row]
+    if not samples:
+        return
+    fresh = embedder.embed_documents([chunks[row[h]].indexed_text for h in samples])
+    for h, vector in zip(samples, fresh):
+        stored = np.asarray(resumed[h][0], dtype=np.float32)
+        if float(np.dot(stored, vector)) < 0.99 * float(np.linalg.norm(stored) * np.linalg.norm(vector)):
+            log.warning("An embedding journal block does not match its passages' text; its %d passages "
+                        "are embedded again.", len(held[h]))
+            for dropped in held[h]:
+                resumed.pop(dropped, None)
+
+
+def _write_making_room(settings: Settings, journal: Journal, *args: Any, **kwargs: Any) -> None:
+    """`write_index`, giving the journal's space to the build: a write that finds the disk full
+    while a journal is kept removes the journal (its vectors are in memory by now) and writes
+    again, so a build that fits on its own is written. A disk-full error names the journal."""
+    try:
+        write_index(settings.index, *args, **kwargs)
+        return
+    except DiskError as exc:
+        held = journal.size()
+        if not exc.full:
+            raise
+        if not held:
+            raise DiskError(f"{exc}{_journal_note(settings, journal)}") from None
+    journal.clear()
+    journal.freed += held
+    log.warning("No room for the new build beside the embedding journal (%s, %s): removed the journal, "
+                "writing again.", settings.index / JOURNAL, megabytes(held))
+    try:
+        write_index(settings.index, *args, **kwargs)
+    except DiskError as exc:
+        raise DiskError(f"{exc}{_journal_note(settings, journal)}") from None
+
+
+def _journal_note(settings: Settings, journal: Journal) -> str:
+    """What became of the embedding journal when the disk was full, for the error's end."""
+    if journal.freed:
+        return (f" The embedding journal ({settings.index / JOURNAL}, {megabytes(journal.freed)}) was removed "
+                "to make room; the next run embeds everything again.")
+    if journal.off:
+        return (f" The embedding journal ({settings.index / JOURNAL}) was turned off for want of room; the next "
+                "run embeds everything again.")
+    return ""
 
 
 def _known(index: IndexReader) -> dict[str, Vectors]:
@@ -202,8 +259,8 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
                                                 embedder, progress, checkpoint, journal)
         sources = [str(p.resolve()) for p in paths]
-        write_index(settings.index, docs, chunks, vectors, sentences,
-                    _manifest(embedder, settings, sources, count_skipped(skipped)), checkpoint, progress)
+        _write_making_room(settings, journal, docs, chunks, vectors, sentences,
+                           _manifest(embedder, settings, sources, count_skipped(skipped)), checkpoint, progress)
         journal.clear()
     return BuildReport(
         index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
@@ -281,7 +338,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         if written:
             vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
             manifest = _manifest(embedder, settings, _merge_sources(sources, paths), count_skipped(skipped))
-            write_index(settings.index, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
+            _write_making_room(settings, journal, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
         if written or journal.covered_by(set(hashes)):
             journal.clear()  # an update that writes nothing keeps blocks a stopped build may still need
     return UpdateReport(
@@ -312,8 +369,8 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
             drop = set(doc_ids)
             keep = [i for i in sorted(docs) if i not in drop]
             if not keep:
-                raise QAError(f"Removing {len(docs)} of {len(docs)} documents would leave {settings.index} empty; "
-                              f"nothing removed. To start again, build it: qa index build PATH... "
+                raise QAError(f"Removing {len(docs)} of {plural(len(docs), 'document')} would leave {settings.index} "
+                              f"empty; nothing removed. To start again, build it: qa index build PATH... "
                               f"--index {settings.index}")
             rows = [(row, c) for row, (c, _) in enumerate(old.all_chunks()) if c.doc_id not in drop]
             vectors = old.all_vectors()[[row for row, _ in rows]]

@@ -16,6 +16,10 @@ from qa.retrieve import Filters
 from qa.rewrite import Rewrite, rewrite
 from qa.types import KINDS, Answer, Kind
 
+# Turns a conversation keeps: the page re-sends them with every reply (and every piece of a streamed
+# one) and holds them in the server's memory for the session, so older turns are dropped.
+MAX_TURNS = 20
+
 
 @dataclass(frozen=True)
 class Options:
@@ -54,6 +58,17 @@ class Turn:
     question: str
     plan: Plan
     answer: Answer
+
+
+def add(turns: Sequence[Turn], turn: Turn) -> tuple[list[Turn], int]:
+    """The conversation with `turn` added, its oldest turns dropped beyond `MAX_TURNS`; and how many were."""
+    kept = [*turns, turn]
+    return kept[-MAX_TURNS:], max(0, len(kept) - MAX_TURNS)
+
+
+def dropped_note(n: int) -> str:
+    return (f"This conversation keeps its last {MAX_TURNS} questions; the oldest was dropped (it is no longer "
+            "shown or read for follow-ups)." if n else "")
 
 
 def _date(text: str | None, name: str) -> str | None:

@@ -219,6 +219,7 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
     """Show what the index holds and how it was built."""
     from qa.index import read_manifest
     from qa.index.folder import built_runtime
+    from qa.text import plural
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -226,7 +227,8 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
         click.echo(json.dumps({"path": str(build), **manifest}, indent=2))
         return
     c = manifest["counts"]
-    click.echo(f"{build}\n{c['documents']:,} documents, {c['comments']:,} comments, {c['chunks']:,} chunks "
+    click.echo(f"{build}\n{plural(c['documents'], 'document')}, {plural(c['comments'], 'comment')}, "
+               f"{plural(c['chunks'], 'chunk')} "
                f"({c['article_chunks']:,} article, {c['comment_chunks']:,} comment)\n"
                f"model {manifest['model']['id']} ({manifest['model']['dim']}-d, "
                f"{built_runtime(manifest['model'])} on {manifest['model'].get('device', 'cpu')}), "
@@ -239,9 +241,10 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
 def index_verify(ctx: click.Context, index_dir: Path | None) -> None:
     """Check every file of the live build against the sizes and hashes its manifest records."""
     from qa.index import verify_live
+    from qa.text import plural
 
     build, files, size = verify_live(_settings(ctx, index=index_dir).index)
-    click.echo(f"{build}: {files} files, {size / 1e6:,.1f} MB, all match the manifest")
+    click.echo(f"{build}: {plural(files, 'file')}, {size / 1e6:,.1f} MB, all match the manifest")
 
 
 def _ask_options(f: Any) -> Any:

@@ -45,7 +45,7 @@ SEARCHABLE: frozenset[frozenset[str]] = frozenset()
 
 class Embedder(Protocol):
     model_id: str  # what the manifest records and loading compares
-    fingerprint: str  # hash of the weights, "" when unknown
+    fingerprint: str  # hash of the weights and the configuration (`qa.vectors.weights_hash`), "" when unknown
     runtime: str  # what computes the vectors: a name in RUNTIMES, or "hash"
     device: str  # where: "cpu", "cuda", "cuda:N"
     dim: int

@@ -61,7 +61,10 @@ class ConfigError(QAError):
 
 
 class DiskError(QAError):
-    """A file or folder could not be written or read: the disk is full, read-only, or a path is wrong."""
+    """A file or folder could not be written or read: the disk is full, read-only, or a path is wrong.
+    `full`: the disk (or a quota) had no room left."""
+
+    full = False
 
 
 _FULL = "the disk is full (or the file too large): free some space, or put the index on another disk " \
@@ -92,6 +95,11 @@ def os_advice(exc: BaseException) -> str:
     if "disk i/o" in text.lower():  # SQLite's word for a write the file system refused (EFBIG included)
         return f"{_FULL} (SQLite: {text})"
     return f"{getattr(exc, 'strerror', None) or text or type(exc).__name__}"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error means there is no room left (ENOSPC, a quota, a file too large)."""
+    return os_advice(exc).startswith(_FULL)
 
 
 def describe_os_error(exc: BaseException, path: object = None, verb: str = "write") -> str:

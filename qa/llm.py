@@ -94,6 +94,15 @@ def encoding(name: str = ENCODING) -> Any:
     return tiktoken.get_encoding(name)
 
 
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # marks, embeddings, overrides, isolates
+
+
+def no_bidi(text: str) -> str:
+    """A reply without bidirectional controls, which can make shown text read other than it is:
+    `no_bidi("cost \u202e001$")` -> `'cost 001$'`"""
+    return _BIDI.sub("", text)
+
+
 def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
 
@@ -341,7 +350,7 @@ class LLMAnswerer:
                 text, tokens = text + piece, tokens + count_tokens(piece)
                 if tokens > limit:
                     raise LLMError(f"the reply ran past {limit:,} tokens (llm_max_tokens is {s.llm_max_tokens:,})")
-                yield text
+                yield no_bidi(text)
 
     def _quote(self, question: str, hits: Sequence[Hit], quoted: Callable[[], Answer | None] | None,
                note: str) -> Answer:

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
+
 from qa.answer import Answerer, ExtractiveAnswerer, prefixed
 from qa.config import Settings
 from qa.dates import RELATIVE_TIME, ordinal, relative_window
@@ -19,8 +21,9 @@ from qa.index import IndexReader, live_build, open_index
 from qa.rerank import Ranker, default_ranker
 from qa.retrieve import Filters, Mode, Retriever
 from qa.state import answer_state
+from qa.text import plural
 from qa.timeline import read_state_question
-from qa.types import Answer, Hit
+from qa.types import KINDS, Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +119,23 @@ class Pipeline:
         for item in self._answer(query, hits, windowed):
             if isinstance(item, Answer) and label and not item.abstained:
                 item = prefixed(item, f"{label}: ")
+            if isinstance(item, Answer) and item.abstained and (note := self.undated_note(windowed)):
+                item = replace(item, notes=(*item.notes, note))
             yield item
+
+    def undated_note(self, filters: Filters) -> str | None:
+        """What a date filter left out because it carries no date: `'The date filter left out 3
+        undated documents; ...'`, None when it left out none (or there is no date filter)."""
+        if not (filters.date_from or filters.date_to):
+            return None
+        undated = self.index.days < 0
+        if filters.kinds:
+            undated &= np.isin(self.index.kinds, [KINDS.index(k) for k in filters.kinds])
+        n = len(np.unique(self.index.doc_rows[undated]))
+        if not n:
+            return None
+        return (f"The date filter left out {plural(n, 'undated document')}: {'it carries' if n == 1 else 'they carry'} "
+                "no date, so the answer may be there; ask again without the dates to search them.")
 
     def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
         subject = read_state_question(query)

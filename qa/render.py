@@ -19,6 +19,7 @@ import numpy as np
 from qa.chat import Turn
 from qa.cite import answer_marks
 from qa.dates import format_date
+from qa.text import plural
 from qa.types import Answer, Citation
 
 BADGES = {"article": "Article", "comment": "Reader comment · opinion"}
@@ -37,11 +38,6 @@ def iso(text: object) -> str:
 
 def card_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
-
-
-def plural(n: int, noun: str) -> str:
-    """`plural(1, 'document')` -> `'1 document'`; `plural(1200, 'chunk')` -> `'1,200 chunks'`"""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def status_html(manifest: dict[str, Any]) -> str:

@@ -178,3 +178,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if e2 > s2:
             trimmed.append((s2, e2))
     return trimmed
+
+
+def plural(n: int, noun: str) -> str:
+    """A count and its noun: `plural(1, 'document')` -> `'1 document'`; `plural(1200, 'chunk')` -> `'1,200 chunks'`"""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -94,9 +94,32 @@ def sha256_file(path: Path, block: int = 16 << 20) -> str:
     return h.hexdigest()
 
 
+CONFIG_SUFFIXES = (".json", ".txt", ".model")  # configuration, tokenizer, vocabulary, sentencepiece
+
+
+def config_hash(folder: Path) -> str:
+    """The model's configuration hashed (16 hex digits): every .json, .txt and .model file in its
+    folder and the module folders one level down (pooling, max_seq_length, normalisation, dense
+    layers, the tokenizer and its vocabulary), by relative name and content. README.md is prose."""
+    h = hashlib.sha256()
+    files = sorted(p for p in (*folder.glob("*"), *folder.glob("*/*"))
+                   if p.suffix in CONFIG_SUFFIXES and p.name != "README.md" and p.is_file())
+    for path in files:
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
 def weights_hash(folder: Path) -> str:
-    """The model's weights file hashed (16 hex digits): the fingerprint an index records."""
+    """The fingerprint an index records: the model's weights file hashed and its configuration
+    hashed (`config_hash`), "WEIGHTS-CONFIG" in 16 hex digits each; "" without a weights file."""
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / name).is_file():
-            return sha256_file(folder / name)[:16]
+            return f"{sha256_file(folder / name)[:16]}-{config_hash(folder)}"
     return ""
+
+
+def same_model(recorded: str, fingerprint: str) -> bool:
+    """Whether a build's recorded fingerprint fits the model's: equal, or (a build that recorded
+    the weights alone, before the configuration was part of it) the same weights."""
+    return recorded == fingerprint or ("-" not in recorded and recorded == fingerprint.split("-")[0])

@@ -70,7 +70,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             yield gr.skip(), gr.skip(), render.notice_html(UNEXPECTED), gr.skip(), gr.skip()
             return
         pending = (planned.rewrite.question, planned.query, planned.scope)
-        yield render.messages(turns, pending), gr.skip(), "", "", gr.skip()
+        shown = turns[-(chat.MAX_TURNS - 1):]  # with the pending one, what the conversation keeps
+        yield render.messages(shown, pending), gr.skip(), "", "", gr.skip()
         try:
             if ready is not None:
                 ready.wait()
@@ -79,7 +80,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                 if isinstance(item, chat.Turn):
                     turn = item
                 else:  # a language model writing: its text so far (capped in qa.llm), as plain text
-                    yield render.messages(turns, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    yield render.messages(shown, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()
             return
@@ -87,8 +88,9 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             log.exception("Answering the question failed")
             yield render.messages(turns), gr.skip(), render.notice_html(UNEXPECTED), question, gr.skip()
             return
-        turns = [*turns, turn]
-        yield render.messages(turns), render.evidence_html(turns), "", "", turns
+        turns, dropped = chat.add(turns, turn)
+        notice_text = render.notice_html(chat.dropped_note(dropped))
+        yield render.messages(turns), render.evidence_html(turns), notice_text, "", turns
 
     def reset() -> tuple[Any, ...]:
         return [], render.evidence_html([]), "", "", []
@@ -170,6 +172,24 @@ class PortBusy(QAError):
                          f"qa serve --port {port + 1}, python app.py --port {port + 1}, or make run PORT={port + 1}.")
 
 
+class NoUploads:
+    """ASGI middleware: the page has no file input, so Gradio's upload route is refused (403) before
+    any of a request's body is read or kept on disk; other requests pass through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path", "").rstrip("/").endswith("/upload"):
+            body = b"This page takes no uploads."
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def credentials(env: dict[str, str] | None = None) -> tuple[str, str] | None:
     """(user, password) from QA_USERNAME and QA_PASSWORD, both or neither."""
     env = dict(os.environ) if env is None else env
@@ -210,9 +230,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, archive
     guard = Middleware(AccessGuard, throttle=LoginThrottle(), protect=auth is not None,  # type: ignore[arg-type]
                        users=(auth[0],) if auth else ())
     try:
+        # run_history=False: Gradio keeps no questions and answers in the browser (and deletes any it kept);
+        # uploads are refused by NoUploads, and capped at a few KB should a route slip past it.
         page.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=[],
                     css=render.CSS, head=render.HEAD, prevent_thread_lock=True, quiet=True,
-                    app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [guard]})
+                    run_history=False, max_file_size="4kb",
+                    app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None,
+                                "middleware": [Middleware(NoUploads), guard]})
     except OSError as exc:  # taken between the check and the launch
         raise PortBusy(host, port, "in use") from exc
     print(f"Archive QA: serving {settings.index} on http://{host}:{port}", flush=True)

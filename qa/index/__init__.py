@@ -9,10 +9,9 @@ from qa.index.folder import (
     live_build,
     read_manifest,
     remove_stale_builds,
-    verify_live,
     writer_lock,
 )
-from qa.index.reader import IndexReader, PassageMeta, open_index
+from qa.index.reader import IndexReader, PassageMeta, open_index, verify_live
 from qa.index.writer import write_index
 
 __all__ = [

@@ -38,7 +38,7 @@ from qa.errors import (
     describe_os_error,
 )
 from qa.lexical import FILES as LEXICAL_FILES
-from qa.vectors import sha256_file
+from qa.vectors import same_model, sha256_file
 
 FORMAT = "archive-qa-index"
 # 3: sentence vectors as two .npy files (memory-mapped at load) instead of one .npz
@@ -309,9 +309,10 @@ def check_model(build: Path, manifest: dict[str, Any], model_id: str | None, dim
     if dim is not None and model["dim"] != dim:
         raise IndexMismatch(f"{index_dir} holds {model['dim']}-d vectors (see {where}); the model makes {dim}-d.",
                             repair_of(index_dir, manifest))
-    if fingerprint and model.get("fingerprint") and model["fingerprint"] != fingerprint:
-        raise IndexMismatch(f"{index_dir} was built with other weights of {model['id']!r} (see {where}).",
-                            repair_of(index_dir, manifest))
+    recorded = model.get("fingerprint")
+    if fingerprint and recorded and not (isinstance(recorded, str) and same_model(recorded, fingerprint)):
+        raise IndexMismatch(f"{index_dir} was built with other weights or configuration (pooling, max_seq_length, "
+                            f"tokenizer) of {model['id']!r} (see {where}).", repair_of(index_dir, manifest))
 
 
 def built_runtime(model: dict[str, Any]) -> str:
@@ -334,12 +335,3 @@ def check_runtime(build: Path, manifest: dict[str, Any], runtime: str) -> None:
             f"ask for {runtime}, and their vectors are not measured equal on ranking. "
             f"Use --embedder {built} (QA_EMBEDDER={built}).",
             replace(repair, env=(f"QA_EMBEDDER={runtime}",)))
-
-
-def verify_live(index_dir: Path) -> tuple[Path, int, int]:
-    """Hash every file of the live build against its manifest: the build, how many files, their bytes.
-    IndexCorrupt naming the first that differs."""
-    build, manifest = read_manifest(index_dir)
-    check_files(build, manifest, hashes=True)
-    names = listed_files(manifest)
-    return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.errors import IndexCorrupt
 from qa.index.files import CHUNK_COLS, ROWS, DenseIndex, RowFacts, SentenceVectors, check_rows, read_lexical
-from qa.index.folder import check_files, check_model, check_runtime, read_manifest, repair_of
+from qa.index.folder import check_files, check_model, check_runtime, listed_files, read_manifest, repair_of
 from qa.lexical import BM25Index
 from qa.types import Chunk, Comment, Document
 
@@ -217,7 +217,10 @@ def _load(build: Path, manifest: dict[str, Any], verification: Verification | No
     dense = DenseIndex.read(build / "vectors.faiss")
     lexical = read_lexical(build / "lexical")
     sentences = SentenceVectors.load(build, n, dim)
-    con = sqlite3.connect(f"file:{build / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+    # A URI with the path quoted: `#`, `?` or `%` in a folder name is part of the name, and a read-only
+    # open never creates a file (an unquoted `?` would end the path and open another file read-write).
+    uri = f"{(build / 'chunks.sqlite').absolute().as_uri()}?mode=ro"
+    con = sqlite3.connect(uri, uri=True, check_same_thread=False)
     try:
         check_rows(con, n)
         reader = IndexReader(build, manifest, dense, lexical, sentences, con, verification)
@@ -229,3 +232,39 @@ def _load(build: Path, manifest: dict[str, Any], verification: Verification | No
         raise IndexCorrupt(f"{build}: vectors, postings and chunks disagree in number.",
                            repair_of(build.parent, manifest))
     return reader
+
+
+def check_counts(build: Path, manifest: dict[str, Any]) -> None:
+    """The manifest's counts against what the files hold (documents, comments, passages of each
+    kind, sentence vectors), so that a manifest re-sealed with false counts is caught; IndexCorrupt
+    naming the first that differs. Call after `check_files`."""
+    try:
+        reader = _load(build, manifest, None)  # passages against vectors, postings and rows
+        try:
+            kinds = dict(reader._query("SELECT kind, count(*) FROM chunks GROUP BY kind"))
+            found = {
+                "documents": reader._query("SELECT count(*) FROM documents")[0][0],
+                "comments": reader._query("SELECT count(*) FROM comments")[0][0],
+                "chunks": len(reader),
+                "article_chunks": kinds.get("article", 0), "comment_chunks": kinds.get("comment", 0),
+                "sentence_vectors": len(reader._sentences.vectors),
+            }
+        finally:
+            reader.close()
+    except (RuntimeError, ValueError, TypeError, OSError, sqlite3.DatabaseError) as exc:
+        raise IndexCorrupt(f"{build} cannot be read ({exc}).", repair_of(build.parent, manifest)) from None
+    claimed = manifest["counts"]
+    for name, n in found.items():
+        if name in claimed and claimed[name] != n:
+            raise IndexCorrupt(f"{build / 'manifest.json'} counts {claimed[name]!r} {name.replace('_', ' ')}, but "
+                               f"the files hold {n:,}.", repair_of(build.parent, manifest))
+
+
+def verify_live(index_dir: Path) -> tuple[Path, int, int]:
+    """Hash every file of the live build against its manifest, and check the manifest's counts
+    against the files: the build, how many files, their bytes. IndexCorrupt naming the first that differs."""
+    build, manifest = read_manifest(index_dir)
+    check_files(build, manifest, hashes=True)
+    check_counts(build, manifest)
+    names = listed_files(manifest)
+    return build, len(names), sum(manifest["files"][name]["bytes"] for name in names)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import DiskError, os_advice
+from qa.errors import DiskError, disk_full, os_advice
 from qa.index.files import ROWS, DenseIndex, RowFacts, SentenceVectors, content_hash, write_lexical, write_sqlite
 from qa.index.folder import Checkpoint, _no_checkpoint, write_build
 from qa.types import KINDS, Chunk, Document
@@ -65,5 +65,7 @@ def write_index(
     try:
         return write_build(index_dir, write_files, manifest, checkpoint)
     except (OSError, sqlite3.Error, RuntimeError) as exc:  # RuntimeError: FAISS's failed write
-        raise DiskError(f"Cannot write a new build in {index_dir}: {os_advice(exc)}. "
-                        "The index there is unchanged.") from None
+        error = DiskError(f"Cannot write a new build in {index_dir}: {os_advice(exc)}. "
+                          "The index there is unchanged.")
+        error.full = disk_full(exc)
+        raise error from None

@@ -145,15 +145,37 @@ def _check_size(path: Path) -> None:
                          f"for {path.suffix} files")
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    """The encoding a UTF-16 or UTF-32 byte-order mark names (Python's codec reads the mark too)."""
+    return next((name for mark, name in _BOMS if data.startswith(mark)), None)
+
+
+def _nul_reason(data: bytes) -> str:
+    """Why a file with NUL bytes is not read: UTF-16 without a byte-order mark is named as such."""
+    head = data[:8192]
+    for name, zeros in (("UTF-16LE", head[1::2]), ("UTF-16BE", head[0::2])):
+        if len(zeros) > 8 and zeros.count(0) > 0.9 * len(zeros):
+            return f"looks like {name} text without a byte-order mark; convert it: iconv -f {name} -t UTF-8"
+    return "binary file (contains NUL bytes)"
+
+
 def _decode(path: Path) -> str:
     """File text, or ValueError saying why it is not readable text."""
     _check_size(path)
     data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (contains NUL bytes)")
+    encoding = _bom_encoding(data)
+    if encoding is None and b"\x00" in data[:8192]:
+        raise ValueError(_nul_reason(data))
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
+        if encoding:
+            raise ValueError(f"not valid {encoding.upper()} (byte {exc.start}), as its byte-order mark says; "
+                             f"convert it, e.g. iconv -f {encoding.upper()} -t UTF-8") from None
         raise ValueError(f"not valid UTF-8 (byte {exc.start}); convert it, e.g. "
                          f"iconv -f WINDOWS-1252 -t UTF-8") from None
     head = text[:8192]
