@@ -55,13 +55,30 @@ class BuildReport:
     skipped: tuple[Skipped, ...]
     seconds: float
     formats: tuple[tuple[str, int], ...] = ()  # documents per source format, e.g. (("text", 12), ("HTML", 3))
+    per_page: tuple[tuple[str, int], ...] = ()  # (doc_id, comments) of each document, in build order
 
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
         kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
         return (f"Indexed {self.documents:,} documents, {self.comments:,} comments, {self.chunks:,} chunks "
                 f"({self.embedded:,} embedded, {self.reused:,} reused); {len(self.skipped):,} skipped; {kinds}"
-                f"{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+                f"{comments_per_page(self.per_page)}{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+
+
+PER_PAGE_LISTED = 12  # up to this many documents, each one's comment count is listed
+
+
+def comments_per_page(per_page: Sequence[tuple[str, int]]) -> str:
+    """The summary's comment counts, so that a page whose comments were not read shows: each page's count
+    for a few pages, else how many have none (naming some) and the most on one page."""
+    if not per_page:
+        return ""
+    if len(per_page) <= PER_PAGE_LISTED:
+        return f"comments per page: {', '.join(f'{doc_id} {n:,}' for doc_id, n in per_page)}; "
+    none = [doc_id for doc_id, n in per_page if n == 0]
+    named = f" ({', '.join(none[:3])}{', …' if len(none) > 3 else ''})" if none and len(none) < len(per_page) else ""
+    return (f"comments per page: none on {len(none):,} of {len(per_page):,}{named}, "
+            f"at most {max(n for _, n in per_page):,}; ")
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
         skipped=tuple(skipped), seconds=time.perf_counter() - started,
         formats=tuple(sorted(count_formats(docs).items(), key=lambda kv: (-kv[1], kv[0]))),
+        per_page=tuple((d.doc_id, len(d.comments)) for d in docs),
     )
 
 
