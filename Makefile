@@ -14,7 +14,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
 QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
 
-.PHONY: setup setup-int8 run index eval test test-fast test-llm test-ray test-readme lint bench-multihop chromium clean-index
+.PHONY: setup setup-int8 run index eval test test-fast test-wheel test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
 # One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
@@ -57,9 +57,16 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 
-## The whole suite: logic, real-model and browser tests (not `llm` or `ray`: see test-llm, test-ray)
+## The whole suite: logic, real-model and browser tests (not `llm` or `ray`: see test-llm, test-ray), then
+## the wheel smoke test
 test: setup chromium
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory test-wheel
+
+## Build the wheel, install it with the pip Python ships in a fresh venv (PyTorch's CPU build first), and
+## from outside the source tree index the bundled sample in its three forms and check a cited answer
+test-wheel:
+	PY=$(PY) TORCH=$(TORCH) tests/smoke_wheel.sh
 
 ## Logic tests only (no model, no browser, nothing slow)
 test-fast: setup
