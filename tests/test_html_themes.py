@@ -18,7 +18,8 @@ WORDPRESS = ["twentyten", "twentyeleven", "twentytwelve", "twentythirteen", "twe
              "twentysixteen", "twentyseventeen", "twentynineteen", "twentytwenty", "twentytwentyone",
              "twentytwentytwo", "twentytwentythree", "twentytwentyfour", "twentytwentyfive"]
 EXPECTED = (
-    Comment("Marta K.", "The ferry was late again this morning.\n\nForty minutes at the pier in the rain.", "2024-05-12"),
+    Comment("Marta K.", "The ferry was late again this morning.\n\nForty minutes at the pier in the rain.",
+            "2024-05-12"),
     Comment("Harbour Watch", "It left on time from our side of the sound.", "2024-05-13"),
     Comment("J. Olsen", "Good news for the island’s school.", "2024-05-14"),
 )
@@ -66,10 +67,12 @@ def test_build_summary_counts_comments_per_page(tmp_path: Path) -> None:
     folder.mkdir()
     for name in ("twentytwenty", "twentyten"):
         text = (THEMES / f"{name}.html").read_text(encoding="utf-8")
-        (folder / f"{name}.html").write_text(text.replace("Lask Island", f"Lask Island ({name})").replace("lask-ferry", f"{name}-ferry"), encoding="utf-8")
+        text = text.replace("Lask Island", f"Lask Island ({name})").replace("lask-ferry", f"{name}-ferry")
+        (folder / f"{name}.html").write_text(text, encoding="utf-8")
     bare = (THEMES / "twentyten.html").read_text(encoding="utf-8")
     bare = bare[:bare.index('<div id="comments"')] + bare[bare.index("</main>"):]
-    (folder / "bare.html").write_text(bare.replace("Lask Island", "Lask Island (bare)").replace("lask-ferry", "bare-ferry"), encoding="utf-8")
+    bare = bare.replace("Lask Island", "Lask Island (bare)").replace("lask-ferry", "bare-ferry")
+    (folder / "bare.html").write_text(bare, encoding="utf-8")
     result = CliRunner().invoke(cli, ["--model", "hash", "index", "build", str(folder), "--index",
                                       str(tmp_path / "index"), "--quiet"])
     assert result.exit_code == 0, result.output
