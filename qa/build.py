@@ -105,6 +105,11 @@ class UpdateReport:
         return f"Updated: {counts} → {self.index} now holds {self.documents:,} documents, {self.chunks:,} chunks"
 
 
+def bars_wanted(progress: bool) -> bool:
+    """Progress bars only on a terminal: into a log or a pipe they write carriage returns and cursor-up codes."""
+    return progress and sys.stderr.isatty()
+
+
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
                     progress: bool = False) -> list[Chunk]:
     chunks: list[Chunk] = []
@@ -204,6 +209,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     """Index every readable document under `paths` into `settings.index`, replacing what was there.
     `checkpoint` is called at each stage of the write (see `write_index`)."""
     started = time.perf_counter()
+    progress = bars_wanted(progress)
     embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
@@ -267,6 +273,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     content: duplicate; else a file-derived id). Without an index, this builds one.
     """
     started = time.perf_counter()
+    progress = bars_wanted(progress)
     missing = [p for p in paths if not p.exists()]
     if missing and not prune:
         raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
@@ -318,7 +325,7 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
         remove_stale_builds(settings.index)
         old = _open_live(settings, None)
         if old is None:
-            raise IndexNotFound(f"No index at {settings.index}.", build_first(settings.index))
+            raise IndexNotFound(f"No index at {settings.index.absolute()}.", build_first(settings.index))
         try:
             docs = old.documents()
             unknown = [i for i in doc_ids if i not in docs]
@@ -362,7 +369,7 @@ def prepare_index(settings: Settings, archive: Path | None, sample: Path | None,
         source = archive or sample
         if source is None:
             raise
-        note(f"No index at {settings.index}; building one from {source} …")
+        note(f"No index at {settings.index.absolute()}; building one from {source} …")
         note(build_index([source], settings, progress=progress).summary())
         return
     except IndexOutdated as exc:
