@@ -249,10 +249,10 @@ details.qa-doc summary { cursor: pointer; color: var(--link-text-color, #2563eb)
 .qa-doc-body { max-height: 50vh; overflow-y: auto; border-top: 1px solid rgba(127, 127, 127, 0.35);
   margin-top: 0.3em; padding-top: 0.3em; }
 .qa-doc-comment { border-left: 3px solid #d97706; padding-left: 0.5em; margin-top: 0.4em; }
-/* Narrow screens: the chat's "Conversation" label sits above the messages, not over the first question */
+/* Narrow screens: the chat's "Conversation" label and its buttons float over the top of the messages, where
+   they hid the question; there the messages start below them */
 @media (max-width: 640px) {
-  #qa-chat { padding-top: 2.2em; }
-  #qa-chat .message-row:first-child, #qa-chat .message-wrap > :first-child { margin-top: 0.4em; }
+  #qa-chat .bubble-wrap { margin-top: 2.4em; max-height: calc(100% - 2.4em); }
 }
 /* Layout: long words and links wrap inside their card or bubble; a long question scrolls inside a
    capped box instead of stretching the box and the buttons beside it; long echoed questions fold. */
