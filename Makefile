@@ -12,7 +12,7 @@ EVAL_INDEX   ?= .cache/eval-index
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
-QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
+QA      := $(strip $(BIN)/qa $(if $(INDEX),--index $(INDEX)))
 
 .PHONY: setup setup-int8 run index eval test test-fast test-wheel test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
@@ -41,7 +41,7 @@ setup-int8: setup
 ## Serve the chat page on http://$(HOST):$(PORT). With ARCHIVE, the index is (re)built or updated to hold
 ## it; without, ./index is served as it is, and the bundled sample is indexed when there is none.
 run: setup
-	$(QA) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+	$(strip $(QA) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE)))
 
 ## Build the index from ARCHIVE (default: the bundled sample)
 index: setup

@@ -121,13 +121,13 @@ def whole_document(doc: Document) -> str:
                                   PurePath(doc.path).name if doc.path else "") if p)
     body = doc.body[:MAX_DOCUMENT_CHARS] + (f" … ({len(doc.body) - MAX_DOCUMENT_CHARS:,} more characters)"
                                             if len(doc.body) > MAX_DOCUMENT_CHARS else "")
-    comments = "".join(f'<div class="qa-doc-comment"><div class="qa-meta">comment by {esc(c.author)}'
+    comments = "".join(f'<div class="qa-doc-comment"><div class="qa-doc-meta">comment by {esc(c.author)}'
                        f'{" · " + esc(format_date(c.date)) if c.date else ""}</div>'
-                       f'<p class="qa-passage"><bdi>{esc(c.text)}</bdi></p></div>' for c in doc.comments)
+                       f'<p class="qa-doc-text"><bdi>{esc(c.text)}</bdi></p></div>' for c in doc.comments)
     return (f'<details class="qa-doc"><summary>Open the whole document</summary>'
-            f'<div class="qa-doc-body"><div class="qa-title">{iso(doc.title)}</div>'
-            f'<div class="qa-meta">{esc(head)}</div><p class="qa-passage"><bdi>{esc(body)}</bdi></p>'
-            + (f'<div class="qa-turn-title">{plural(len(doc.comments), "reader comment")}</div>{comments}'
+            f'<div class="qa-doc-body"><div class="qa-doc-title">{iso(doc.title)}</div>'
+            f'<div class="qa-doc-meta">{esc(head)}</div><p class="qa-doc-text"><bdi>{esc(body)}</bdi></p>'
+            + (f'<div class="qa-doc-title">{plural(len(doc.comments), "reader comment")}</div>{comments}'
                if doc.comments else "") + "</div></details>")
 
 
@@ -249,6 +249,9 @@ details.qa-doc summary { cursor: pointer; color: var(--link-text-color, #2563eb)
 .qa-doc-body { max-height: 50vh; overflow-y: auto; border-top: 1px solid rgba(127, 127, 127, 0.35);
   margin-top: 0.3em; padding-top: 0.3em; }
 .qa-doc-comment { border-left: 3px solid #d97706; padding-left: 0.5em; margin-top: 0.4em; }
+.qa-doc-title { font-weight: 600; margin-top: 0.4em; overflow-wrap: anywhere; }
+.qa-doc-meta { font-size: 0.8em; opacity: 0.75; overflow-wrap: anywhere; }
+.qa-doc-text { white-space: pre-line; margin: 0.3em 0 0; overflow-wrap: anywhere; }
 /* Narrow screens: the chat's "Conversation" label and its buttons float over the top of the messages, where
    they hid the question; there the messages start below them */
 @media (max-width: 640px) {

@@ -87,5 +87,5 @@ def test_a_phone_shows_the_question_below_the_label_and_a_file_card_opens_its_do
     card = tab.locator("#qa-evidence .qa-card").first
     card.locator("details.qa-doc summary").click()
     assert card.locator(".qa-doc-body").is_visible()
-    assert len(card.locator(".qa-doc-body").inner_text()) > len(card.locator(".qa-passage").first.inner_text())
+    assert len(card.locator(".qa-doc-body").inner_text()) > len(card.locator(".qa-passage").inner_text())
     context.close()
