@@ -14,7 +14,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
 QA      := $(strip $(BIN)/qa $(if $(INDEX),--index $(INDEX)))
 
-.PHONY: setup setup-int8 run index eval test test-fast test-wheel test-llm test-ray test-readme lint bench-multihop chromium clean-index
+.PHONY: setup setup-int8 run index eval test test-fast test-wheel readme-media test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
 # One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
@@ -86,6 +86,11 @@ test-llm: setup chromium
 test-ray: setup
 	$(BIN)/python -c "import ray.data" 2>/dev/null || $(PIP) 'ray[data]>=2.40'
 	$(BIN)/python -m pytest -q -m ray
+
+## Redo the README's `qa ask` example and docs/screenshot.png from what the product prints today
+## (../shared/archive, the packaged model, headless Chromium)
+readme-media: setup chromium
+	$(BIN)/python tests/update_readme_media.py
 
 ## Run every command line of README.md's code blocks in a fresh shell on a temporary index
 test-readme: setup
