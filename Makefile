@@ -12,9 +12,9 @@ EVAL_INDEX   ?= .cache/eval-index
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 PIP     := $(BIN)/pip install -q --progress-bar off
-QA      := $(BIN)/qa $(if $(INDEX),--index $(INDEX))
+QA      := $(strip $(BIN)/qa $(if $(INDEX),--index $(INDEX)))
 
-.PHONY: setup setup-int8 run index eval test test-fast test-llm test-ray test-readme lint bench-multihop chromium clean-index
+.PHONY: setup setup-int8 run index eval test test-fast test-wheel readme-media test-llm test-ray test-readme lint bench-multihop chromium clean-index
 
 # One line per step; pip itself stays quiet unless something fails.
 $(BIN)/activate:
@@ -41,7 +41,7 @@ setup-int8: setup
 ## Serve the chat page on http://$(HOST):$(PORT). With ARCHIVE, the index is (re)built or updated to hold
 ## it; without, ./index is served as it is, and the bundled sample is indexed when there is none.
 run: setup
-	$(QA) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE))
+	$(strip $(QA) serve --host $(HOST) --port $(PORT) $(if $(ARCHIVE),--archive $(ARCHIVE)))
 
 ## Build the index from ARCHIVE (default: the bundled sample)
 index: setup
@@ -57,9 +57,16 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium; }
 
-## The whole suite: logic, real-model and browser tests (not `llm` or `ray`: see test-llm, test-ray)
+## The whole suite: logic, real-model and browser tests (not `llm` or `ray`: see test-llm, test-ray), then
+## the wheel smoke test
 test: setup chromium
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory test-wheel
+
+## Build the wheel, install it with the pip Python ships in a fresh venv (PyTorch's CPU build first), and
+## from outside the source tree index the bundled sample in its three forms and check a cited answer
+test-wheel:
+	PY=$(PY) TORCH=$(TORCH) tests/smoke_wheel.sh
 
 ## Logic tests only (no model, no browser, nothing slow)
 test-fast: setup
@@ -79,6 +86,11 @@ test-llm: setup chromium
 test-ray: setup
 	$(BIN)/python -c "import ray.data" 2>/dev/null || $(PIP) 'ray[data]>=2.40'
 	$(BIN)/python -m pytest -q -m ray
+
+## Redo the README's `qa ask` example and docs/screenshot.png from what the product prints today
+## (../shared/archive, the packaged model, headless Chromium)
+readme-media: setup chromium
+	$(BIN)/python tests/update_readme_media.py
 
 ## Run every command line of README.md's code blocks in a fresh shell on a temporary index
 test-readme: setup

@@ -56,13 +56,31 @@ class BuildReport:
     skipped: tuple[Skipped, ...]
     seconds: float
     formats: tuple[tuple[str, int], ...] = ()  # documents per source format, e.g. (("text", 12), ("HTML", 3))
+    per_page: tuple[tuple[str, int], ...] = ()  # (doc_id, comments) of each document, in build order
 
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0
         kinds = f"by format: {', '.join(f'{n:,} {name}' for name, n in self.formats)}; " if self.formats else ""
         return (f"Indexed {plural(self.documents, 'document')}, {plural(self.comments, 'comment')}, "
                 f"{plural(self.chunks, 'chunk')} ({self.embedded:,} embedded, {self.reused:,} reused); "
-                f"{count_skipped(self.skipped):,} skipped; {kinds}{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+                f"{count_skipped(self.skipped):,} skipped; {kinds}"
+                f"{comments_per_page(self.per_page)}{self.seconds:.1f} s, {rate:.1f} chunks/s → {self.index}")
+
+
+PER_PAGE_LISTED = 12  # up to this many documents, each one's comment count is listed
+
+
+def comments_per_page(per_page: Sequence[tuple[str, int]]) -> str:
+    """The summary's comment counts, so that a page whose comments were not read shows: each page's count
+    for a few pages, else how many have none (naming some) and the most on one page."""
+    if not per_page:
+        return ""
+    if len(per_page) <= PER_PAGE_LISTED:
+        return f"comments per page: {', '.join(f'{doc_id} {n:,}' for doc_id, n in per_page)}; "
+    none = [doc_id for doc_id, n in per_page if n == 0]
+    named = f" ({', '.join(none[:3])}{', …' if len(none) > 3 else ''})" if none and len(none) < len(per_page) else ""
+    return (f"comments per page: none on {len(none):,} of {len(per_page):,}{named}, "
+            f"at most {max(n for _, n in per_page):,}; ")
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,11 @@ class UpdateReport:
             return f"Up to date: {counts} → {self.index} (not rewritten)"
         return (f"Updated: {counts} → {self.index} now holds {plural(self.documents, 'document')}, "
                 f"{plural(self.chunks, 'chunk')}")
+
+
+def bars_wanted(progress: bool) -> bool:
+    """Progress bars only on a terminal: into a log or a pipe they write carriage returns and cursor-up codes."""
+    return progress and sys.stderr.isatty()
 
 
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
@@ -245,6 +268,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     """Index every readable document under `paths` into `settings.index`, replacing what was there.
     `checkpoint` is called at each stage of the write (see `write_index`)."""
     started = time.perf_counter()
+    progress = bars_wanted(progress)
     embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
@@ -267,6 +291,7 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
         chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
         skipped=tuple(skipped), seconds=time.perf_counter() - started,
         formats=tuple(sorted(count_formats(docs).items(), key=lambda kv: (-kv[1], kv[0]))),
+        per_page=tuple((d.doc_id, len(d.comments)) for d in docs),
     )
 
 
@@ -307,6 +332,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     content: duplicate; else a file-derived id). Without an index, this builds one.
     """
     started = time.perf_counter()
+    progress = bars_wanted(progress)
     missing = [p for p in paths if not p.exists()]
     if missing and not prune:
         raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
@@ -359,7 +385,7 @@ def remove_documents(doc_ids: Sequence[str], settings: Settings) -> UpdateReport
         remove_stale_builds(settings.index)
         old = _open_live(settings, None)
         if old is None:
-            raise IndexNotFound(f"No index at {settings.index}.", build_first(settings.index))
+            raise IndexNotFound(f"No index at {settings.index.absolute()}.", build_first(settings.index))
         try:
             docs = old.documents()
             unknown = [i for i in doc_ids if i not in docs]
@@ -403,7 +429,7 @@ def prepare_index(settings: Settings, archive: Path | None, sample: Path | None,
         source = archive or sample
         if source is None:
             raise
-        note(f"No index at {settings.index}; building one from {source} …")
+        note(f"No index at {settings.index.absolute()}; building one from {source} …")
         note(build_index([source], settings, progress=progress).summary())
         return
     except IndexOutdated as exc:

@@ -35,6 +35,7 @@ class Options:
 class Plan:
     rewrite: Rewrite
     filters: Filters
+    overrides_switch: bool = False  # the question asks about readers while "Include reader comments" is off
 
     @property
     def query(self) -> str:
@@ -50,6 +51,9 @@ class Plan:
             parts.append(f"from {format_date(self.filters.date_from)}")
         if self.filters.date_to:
             parts.append(f"to {format_date(self.filters.date_to)}")
+        if self.overrides_switch:
+            parts.append("the question asks what readers said, so their comments are searched although "
+                         "“Include reader comments” is off")
         return " · ".join(parts)
 
 
@@ -83,7 +87,8 @@ def _date(text: str | None, name: str) -> str | None:
 def plan(question: str, previous: Sequence[Turn], options: Options, max_chars: int) -> Plan:
     """Check the question and the settings; rewrite a follow-up against the earlier turns.
 
-    A question about what readers said searches reader comments only, whatever the comments switch says.
+    A question about what readers said searches reader comments only, whatever the comments switch says;
+    when the switch is off, the plan's scope says so.
     """
     text = clean_question(question, max_chars)
     date_from, date_to = _date(options.date_from, "start"), _date(options.date_to, "end")
@@ -91,7 +96,8 @@ def plan(question: str, previous: Sequence[Turn], options: Options, max_chars: i
         raise BadQuestion(f"The date range is empty: {date_from} is after {date_to}.")
     rw = rewrite(text, [t.plan.query for t in previous])
     kinds: tuple[Kind, ...] = rw.kinds or (KINDS if options.include_comments else ("article",))
-    return Plan(rw, Filters(kinds=kinds, date_from=date_from, date_to=date_to))
+    overrides = not options.include_comments and "comment" in kinds
+    return Plan(rw, Filters(kinds=kinds, date_from=date_from, date_to=date_to), overrides)
 
 
 def answer(pipeline: Pipeline, planned: Plan, k: int) -> Turn:

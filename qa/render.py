@@ -8,7 +8,7 @@ Pure functions of their arguments; the page (`qa.web`) puts the strings on scree
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import PurePath
 from typing import Any
@@ -20,10 +20,11 @@ from qa.chat import Turn
 from qa.cite import answer_marks
 from qa.dates import format_date
 from qa.text import plural
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Document
 
 BADGES = {"article": "Article", "comment": "Reader comment · opinion"}
 EARLIER_TURNS = 9  # sources of this many earlier answers stay in the panel, folded
+MAX_DOCUMENT_CHARS = 200_000  # of a document's text shown in its card's panel
 
 
 def esc(text: object) -> str:
@@ -82,7 +83,9 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if scheme in ("http", "https") else None
 
 
-def source_card(citation: Citation, turn: int) -> str:
+def source_card(citation: Citation, turn: int, document: Document | None = None) -> str:
+    """One numbered source: its title links to the web address when it has one; a file's card holds its whole
+    `document` in a folded panel instead, when given."""
     hit, chunk = citation.hit, citation.hit.chunk
     url = safe_url(hit.url)
     title = iso(chunk.title)
@@ -90,8 +93,10 @@ def source_card(citation: Citation, turn: int) -> str:
         title = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
     meta = [f"{'comment by' if chunk.kind == 'comment' else 'by'} {chunk.author}" if chunk.author else
             ("comment by anonymous" if chunk.kind == "comment" else ""),
-            format_date(chunk.published_at), hit.source or (PurePath(hit.path).name if hit.path else ""),
-            f"score {hit.score:.3f}"]
+            format_date(chunk.published_at), hit.source or (PurePath(hit.path).name if hit.path else "")]
+    # the search's rank, not its fused score: a score of 1.000 reads as confidence, and is none
+    rank = (f'<span class="qa-rank" title="Its place among the passages the search found (1 = nearest to the '
+            f'question); not a measure of confidence">search rank {hit.rank}</span>')
     used = '<span class="qa-used">quoted in the answer</span>' if citation.used_sentences else ""
     badge = esc(BADGES.get(chunk.kind, chunk.kind))
     return (
@@ -99,27 +104,56 @@ def source_card(citation: Citation, turn: int) -> str:
         f'<div class="qa-card-head"><span class="qa-num">[{citation.n}]</span> '
         f'<span class="qa-badge qa-badge-{esc(chunk.kind)}">{badge}</span>{used}</div>'
         f'<div class="qa-title">{title}</div>'
-        f'<div class="qa-meta">{" · ".join(iso(m) for m in meta if m)}</div>'
-        f'<p class="qa-passage"><bdi>{highlight(chunk.text, citation.used_sentences)}</bdi></p></article>'
+        f'<div class="qa-meta">{" · ".join([*(iso(m) for m in meta if m), rank])}</div>'
+        f'<p class="qa-passage"><bdi>{highlight(chunk.text, citation.used_sentences)}</bdi></p>'
+        f'{"" if url or document is None else whole_document(document)}</article>'
     )
 
 
-def turn_sources(turn: Turn, number: int) -> str:
+def whole_document(doc: Document) -> str:
+    """A folded panel with the whole document a card's passage comes from (for sources with no web address):
+    title, byline, date, text and its reader comments, as indexed — escaped, never the file's own markup."""
+    head = " · ".join(p for p in (f"by {doc.author}" if doc.author else "", format_date(doc.published_at),
+                                  PurePath(doc.path).name if doc.path else "") if p)
+    body = doc.body[:MAX_DOCUMENT_CHARS] + (f" … ({len(doc.body) - MAX_DOCUMENT_CHARS:,} more characters)"
+                                            if len(doc.body) > MAX_DOCUMENT_CHARS else "")
+    comments = "".join(f'<div class="qa-doc-comment"><div class="qa-doc-meta">comment by {esc(c.author)}'
+                       f'{" · " + esc(format_date(c.date)) if c.date else ""}</div>'
+                       f'<p class="qa-doc-text"><bdi>{esc(c.text)}</bdi></p></div>' for c in doc.comments)
+    return (f'<details class="qa-doc"><summary>Open the whole document</summary>'
+            f'<div class="qa-doc-body"><div class="qa-doc-title">{iso(doc.title)}</div>'
+            f'<div class="qa-doc-meta">{esc(head)}</div><p class="qa-doc-text"><bdi>{esc(body)}</bdi></p>'
+            + (f'<div class="qa-doc-title">{plural(len(doc.comments), "reader comment")}</div>{comments}'
+               if doc.comments else "") + "</div></details>")
+
+
+def turn_sources(turn: Turn, number: int, documents: Mapping[str, Document] | None = None) -> str:
     a = turn.answer
     note = "Nearest passages (none answers the question)" if a.abstained else "Sources"
-    cards = "".join(source_card(c, number) for c in a.citations) or '<p class="qa-empty">No passages found.</p>'
+    docs = documents or {}
+    cards = ("".join(source_card(c, number, docs.get(c.hit.chunk.doc_id)) for c in a.citations)
+             or '<p class="qa-empty">No passages found.</p>')
     return (f'<div class="qa-turn-title">{note} for Q{number}: {iso(turn.question)}</div>'
             f'<div class="qa-cards">{cards}</div>')
 
 
-def evidence_html(turns: Sequence[Turn]) -> str:
-    """The sources of the latest answer, then those of up to `EARLIER_TURNS` earlier answers, folded."""
+def shown_documents(turns: Sequence[Turn]) -> list[str]:
+    """The ids of the documents whose cards `evidence_html` shows (for their whole-document panels)."""
+    shown = turns[max(0, len(turns) - 1 - EARLIER_TURNS):]
+    return list(dict.fromkeys(c.hit.chunk.doc_id for t in shown for c in t.answer.citations))
+
+
+def evidence_html(turns: Sequence[Turn], documents: Mapping[str, Document] | None = None) -> str:
+    """The sources of the latest answer, then those of up to `EARLIER_TURNS` earlier answers, folded;
+    `documents` (by id) fill the whole-document panels of cards whose source has no web address."""
     if not turns:
         return '<div class="qa-evidence"><p class="qa-empty">Numbered sources appear here with each answer.</p></div>'
-    parts = [f'<section class="qa-turn" id="turn-{len(turns)}">{turn_sources(turns[-1], len(turns))}</section>']
+    parts = [f'<section class="qa-turn" id="turn-{len(turns)}">{turn_sources(turns[-1], len(turns), documents)}'
+             '</section>']
     for number in range(len(turns) - 1, max(0, len(turns) - 1 - EARLIER_TURNS), -1):
         parts.append(f'<details class="qa-turn" id="turn-{number}"><summary>Q{number}: '
-                     f'{iso(turns[number - 1].question)}</summary>{turn_sources(turns[number - 1], number)}</details>')
+                     f'{iso(turns[number - 1].question)}</summary>'
+                     f'{turn_sources(turns[number - 1], number, documents)}</details>')
     return '<div class="qa-evidence">' + "".join(parts) + "</div>"
 
 
@@ -205,6 +239,20 @@ details.qa-turn summary { cursor: pointer; opacity: 0.85; }
 .qa-passage { white-space: pre-line; margin: 0.4em 0 0; font-size: 0.9em; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; }
 .qa-empty { opacity: 0.7; }
+.qa-rank { cursor: help; }
+details.qa-doc { margin-top: 0.4em; font-size: 0.9em; }
+details.qa-doc summary { cursor: pointer; color: var(--link-text-color, #2563eb); }
+.qa-doc-body { max-height: 50vh; overflow-y: auto; border-top: 1px solid rgba(127, 127, 127, 0.35);
+  margin-top: 0.3em; padding-top: 0.3em; }
+.qa-doc-comment { border-left: 3px solid #d97706; padding-left: 0.5em; margin-top: 0.4em; }
+.qa-doc-title { font-weight: 600; margin-top: 0.4em; overflow-wrap: anywhere; }
+.qa-doc-meta { font-size: 0.8em; opacity: 0.75; overflow-wrap: anywhere; }
+.qa-doc-text { white-space: pre-line; margin: 0.3em 0 0; overflow-wrap: anywhere; }
+/* Narrow screens: the chat's "Conversation" label and its buttons float over the top of the messages, where
+   they hid the question; there the messages start below them */
+@media (max-width: 640px) {
+  #qa-chat .bubble-wrap { margin-top: 2.4em; max-height: calc(100% - 2.4em); }
+}
 /* Layout: long words and links wrap inside their card or bubble; a long question scrolls inside a
    capped box instead of stretching the box and the buttons beside it; long echoed questions fold. */
 .qa-card, .qa-title, .qa-meta, .qa-passage, .qa-answer, .qa-searched, .qa-turn-title, details.qa-turn summary,

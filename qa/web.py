@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 UNEXPECTED = "Something went wrong answering this question; the details are in the server's log."
 SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
+STATUS_SECONDS = 5  # how often the page's header checks for a rebuild and shows its counts
 
 
 def warm_up(pipeline: Pipeline) -> threading.Event:
@@ -90,7 +91,21 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             return
         turns, dropped = chat.add(turns, turn)
         notice_text = render.notice_html(chat.dropped_note(dropped))
-        yield render.messages(turns), render.evidence_html(turns), notice_text, "", turns
+        yield render.messages(turns), render.evidence_html(turns, documents(turns)), notice_text, "", turns
+
+    def documents(turns: list[chat.Turn]) -> dict[str, Any]:
+        """The documents behind the cards shown, for the whole-document panels of those from files."""
+        try:
+            return pipeline.index.documents(render.shown_documents(turns)) if pipeline else {}
+        except Exception as exc:  # a panel is not worth an answer: the cards go without
+            print(f"Could not read the cited documents for their panels: {exc}", file=sys.stderr, flush=True)
+            return {}
+
+    def current_status() -> str:
+        """The header's counts, from the build a rebuild has made live since the page was loaded."""
+        assert pipeline is not None
+        pipeline.refresh()
+        return render.status_html(pipeline.index.manifest)
 
     def reset() -> tuple[Any, ...]:
         return [], render.evidence_html([]), "", "", []
@@ -129,7 +144,9 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         new_button.click(reset, None, cleared, api_name="new_conversation")
         chatbot.clear(reset, None, cleared, api_visibility="private")  # the chat's own bin icon
         if pipeline is not None:
-            page.load(lambda: render.status_html(pipeline.index.manifest), None, status, api_visibility="private")
+            page.load(current_status, None, status, api_visibility="private")
+            gr.Timer(STATUS_SECONDS).tick(current_status, None, status, api_visibility="private",
+                                          show_progress="hidden", queue=False)
     return page
 
 

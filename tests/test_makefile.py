@@ -54,3 +54,24 @@ def test_make_index_and_eval() -> None:
     lines = dry_run(*run, "eval")
     assert any("index build ../shared/archive --index .cache/eval-index" in line for line in lines)
     assert any("eval/run.py eval/questions.jsonl --index .cache/eval-index" in line for line in lines)
+
+
+def test_commands_make_prints_have_no_doubled_spaces() -> None:
+    for target in ("run", "index"):
+        for args in ((), ("INDEX=/tmp/other", "ARCHIVE=../shared/archive")):
+            for line in dry_run("-o", ".venv/.installed", "-o", ".venv/bin/activate", target, *args):
+                if "/qa" in line:
+                    assert "  " not in line and not line.endswith(" "), line
+
+
+def test_make_test_ends_with_the_wheel_smoke_test_and_ci_runs_it() -> None:
+    lines = dry_run("-o", ".venv/.installed", "-o", ".venv/bin/activate", "-o", "chromium", "test")
+    assert any("pytest" in line for line in lines)
+    assert any("tests/smoke_wheel.sh" in line for line in lines)
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    script = (ROOT / "tests" / "smoke_wheel.sh").read_text(encoding="utf-8")
+    for form in ("sample_archive", "sample_html", "sample_wxr"):  # every form of the bundled sample
+        assert form in script
+    installs = [line for line in script.splitlines() if "pip install" in line]
+    assert "-m venv" in script and len(installs) == 2  # the shipped pip, not upgraded; torch, then the wheel
+    assert "TORCH" in installs[0] and "WHEEL" in installs[1] and not any("-e" in line.split() for line in installs)

@@ -53,16 +53,35 @@ def test_a_comment_card_shows_injected_markup_as_text() -> None:
     assert "Eve&quot;&gt;&lt;script&gt;" in html
 
 
-def test_cards_carry_a_kind_badge_number_date_source_and_score() -> None:
+def test_cards_carry_a_kind_badge_number_date_source_and_rank() -> None:
     comment = render.source_card(_citation("Opinion.", n=3, kind="comment"), turn=2)
     article = render.source_card(_citation("Report.", n=1, kind="article", author="Marta Ilesco"), turn=2)
     assert 'id="src-2-3"' in comment and "[3]" in comment
     assert 'class="qa-badge qa-badge-comment">Reader comment · opinion<' in comment
     assert "comment by Fred" in comment
     assert 'class="qa-badge qa-badge-article">Article<' in article and "by Marta Ilesco" in article
-    assert "9 Mar 2024" in article and "Monitor" in article and "score 0.500" in article
+    assert "9 Mar 2024" in article and "Monitor" in article and "search rank 1<" in article
+    assert "score" not in article and "0.500" not in article  # a fused score is no confidence: not shown
     no_outlet = render.source_card(_citation("x", source=None), turn=1)
     assert "page_01.txt" in no_outlet
+
+
+def test_a_card_from_a_file_opens_its_whole_document_and_a_web_card_links() -> None:
+    from qa.types import Comment, Document
+
+    doc = Document("d1", "A title", "First paragraph.\n\nSecond <b>paragraph</b>.", None, None, "Marta", "2024-03-09",
+                   None, "/archive/page_01.txt", (Comment("Eve", "<script>x()</script>", "2024-03-10"),))
+    card = render.source_card(_citation("First paragraph."), turn=1, document=doc)
+    assert '<details class="qa-doc"><summary>Open the whole document</summary>' in card
+    assert "Second &lt;b&gt;paragraph&lt;/b&gt;." in card and "<b>" not in card and "<script" not in card
+    assert "1 reader comment" in card and "comment by Eve · 10 Mar 2024" in card
+    web = render.source_card(_citation("x", url="https://example.org/a"), turn=1, document=doc)
+    assert "qa-doc" not in web and '<a href="https://example.org/a"' in web
+    turn = _turn("q", "a [1]", (_citation("First paragraph."),))
+    assert render.shown_documents([turn]) == ["d1"]
+    assert "Open the whole document" in render.evidence_html([turn], {"d1": doc})
+    long = Document("d1", "T", "x" * (render.MAX_DOCUMENT_CHARS + 5))
+    assert "(5 more characters)" in render.whole_document(long)
 
 
 def test_used_sentences_are_highlighted_and_flagged() -> None:
@@ -155,7 +174,10 @@ def test_plan_sets_the_search_scope() -> None:
     off = chat.plan("Who?", [], chat.Options(include_comments=False), 100)
     assert off.filters.kinds == ("article",) and off.scope == "articles only"
     readers = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(include_comments=False), 100)
-    assert readers.filters.kinds == ("comment",) and readers.scope == "reader comments only"
+    assert readers.filters.kinds == ("comment",) and readers.scope.startswith("reader comments only · ")
+    assert "although “Include reader comments” is off" in readers.scope  # says it overrides the switch
+    on = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(), 100)
+    assert on.scope == "reader comments only"
     dated = chat.plan("Who?", [], chat.Options(date_from="March 1, 2024", date_to=" "), 100)
     assert dated.filters == Filters(date_from="2024-03-01") and dated.scope.endswith("from 1 Mar 2024")
 

@@ -245,7 +245,7 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The live build and its manifest, checked: sealed, this format, every field there."""
     build = live_build(index_dir)
     if build is None:
-        raise IndexNotFound(f"No index at {index_dir}.", build_first(index_dir))
+        raise IndexNotFound(f"No index at {index_dir.absolute()}.", build_first(index_dir))  # not "at index."
     path = build / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

@@ -9,9 +9,11 @@ article is extracted.
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
+from qa.errors import IngestError
 from qa.ingest.html_comments import find_comments
 from qa.ingest.markup import element_text
 from qa.ingest.page import COMMENT_MARKER, MAX_TITLE_CHARS
@@ -67,6 +69,23 @@ def _without_bulk(text: str) -> str:
         pos = end.end()
     parts.append(text[pos:])
     return "".join(parts)
+
+
+# The readers saved pages need, as (module, the package that installs it), in the order that names the
+# missing one: jusText imports lxml's HTML cleaner, and trafilatura imports jusText.
+READERS = (("lxml.html", "lxml"), ("lxml_html_clean", "lxml_html_clean"), ("justext", "jusText"),
+           ("htmldate", "htmldate"), ("trafilatura", "trafilatura"))
+
+
+def require_readers() -> None:
+    """IngestError (one line, naming the package to install) when a reader of saved pages cannot be imported."""
+    for module, package in READERS:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IngestError(f"Reading saved pages (.html) needs the Python package {package}, which cannot be "
+                              f"imported ({why}): pip install '{package}'") from None
 
 
 def _tree(text: str) -> Any:
@@ -151,7 +170,9 @@ def _listing(root: Any) -> str | None:
 
 
 def parse_html(text: str, doc_id: str, path: str | None = None) -> Document:
-    """Read one saved page. Raises ValueError with a reason when it holds no article."""
+    """Read one saved page. Raises ValueError with a reason when it holds no article, IngestError when
+    a reader it needs is not installed."""
+    require_readers()
     import htmldate
 
     root = _tree(text)

@@ -1,8 +1,11 @@
 """Reader comments in saved HTML pages, with commenter and date, in the order the page shows them.
 
-Three shapes, tried in turn: WordPress's comment list (`<ol class="comment-list">`, each
-`<li class="comment">` with a `comment-author` name, a `<time datetime>` or a dated permalink, and
-`comment-content`; replies are nested lists, read in page order), Disqus's markup (the rendered
+Four shapes, tried in turn: WordPress's own comment classes, whatever element holds the list (each
+comment an element of class `comment` — `<li>`, `<div>` or `<article>` — with its text in
+`comment-content`, or `comment-body` in Twenty Ten's markup, or the block themes'
+`wp-block-comment-content`; its commenter in `comment-author` (`.fn`) or `wp-block-comment-author-name`;
+its date in a `<time datetime>` or a dated permalink; replies nested, read in page order), the
+`comment-list` of themes that put a comment's paragraphs in the list item itself, Disqus's markup (the rendered
 thread's `li.post` with `.author`, `time-ago` and `.post-message`, and the WordPress plugin's static
 `dsq-comment` fallback), and, failing both, the "NAME says:" lines of a theme's plain markup.
 Each returns the comments and the element holding them, which the article extractor must not see.
@@ -48,6 +51,65 @@ def _name(el: Any | None) -> str | None:
     text = " ".join(" ".join((fn[0] if fn else el).itertext()).split())
     text = text.removesuffix("says:").strip()
     return text or None
+
+
+_ITEM = " or ".join(_has_class(c) for c in ("comment", "pingback", "trackback"))
+_CONTENT = (f'//*[{_has_class("comment-content")} or {_has_class("wp-block-comment-content")}]'
+            f' | //*[{_has_class("comment-body")} and not(.//*[{_has_class("comment-author")}])'
+            f' and not(.//*[{_has_class("comment-content")}])]')
+_AUTHOR = f'.//*[{_has_class("comment-author")} or {_has_class("wp-block-comment-author-name")}]'
+_META = (f'.//*[{_has_class("comment-metadata")} or {_has_class("comment-meta")} or {_has_class("commentmetadata")}'
+         f' or {_has_class("wp-block-comment-date")}]')
+_HOLDER = ("comments", "comments-area", "wp-block-comments", "wp-block-post-comments", "commentlist", "comment-list")
+_ARTICLE = (f'.//*[({_has_class("entry-content")} or {_has_class("post-content")} or self::h1)'
+            f' and not({_has_class("comment-content")})]')
+
+
+def _item_of(el: Any) -> Any | None:
+    """The comment an element belongs to: its nearest ancestor of class comment (or pingback, trackback)."""
+    return next((a for a in el.iterancestors() if a.xpath(f"self::*[{_ITEM}]")), None)
+
+
+def _by_classes(root: Any) -> Found | None:
+    """Comments found by WordPress's comment classes, in any theme's elements; None when there are none."""
+    items: list[tuple[Any, Any]] = []  # (comment element, its text element), in page order
+    for content in root.xpath(_CONTENT):
+        item = _item_of(content)
+        if item is None or not item.xpath(f"self::*[{_has_class('comment')}]") or any(i is item for i, _ in items):
+            continue  # a pingback or trackback, or a second text element of one comment
+        items.append((item, content))
+    comments = []
+    for item, content in items:
+        if not (text := element_text(content)):
+            continue
+        authors = [el for el in item.xpath(_AUTHOR) if _item_of(el) is item]
+        meta = [el for el in item.xpath(_META) if _item_of(el) is item]
+        times = [el for el in item.xpath(".//time") if _item_of(el) is item and content not in el.iterancestors()]
+        date = _date(meta[0] if meta else None) or _date(times[0] if times else None)
+        comments.append(Comment(author=_name(authors[0] if authors else None) or "anonymous", text=text, date=date))
+    if not comments:
+        return None
+    return comments, _container([item for item, _ in items])
+
+
+def _container(items: list[Any]) -> Any | None:
+    """The element holding every comment and nothing of the article (the `#comments` area when there is one),
+    or None after taking the comments out one by one when only an element holding the article holds them all."""
+    chains = [[item, *item.iterancestors()] for item in items]
+    common = next((el for el in chains[0] if all(any(el is c for c in chain) for chain in chains[1:])), None)
+    if common is None:
+        return None
+    for el in [common, *common.iterancestors()]:
+        if el.tag in ("body", "html") or el.xpath(_ARTICLE):
+            break
+        if el.get("id") == "comments" or set((el.get("class") or "").split()) & set(_HOLDER):
+            common = el
+    if common.tag in ("body", "html") or common.xpath(_ARTICLE):
+        for item in items:
+            if item.getparent() is not None and not any(a in items for a in item.iterancestors()):
+                item.drop_tree()
+        return None
+    return common
 
 
 def _wordpress(root: Any) -> Found | None:
@@ -125,7 +187,8 @@ def _says(root: Any) -> Found | None:
     return split_comments(lines[first:], {i - first for i in found}), None
 
 
-SHAPES: dict[str, Callable[[Any], Found | None]] = {"wordpress": _wordpress, "disqus": _disqus, "says": _says}
+SHAPES: dict[str, Callable[[Any], Found | None]] = {"wordpress": _by_classes, "wordpress-list": _wordpress,
+                                                    "disqus": _disqus, "says": _says}
 
 
 def find_comments(root: Any) -> Found:
