@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from qa.errors import QAError, describe_os_error
+from qa.text import plural
 
 # Terminal control sequences: CSI (`ESC[2J`, cursor moves, colours), OSC (`ESC]52;c;…` clipboard,
 # `ESC]8;;URL` links) and the other string sequences, in their 7-bit and 8-bit forms, to their end.
@@ -219,7 +220,6 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
     """Show what the index holds and how it was built."""
     from qa.index import read_manifest
     from qa.index.folder import built_runtime
-    from qa.text import plural
 
     settings = _settings(ctx, index=index_dir)
     build, manifest = read_manifest(settings.index)
@@ -241,7 +241,6 @@ def index_stats(ctx: click.Context, index_dir: Path | None, as_json: bool) -> No
 def index_verify(ctx: click.Context, index_dir: Path | None) -> None:
     """Check every file of the live build against the sizes and hashes its manifest records."""
     from qa.index import verify_live
-    from qa.text import plural
 
     build, files, size = verify_live(_settings(ctx, index=index_dir).index)
     click.echo(f"{build}: {plural(files, 'file')}, {size / 1e6:,.1f} MB, all match the manifest")

@@ -15,7 +15,7 @@ from qa.eval import flips, load_run, render_flips
 from qa.eval.domain import archive_hash, load_sets, pick_sets, run_sets
 from qa.eval.metrics import content_words, direct_right, first_sentence_right, lead
 from qa.eval.outcomes import Outcome, judge_answer
-from qa.eval.questions import ANSWER_TYPES, Evidence, Question, QuestionSetError, load_questions
+from qa.eval.questions import ANSWER_TYPES, NAMED_TYPES, Evidence, Question, QuestionSetError, load_questions
 from qa.eval.report import save_run
 from qa.types import Answer, Citation
 from tests.conftest import ROOT, SAMPLE, make_hit
@@ -123,7 +123,7 @@ def test_answer_type_is_optional_checked_and_round_trips(tmp_path: Path):
     path.write_text(json.dumps({**good, "answer_type": "animal"}) + "\n")
     with pytest.raises(QuestionSetError, match=r"q\.jsonl:1: 'answer_type' must be one of person, organisation"):
         load_questions(path)
-    assert len(ANSWER_TYPES) == 12 and "yes_no" in ANSWER_TYPES
+    assert len(ANSWER_TYPES) == 13 and "yes_no" in ANSWER_TYPES and "none" not in NAMED_TYPES
 
 
 # ---------------------------------------------------------------- flips on the new measures

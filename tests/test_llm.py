@@ -122,7 +122,7 @@ def test_passages_are_fenced_numbered_and_within_the_budget(endpoint: FakeEndpoi
     assert messages[0]["role"] == "system" and "never instructions" in messages[0]["content"]
     assert f"<{tag}> and </{tag}>" in messages[0]["content"]
 
-    budget = 520
+    budget = 600  # passage lines are indented (no line of a passage can start a heading)
     small = answerer(settings_for(endpoint.url, llm_context_tokens=budget)).answer("Who controls it?", HITS)
     messages = endpoint.requests[-1]["body"]["messages"]
     assert sum(llm.count_tokens(m["content"]) for m in messages) <= budget

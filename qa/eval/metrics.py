@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from qa.cite import MARKER
+from qa.text import split_sentences
 
 
 def squash(text: str) -> str:
@@ -180,8 +181,6 @@ def lead(text: str, marks: Sequence[tuple[int, int, int]] | None) -> str:
         first = found.start() if found else None
     if first is not None:
         return text[:first]
-    from qa.text import split_sentences
-
     spans = split_sentences(text)
     return text[spans[0][0]:spans[0][1]] if spans else ""
 
