@@ -171,13 +171,15 @@ class ExtractiveAnswerer:
         if ask is not None:  # a typed attribute: some quoted sentence must say it, else it is a near miss
             holding = self.holding(question, ask, intent, hits, sentences, logits)
             if holding is None:
-                return near_miss(question, ask, hits, sentences[int(np.argmax(logits))])
+                return near_miss(question, f"The passages retrieved do not give {ask.describe()}", hits,
+                                 sentences[int(np.argmax(logits))])
             if holding in sentences and sentences.index(holding) not in chosen:
                 chosen = [sentences.index(holding)] + chosen[: self.max_sentences - 1]
         if ask is None and not intent.comments and reader_near_miss(
                 question, [c.text for c in candidate_sentences(hits, self.passages)
                            if hits[c.hit].chunk.kind == "article"], spell=with_variants):
-            return role_not_said(question, hits, sentences[int(np.argmax(logits))])
+            return near_miss(question, "No passage retrieved names anyone in the role asked about for that subject",
+                             hits, sentences[int(np.argmax(logits))])
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
         lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
@@ -284,23 +286,11 @@ def abstention(question: str, hits: Sequence[Hit]) -> Answer:
     return w.answer(question, tuple(Citation(i + 1, h) for i, h in enumerate(hits)), abstained=True)
 
 
-def near_miss(question: str, ask: Ask, hits: Sequence[Hit], nearest: Candidate) -> Answer:
+def near_miss(question: str, missing: str, hits: Sequence[Hit], nearest: Candidate) -> Answer:
     """The archive speaks of the question's subject but not of what was asked: say so, and quote
     the nearest sentence so the reader sees what it does say."""
     w = Writer()
-    w.own(f"{ABSTAIN} The passages retrieved do not give {ask.describe()}; the nearest says: ")
-    w.copy(balance_quotes(" ".join(nearest.text.split())))
-    w.own(" ")
-    w.mark(nearest.hit + 1)
-    citations = tuple(Citation(i + 1, h, ((nearest.start, nearest.end),) if i == nearest.hit else ())
-                      for i, h in enumerate(hits))
-    return w.answer(question, citations, abstained=True)
-
-
-def role_not_said(question: str, hits: Sequence[Hit], nearest: Candidate) -> Answer:
-    """A role question ("Who commands X?") whose passages name nobody in that role for X."""
-    w = Writer()
-    w.own(f"{ABSTAIN} No passage retrieved names anyone in the role asked about for that subject; the nearest says: ")
+    w.own(f"{ABSTAIN} {missing}; the nearest says: ")
     w.copy(balance_quotes(" ".join(nearest.text.split())))
     w.own(" ")
     w.mark(nearest.hit + 1)
