@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, parse_date
-from qa.text import STOPWORDS, analyze, fold, stem
+from qa.text import QUESTION_WORDS, STOPWORDS, analyze, fold, stem
 
 Kind = Literal["person", "group", "place", "outlet", "vessel", "date", "number"]
 
@@ -159,7 +159,6 @@ _DATE = re.compile(
     r"(?:(?:on|last|this)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4})\b", re.I)
 _CLAUSE_BREAK = re.compile(r";|\bbut\b|\bwhile\b|\bwhereas\b|—|–|\(|\)|:")
-_QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 
 
 @dataclass(frozen=True)
@@ -386,8 +385,7 @@ def _is_group(text: str) -> bool:
     if not f:
         return False
     return f[-1] in _GROUP_TAIL or re.fullmatch(rf"(?:{_GROUP_NOUNS})", " ".join(f[-2:])) is not None or \
-        f[-1] in {"army", "forces", "government", "militia", "troops", "police", "rebels", "military", "authorities",
-                  "militants", "tribesmen", "soldiers"} or (text.isupper() and 2 <= len(text) <= 6)
+        re.fullmatch(rf"(?:{_GROUP_NOUNS})", f[-1]) is not None or (text.isupper() and 2 <= len(text) <= 6)
 
 
 def _is_person_shape(text: str) -> bool:
@@ -490,7 +488,7 @@ def sentence_fit(e: Expect, question: str, sentence: str, title: str = "",
         own = spell(own, set(e.terms))
     context = own | set(analyze(title))
     type_words = set(analyze(_TYPE_NOUNS.get(e.kind, "").replace("|", " ")))
-    wanted = {t for t in e.terms if t not in type_words and t not in _QUESTION_WORDS}
+    wanted = {t for t in e.terms if t not in type_words and t not in QUESTION_WORDS}
     if not wanted:
         return 1.0
     names = set().union(*_names_in(question)) if _names_in(question) else set()
