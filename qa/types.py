@@ -93,13 +93,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class TimelinePoint:
+    """One dated point of an answer's timeline, for the page's picture: `day` is the event's ISO date
+    (YYYY-MM-DD), `what` a short quoted clause, `n` the citation it comes from, `holder` who holds the
+    subject from that day on (a who-holds answer) or None (any other event)."""
+
+    day: str
+    what: str
+    n: int
+    holder: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """`marks` are the `[n]` markers the answerer wrote, as (start, end, n) spans of `text`; None when
     the answerer did not say (an LLM's reply: every small bracketed number in it is read as a marker).
     `quoted` are the spans of `text` copied from the archive (quotes, names, titles): a `[1]` inside
     one is the archive's text, never a citation, and the page isolates each from its neighbours.
     `direct` is the short answer phrase the answer opens with ("Reuters [1]."), when the answerer gave
-    one; None when it leads with a quoted sentence, abstains, or did not say (an LLM's reply)."""
+    one; None when it leads with a quoted sentence, abstains, or did not say (an LLM's reply).
+    `timeline` holds the dated points a timeline or who-holds answer is built from, oldest first."""
 
     question: str
     text: str
@@ -109,3 +122,4 @@ class Answer:
     marks: tuple[tuple[int, int, int], ...] | None = None
     quoted: tuple[tuple[int, int], ...] = ()
     direct: str | None = None
+    timeline: tuple[TimelinePoint, ...] = ()
