@@ -36,7 +36,7 @@ setup: $(VENV)/.installed
 
 ## Export the packaged model to int8 ONNX now (else the first use of --embedder onnx-int8 does, ~40 s)
 setup-int8: setup
-	$(BIN)/python -m qa.onnx_embed
+	$(BIN)/python -m qa.embed.onnx_int8
 
 ## Serve the chat page on http://$(HOST):$(PORT). With ARCHIVE, the index is (re)built or updated to hold
 ## it; without, ./index is served as it is, and the bundled sample is indexed when there is none.

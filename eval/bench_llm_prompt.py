@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa import llm
+from qa.answer import llm
 from qa.config import load_settings
 from qa.pipeline import Pipeline
 from qa.types import Citation

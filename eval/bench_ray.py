@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 
 from qa.build import build_index  # noqa: E402
 from qa.config import load_settings  # noqa: E402
+from qa.embed.ray_build import RayEmbedder, ray_session  # noqa: E402
 from qa.index import open_index  # noqa: E402
-from qa.ray_build import RayEmbedder, ray_session  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTIHOP = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.json"

@@ -368,7 +368,7 @@ def cmd_measure(args: argparse.Namespace) -> dict[str, Any]:
     """Open the index as `qa search` does, then time retrieval (reranker included) per question."""
     from qa.config import load_settings
     from qa.pipeline import Pipeline
-    from qa.retrieve import Retriever
+    from qa.search import Retriever
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     questions = questions[: args.n]

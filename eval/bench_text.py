@@ -30,7 +30,7 @@ from typing import Any
 
 from qa.eval.metrics import evidence_ranks, hit_at, recall_at, reciprocal_rank
 from qa.eval.questions import load_questions
-from qa.lexical import BM25Index
+from qa.index.lexical import BM25Index
 from qa.text import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,15 @@ def baseline_module(rev: str, path: str, name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def _at(rev: str, *paths: str) -> str:
+    """The first of `paths` that exists at `rev` (a module moved between revisions)."""
+    for path in paths:
+        found = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:{path}"], capture_output=True)
+        if found.returncode == 0:
+            return path
+    return paths[-1]
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -123,7 +132,7 @@ def bench_lexical(index_dir: Path, questions: Path, rev: str) -> None:
     asked = load_questions(questions)
     queries = list(dict.fromkeys(q.question for q in asked))
     chunk_texts = [t for (t,) in con.execute("SELECT text FROM chunks ORDER BY row")]
-    old_cls = baseline_module(rev, "qa/lexical.py", "baseline_lexical").BM25Index
+    old_cls = baseline_module(rev, _at(rev, "qa/index/lexical.py", "qa/lexical.py"), "baseline_lexical").BM25Index
     print(f"chunks {len(texts)}, queries {len(queries)}; two passes, the order swapped in the second "
           "(search timed without the quality check)")
     built = {}

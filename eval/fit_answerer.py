@@ -3,7 +3,7 @@
     python eval/fit_answerer.py eval/runs/multihop_dev.jsonl --index DIR [--folds 5] [--write]
 
 Harvests, for each question, the passages the pipeline retrieves (as `qa ask` does) and every
-candidate sentence's features (`qa.picker`). A sentence is a positive when it holds one of the
+candidate sentence's features (`qa.answer.picker`). A sentence is a positive when it holds one of the
 question's evidence quotes (MultiHop-RAG's facts are sentences). Then, fold by fold:
 
 1. the picker (logistic regression) is fitted on the other folds' sentences;
@@ -32,10 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.answer import ExtractiveAnswerer  # noqa: E402
-from qa.config import load_settings  # noqa: E402
-from qa.eval.metrics import answer_correct, normalise, squash  # noqa: E402
-from qa.eval.questions import Question, load_questions  # noqa: E402
-from qa.picker import (  # noqa: E402
+from qa.answer.picker import (  # noqa: E402
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     SPAN_FEATURES,  # noqa: E402
@@ -43,8 +40,11 @@ from qa.picker import (  # noqa: E402
     Logistic,
     question_features,
 )
-from qa.retrieve import Filters  # noqa: E402
-from qa.span import asks_name, span_candidates  # noqa: E402
+from qa.answer.span import asks_name, span_candidates  # noqa: E402
+from qa.config import load_settings  # noqa: E402
+from qa.eval.metrics import answer_correct, normalise, squash  # noqa: E402
+from qa.eval.questions import Question, load_questions  # noqa: E402
+from qa.search import Filters  # noqa: E402
 
 YES_NO = {"yes", "no"}
 

@@ -27,7 +27,7 @@ from qa.config import load_settings
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES
-from qa.retrieve import cap_per_document
+from qa.search import cap_per_document
 from qa.text import split_sentences
 
 NAMES = list(FEATURES)  # the columns of each harvested `x`

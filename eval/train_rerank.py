@@ -30,7 +30,7 @@ from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
 from qa.rerank import FEATURES, WEIGHTS_FILE, feature_matrix
-from qa.retrieve import cap_per_document
+from qa.search import cap_per_document
 from qa.text import analyze
 
 NAMES = list(FEATURES)  # the columns of each harvested `x`: every registered feature

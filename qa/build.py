@@ -24,7 +24,8 @@ from tqdm import tqdm
 from qa.chunk import chunk_document, sentence_spans
 from qa.commands import build_first
 from qa.config import Settings
-from qa.embed import Embedder, load_embedder
+from qa.embed.models import Embedder, load_embedder
+from qa.embed.vectors import progress_over
 from qa.errors import DiskError, IndexNotFound, IndexOutdated, IngestError, QAError
 from qa.index import (
     Checkpoint,
@@ -40,7 +41,6 @@ from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
 from qa.text import plural
 from qa.types import Chunk, Document
-from qa.vectors import progress_over
 
 log = logging.getLogger(__name__)
 

@@ -171,7 +171,7 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | N
     settings = _settings(ctx, index=index_dir, follow_links=follow_links or None)
     embedder = None
     if ray_address is not None:
-        from qa.ray_build import ray_embedder
+        from qa.embed.ray_build import ray_embedder
 
         embedder = ray_embedder(settings.model, settings.batch_size, ray_address)
     report = build_index(list(paths), settings, embedder=embedder, progress=not quiet)
@@ -277,7 +277,7 @@ def _window(date_from: str | None, date_to: str | None) -> dict[str, str]:
 def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
          index_dir: Path | None, one: Any, date_from: str | None = None, date_to: str | None = None) -> None:
     from qa.pipeline import Pipeline, clean_question
-    from qa.retrieve import Filters
+    from qa.search.retrieve import Filters
 
     if (question is None) == (batch is None):
         raise QAError("Give a QUESTION or --batch FILE (one of the two).")
@@ -300,7 +300,7 @@ def _run(ctx: click.Context, question: str | None, batch: Path | None, k: int | 
 def search(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
         index_dir: Path | None, as_json: bool, date_from: str | None, date_to: str | None) -> None:
     """Find the passages that best match a question."""
-    from qa.cite import hit_record
+    from qa.answer import hit_record
 
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         hits = pipeline.search(q, k, filters)
@@ -321,7 +321,7 @@ def search(ctx: click.Context, question: str | None, batch: Path | None, k: int 
 def ask(ctx: click.Context, question: str | None, batch: Path | None, k: int | None, kind: str,
         index_dir: Path | None, as_json: bool, date_from: str | None, date_to: str | None) -> None:
     """Answer a question with numbered, cited passages."""
-    from qa.cite import citation_record, render_references
+    from qa.answer import citation_record, render_references
 
     def one(pipeline: Any, q: str, k: int | None, filters: Any, batch: bool) -> None:
         a = pipeline.ask(q, k, filters)
@@ -348,7 +348,7 @@ def serve(ctx: click.Context, host: str, port: int, archive: Path | None, public
 
     Set QA_USERNAME and QA_PASSWORD in the environment to require a login; beyond loopback one is required.
     """
-    from qa.web import serve as run_server
+    from qa.page.web import serve as run_server
 
     run_server(_settings(ctx), host=host, port=port, archive=archive, default_index=ctx.obj["index"] is None,
                public_without_login=public_without_login)

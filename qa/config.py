@@ -19,7 +19,7 @@ PACKAGED_MODEL = "all-MiniLM-L6-v2"
 FUSIONS = ("rrf", "weighted")
 RUNTIMES = ("torch", "onnx-int8")  # the `embedder` setting: what runs the embedding model
 ENV_PREFIX = "QA_"
-API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
+API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.answer.llm, checked here
 KEY_HOST_FROM_FILE = "-"  # llm_key_host of an llm_url read from a settings file: the key goes nowhere
 UNFILED = ("llm_key_host",)  # settings a settings file may not set: where the API key may be sent
 

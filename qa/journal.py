@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from qa.embed import Embedder
+from qa.embed.models import Embedder
 from qa.errors import DiskError, disk_full, os_advice
 from qa.index.folder import fsync_dir
 

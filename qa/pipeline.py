@@ -12,17 +12,15 @@ from datetime import date
 
 import numpy as np
 
-from qa.answer import Answerer, ExtractiveAnswerer, prefixed
+from qa.answer import Answerer, ExtractiveAnswerer, answer_state, prefixed, read_state_question
 from qa.config import Settings
 from qa.dates import RELATIVE_TIME, ordinal, relative_window
-from qa.embed import Embedder, load_embedder
+from qa.embed.models import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
 from qa.index import IndexReader, live_build, open_index
 from qa.rerank import Ranker, default_ranker
-from qa.retrieve import Filters, Mode, Retriever
-from qa.state import answer_state
+from qa.search.retrieve import Filters, Mode, Retriever
 from qa.text import plural
-from qa.timeline import read_state_question
 from qa.types import KINDS, Answer, Hit
 
 log = logging.getLogger(__name__)
@@ -65,7 +63,7 @@ class Pipeline:
                            verify="background", runtime=embedder.runtime)
         answerer: Answerer = ExtractiveAnswerer(embedder, idf=index.lexical.idf)
         if settings.llm_url:
-            from qa.llm import LLMAnswerer
+            from qa.answer import LLMAnswerer
 
             answerer = LLMAnswerer(settings, fallback=answerer)
         return cls(settings, embedder, index, Retriever(index, embedder, settings, ranker), answerer)

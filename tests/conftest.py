@@ -62,7 +62,7 @@ def pipeline(sample_index: Settings):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The packaged all-MiniLM-L6-v2 (tests using it are marked `model`)."""
-    from qa.embed import load_embedder
+    from qa.embed.models import load_embedder
 
     return load_embedder("all-MiniLM-L6-v2")
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from qa.access import GUARDED, LoginThrottle, check_exposure, is_loopback
 from qa.config import Settings
 from qa.errors import ConfigError
+from qa.page.access import GUARDED, LoginThrottle, check_exposure, is_loopback
 from tests.conftest import ROOT
 
 
@@ -54,7 +54,7 @@ def test_serve_on_all_interfaces_without_a_login_is_refused(command: list[str], 
 
 @pytest.mark.parametrize("password", [" ", "\t\n", "   "])
 def test_a_blank_password_is_refused(password: str) -> None:
-    from qa.web import credentials
+    from qa.page.web import credentials
 
     with pytest.raises(ConfigError, match="only spaces"):
         credentials({"QA_USERNAME": "ann", "QA_PASSWORD": password})
@@ -115,7 +115,7 @@ def _login(url: str, password: str, opener: Any = None) -> int:
 
 @pytest.fixture
 def guarded_page(sample_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from qa.web import serve
+    from qa.page.web import serve
 
     monkeypatch.setenv("QA_USERNAME", "analyst")
     monkeypatch.setenv("QA_PASSWORD", "s3cret-for-tests")
@@ -161,8 +161,8 @@ def test_two_questions_are_answered_at_once(sample_index: Settings, monkeypatch:
     first gives up waiting (the barrier times out) and answers with an error."""
     from gradio_client import Client
 
-    from qa import chat
-    from qa.web import serve
+    from qa.page import chat
+    from qa.page.web import serve
 
     monkeypatch.delenv("QA_USERNAME", raising=False)
     monkeypatch.delenv("QA_PASSWORD", raising=False)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from qa.answer import ExtractiveAnswerer, candidate_sentences
-from qa.cite import citation_record, markers, markers_valid, render_references
-from qa.embed import HashEmbedder
+from qa.answer.cite import citation_record, markers, markers_valid, render_references
+from qa.answer.extractive import ExtractiveAnswerer, candidate_sentences
+from qa.embed.models import HashEmbedder
 from qa.types import Citation
 from tests.conftest import make_hit
 
@@ -60,7 +60,7 @@ def test_marker_helpers() -> None:
 
 
 def test_intent_worked_examples() -> None:
-    from qa.intent import read_intent
+    from qa.answer.intent import read_intent
 
     assert read_intent("Who wrote the article on Al Qaim?").author
     assert not read_intent("Who wrote the comment about bunkers?").author
@@ -95,8 +95,8 @@ def test_a_when_or_how_many_question_is_answered_only_by_a_sentence_holding_one(
 
 
 def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() -> None:
-    from qa.answer import with_context
-    from qa.picker import Candidate as Sentence
+    from qa.answer.extractive import with_context
+    from qa.answer.picker import Candidate as Sentence
 
     text = "The town fell. From Reuters:\nFighters seized the post at dawn. Map created by The Ledger."
     hits = [hit(1, text)]
@@ -111,8 +111,8 @@ def test_context_adds_the_introducing_line_and_a_neighbour_with_missing_terms() 
 def test_a_question_about_readers_also_quotes_a_sentence_saying_what_the_best_one_lacks() -> None:
     import numpy as np
 
-    from qa.answer import still_missing
-    from qa.picker import Candidate as Sentence
+    from qa.answer.extractive import still_missing
+    from qa.answer.picker import Candidate as Sentence
 
     said = [Sentence(0, 0, 60, "Its my understanding that their military wing is led by a former officer.", False),
             Sentence(0, 61, 90, "I read it in a report last year.", False),

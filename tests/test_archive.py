@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.cite import markers
+from qa.answer.cite import markers
 from qa.config import Settings
 from qa.index import open_index
 from qa.pipeline import Pipeline

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from qa.config import Settings
-from qa.embed import HashEmbedder
+from qa.embed.models import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -78,7 +78,7 @@ def test_chunks_cover_the_text_within_budget(text: str, target: int) -> None:
 
 
 def test_real_tokenizer_never_exceeds_model_limit(archive_dir: Path) -> None:
-    from qa.embed import load_embedder
+    from qa.embed.models import load_embedder
 
     embedder = load_embedder("all-MiniLM-L6-v2")  # tokenizer only: the weights are not loaded
     docs = list(iter_documents([archive_dir], []))

@@ -210,7 +210,7 @@ def test_update_refuses_a_damaged_index_and_leaves_it_alone(hash_settings: Setti
 def test_an_older_format_is_outdated_and_serve_rebuilds_it(hash_settings: Settings) -> None:
     from qa.errors import IndexOutdated
     from qa.index.folder import manifest_checksum as _manifest_checksum
-    from qa.web import ensure_index
+    from qa.page.web import ensure_index
 
     build_index([SAMPLE], hash_settings)
     old = live_build(hash_settings.index)

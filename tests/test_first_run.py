@@ -26,7 +26,7 @@ def _archive(root: Path, name: str, pages: list[str]) -> Path:
 def test_serving_another_archive_rebuilds_the_index_and_says_so(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from qa.index import live_build, read_manifest
-    from qa.web import ensure_index
+    from qa.page.web import ensure_index
 
     first = _archive(tmp_path, "first", ["page_01.txt", "page_02.txt"])
     second = _archive(tmp_path, "second", ["page_03.txt"])
@@ -74,7 +74,7 @@ def test_a_busy_port_is_one_line_saying_what_to_pass(busy_port: int, tmp_path: P
 
 
 def test_app_py_says_the_same_for_a_busy_port(busy_port: int, tmp_path: Path) -> None:
-    from qa.web import main
+    from qa.page.web import main
 
     with pytest.raises(SystemExit) as stop:
         main(["--port", str(busy_port), "--index", str(tmp_path / "index"), "--model", "hash"])
@@ -83,7 +83,7 @@ def test_app_py_says_the_same_for_a_busy_port(busy_port: int, tmp_path: Path) ->
 
 
 def test_check_port_accepts_a_free_one() -> None:
-    from qa.web import check_port
+    from qa.page.web import check_port
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from qa import render
-from qa.answer import abstention, compose
-from qa.chat import Turn
-from qa.cite import answer_markers, markers
+from qa.answer.cite import answer_markers, markers
+from qa.answer.extractive import abstention, compose
+from qa.answer.picker import Candidate as Sentence
 from qa.config import Settings, load_settings
 from qa.errors import ConfigError, IndexCorrupt, QAError
 from qa.eval.outcomes import judge_answer
 from qa.eval.questions import Question
 from qa.index.files import SCHEMA
-from qa.picker import Candidate as Sentence
+from qa.page import render
+from qa.page.chat import Turn
 from tests.conftest import SAMPLE, make_hit
 
 RLO = "\u202e"
@@ -276,7 +276,7 @@ def test_the_query_caches_survive_many_threads(sample_index: Settings) -> None:
     KeyError; every thread must get what one thread alone gets."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from qa.embed import load_embedder
+    from qa.embed.models import load_embedder
     from qa.index import open_index
 
     index = open_index(sample_index.index)

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qa import llm
-from qa.access import AccessGuard, LoginThrottle
-from qa.cite import hit_record
+from qa.answer import llm
+from qa.answer.cite import hit_record
 from qa.cli import cli, terminal_safe
 from qa.config import config_path, load_settings, user_config
 from qa.dates import relative_window
 from qa.ingest import MAX_SKIPS_PER_FILE, Skipped, count_skipped, iter_documents
+from qa.page.access import AccessGuard, LoginThrottle
 from qa.types import Citation
 from tests.conftest import SAMPLE, make_hit
 
@@ -186,7 +186,7 @@ def test_huge_periods_and_the_first_day_answer_without_a_traceback(sample_index:
 
 def test_an_unexpected_fault_on_the_page_is_one_plain_line(pipeline: Any, monkeypatch: pytest.MonkeyPatch,
                                                            caplog: pytest.LogCaptureFixture) -> None:
-    from qa.web import UNEXPECTED, build_ui
+    from qa.page.web import UNEXPECTED, build_ui
 
     page = build_ui(pipeline)
     respond = next(f.fn for f in page.fns.values() if getattr(f.fn, "__name__", "") == "respond")
@@ -195,7 +195,7 @@ def test_an_unexpected_fault_on_the_page_is_one_plain_line(pipeline: Any, monkey
         raise OverflowError("date value out of range /secret/path")
 
     monkeypatch.setattr(pipeline, "refresh", broken)
-    with caplog.at_level(logging.ERROR, logger="qa.web"):
+    with caplog.at_level(logging.ERROR, logger="qa.page.web"):
         outputs = list(respond("Who controls the crossing?", [], True, 5, "", ""))
     notice = outputs[-1][2]
     assert UNEXPECTED.split(";")[0] in notice and "secret" not in notice and "OverflowError" not in notice

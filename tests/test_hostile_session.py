@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from qa import chat
 from qa.config import Settings
+from qa.page import chat
 from qa.pipeline import Pipeline
 
 
@@ -19,7 +19,7 @@ def _respond(page: Any) -> Any:
 
 
 def test_a_long_conversation_keeps_its_last_turns_and_resends_only_those(pipeline: Pipeline) -> None:
-    from qa.web import build_ui
+    from qa.page.web import build_ui
 
     respond = _respond(build_ui(pipeline))
     turns: list[chat.Turn] = []
@@ -59,7 +59,7 @@ def test_the_page_keeps_no_run_history_and_takes_no_uploads(sample_index: Settin
                                                              monkeypatch: pytest.MonkeyPatch, login: bool) -> None:
     import httpx
 
-    from qa.web import serve
+    from qa.page.web import serve
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     if login:

@@ -117,7 +117,7 @@ def test_a_date_filter_that_drops_undated_documents_says_how_many(tmp_path: Path
     from qa.build import build_index
     from qa.config import load_settings
     from qa.pipeline import Pipeline
-    from qa.retrieve import Filters
+    from qa.search.retrieve import Filters
 
     archive = tmp_path / "archive"
     archive.mkdir()

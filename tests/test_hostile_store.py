@@ -42,7 +42,7 @@ import pytest  # noqa: E402
 
 from qa.build import update_index  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.embed import HashEmbedder  # noqa: E402
+from qa.embed.models import HashEmbedder  # noqa: E402
 from qa.errors import DiskError  # noqa: E402
 from qa.journal import JOURNAL, Journal  # noqa: E402
 from tests.test_journal import Counting  # noqa: E402
@@ -269,9 +269,9 @@ def _model_copy(tmp_path: Path) -> Path:
 ])
 def test_a_model_whose_configuration_changed_beside_the_same_weights_fails_the_index_check(
         tmp_path: Path, name: str, old: str, new: str) -> None:
+    from qa.embed.vectors import weights_hash
     from qa.errors import IndexMismatch
     from qa.index.folder import check_model
-    from qa.vectors import weights_hash
 
     folder = _model_copy(tmp_path)
     before = weights_hash(folder)

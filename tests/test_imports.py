@@ -1,5 +1,7 @@
 """The modules of `qa` import one way: no cycle, counting imports inside functions too (an import
-moved into a function to dodge a cycle is still one). And `import qa` stays instant."""
+moved into a function to dodge a cycle is still one); between the stages' packages, only downwards
+(`LAYERS`); into the answer layer, only through the names `qa.answer` exports. And `import qa` stays
+instant, its packages light."""
 
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ DODGED: set[tuple[str, str]] = set()
 
 def test_qa_has_no_import_cycle() -> None:
     graph = import_graph()
-    assert "qa.index.reader" in graph and "qa.retrieve" in graph  # the walk found the package
+    assert "qa.index.reader" in graph and "qa.search.retrieve" in graph  # the walk found the package
     for module, dep in DODGED:
         graph[module].discard(dep)
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
@@ -118,6 +120,90 @@ def test_faiss_is_imported_only_inside_the_index_package() -> None:
         modules = {node.module for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                    if isinstance(node, ast.ImportFrom)}
         assert "faiss" not in names | modules, path
+
+
+# The stages, bottom to top: a module imports its own package or unit, and the layers below its own,
+# never one above it nor another unit of its own layer (except among the shared modules, which
+# import each other freely). A unit is a package or a top-level module; each package's docstring says
+# what it may import. A new module of `qa` takes its place here (the first test below fails until then).
+LAYERS: list[tuple[str, set[str]]] = [
+    ("shared", {"qa", "qa.types", "qa.errors", "qa.commands", "qa.config", "qa.dates", "qa.text", "qa.tuning",
+                "qa.cache", "qa.aliases"}),
+    ("before the index", {"qa.ingest", "qa.chunk", "qa.embed"}),
+    ("index", {"qa.index"}),
+    ("build journal", {"qa.journal"}),
+    ("reranker", {"qa.rerank"}),
+    ("search", {"qa.search"}),
+    ("answer", {"qa.answer"}),
+    ("assembly", {"qa.pipeline", "qa.build"}),
+    ("front ends", {"qa.page", "qa.eval"}),
+    ("command line", {"qa.cli"}),
+]
+
+
+def unit_of(module: str) -> tuple[int, str]:
+    """(layer number, unit) of a module: `unit_of("qa.answer.span")` -> `(6, "qa.answer")`."""
+    for number, (_, units) in enumerate(LAYERS):
+        for unit in units:
+            if module == unit or (unit != "qa" and module.startswith(unit + ".")):
+                return number, unit
+    raise KeyError(f"{module} is in no layer of LAYERS: add it where it belongs")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that breaks the layering, as "module -> module"."""
+    wrong = []
+    for module, deps in graph.items():
+        layer, unit = unit_of(module)
+        for dep in deps:
+            dep_layer, dep_unit = unit_of(dep)
+            if dep_unit == unit or dep_layer < layer or (dep_layer == layer == 0):
+                continue
+            wrong.append(f"{module} -> {dep}")
+    return sorted(wrong)
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in import_graph():
+        unit_of(module)
+
+
+def test_the_stages_import_only_downwards() -> None:
+    assert upward_imports(import_graph()) == []
+
+
+def test_the_layering_check_catches_an_upward_import() -> None:
+    graph = {"qa.search.retrieve": {"qa.answer"}, "qa.answer": set(), "qa.index.reader": {"qa.embed.models"},
+             "qa.embed.models": set(), "qa.chunk": {"qa.embed.models"}, "qa.errors": {"qa.commands"},
+             "qa.commands": set()}
+    assert upward_imports(graph) == ["qa.chunk -> qa.embed.models", "qa.search.retrieve -> qa.answer"]
+
+
+def answer_internals_imported_from_outside(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{module} -> {dep}" for module, deps in graph.items() if not module.startswith("qa.answer")
+                  for dep in deps if dep.startswith("qa.answer."))
+
+
+def test_only_the_answer_package_imports_its_modules() -> None:
+    """Outside `qa/answer/`, `from qa.answer import ExtractiveAnswerer`, never `from qa.answer.extractive …`."""
+    assert answer_internals_imported_from_outside(import_graph()) == []
+    assert answer_internals_imported_from_outside({"qa.pipeline": {"qa.answer.state"}, "qa.answer.state": set()}) == [
+        "qa.pipeline -> qa.answer.state"]
+
+
+def test_what_qa_answer_exports_is_there() -> None:
+    import qa.answer
+
+    assert sorted(qa.answer.__all__) == sorted(set(qa.answer.__all__))
+    assert all(hasattr(qa.answer, name) for name in qa.answer.__all__)
+
+
+def test_the_packages_load_nothing_heavy() -> None:
+    code = ("import sys, qa.answer, qa.embed, qa.search, qa.page, qa.index, qa.rerank, qa.pipeline, qa.cli; "
+            "heavy = {'faiss', 'torch', 'gradio', 'sentence_transformers', 'transformers', 'onnxruntime', 'ray'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_import_qa_loads_nothing_heavy() -> None:

@@ -10,10 +10,10 @@ import pytest
 
 from qa.build import build_index, update_index
 from qa.config import Settings, load_settings
-from qa.embed import HashEmbedder
+from qa.embed.models import HashEmbedder
+from qa.embed.vectors import Span
 from qa.index import open_index
 from qa.journal import JOURNAL, Journal
-from qa.vectors import Span
 from tests.conftest import SAMPLE
 
 

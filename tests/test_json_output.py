@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cite import citation_record, hit_record, link, quoted
+from qa.answer.cite import citation_record, hit_record, link, quoted
 from qa.cli import cli
 from qa.types import Citation
 from tests.conftest import SAMPLE, make_hit

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from qa import llm
-from qa.answer import ExtractiveAnswerer
-from qa.cite import markers
+from qa.answer import llm
+from qa.answer.cite import markers
+from qa.answer.extractive import ExtractiveAnswerer
 from qa.config import Settings, load_settings
-from qa.embed import HashEmbedder
+from qa.embed.models import HashEmbedder
 from qa.errors import ConfigError
 from qa.types import Hit
 from tests.conftest import make_hit

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from qa import llm
-from qa.answer import ExtractiveAnswerer
-from qa.cite import markers
+from qa.answer import llm
+from qa.answer.cite import markers
+from qa.answer.endpoint import LLMError, stream_chat
+from qa.answer.extractive import ExtractiveAnswerer
 from qa.config import Settings, load_settings
-from qa.embed import HashEmbedder
-from qa.endpoint import LLMError, stream_chat
+from qa.embed.models import HashEmbedder
 from qa.types import Answer, Citation, Hit
 from tests.conftest import make_hit
 from tests.llm_server import FakeLLM, event, fake_llm, message, raw, tokens, whole

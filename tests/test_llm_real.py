@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from qa import llm
-from qa.answer import ABSTAIN
-from qa.cite import markers
+from qa.answer import llm
+from qa.answer.cite import markers
+from qa.answer.extractive import ABSTAIN
 from qa.config import Settings
 from qa.types import Answer
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, start_server, stop_server

@@ -14,7 +14,7 @@ import pytest
 
 from qa.build import build_index
 from qa.config import load_settings
-from qa.embed import check_device, load_embedder, searchable_with
+from qa.embed.models import check_device, load_embedder, searchable_with
 from qa.errors import ConfigError, IndexMismatch
 from qa.index import open_index
 from qa.index.folder import built_runtime
@@ -116,7 +116,7 @@ def test_searchable_with_is_symmetric_and_reflexive() -> None:
 def test_missing_onnxruntime_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import builtins
 
-    from qa import onnx_embed
+    from qa.embed import onnx_int8 as onnx_embed
 
     real_import = builtins.__import__
 
@@ -131,7 +131,7 @@ def test_missing_onnxruntime_is_a_config_error(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_cache_folder_follows_qa_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from qa.onnx_embed import cache_dir
+    from qa.embed.onnx_int8 import cache_dir
 
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "c"))
     assert cache_dir() == tmp_path / "c"
@@ -145,7 +145,7 @@ def test_cache_folder_follows_qa_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_
 @pytest.fixture(scope="session")
 def int8_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("onnxruntime")
-    from qa.onnx_embed import ensure_int8_model
+    from qa.embed.onnx_int8 import ensure_int8_model
 
     cache = tmp_path_factory.mktemp("onnx-cache")
     ensure_int8_model(cache=cache)
@@ -169,7 +169,7 @@ SPANS = [[(0, 48), (49, 96)], [(0, 59)], [(0, 6)], [(0, 52), (53, 105), (1500, 1
 
 @pytest.mark.model
 def test_export_is_cached_by_hash_and_redone_when_damaged(int8_cache: Path) -> None:
-    from qa.onnx_embed import MODEL_FILE, RECORD_FILE, ensure_int8_model
+    from qa.embed.onnx_int8 import MODEL_FILE, RECORD_FILE, ensure_int8_model
 
     model = ensure_int8_model(cache=int8_cache)
     record = json.loads((model.parent / RECORD_FILE).read_text())

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from qa.render import plural, status_html
+from qa.page.render import plural, status_html
 from tests.test_browser import ARTIFACTS, ask, chromium, serve_sample_with  # noqa: F401
 
 LONG_URL = "https://archive.example.org/reports/" + "border-crossing-" * 20 + "?ref=" + "x" * 120

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer import ExtractiveAnswerer
-from qa.embed import HashEmbedder
-from qa.picker import (
+from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.picker import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     SPAN_FEATURES,
@@ -17,7 +16,8 @@ from qa.picker import (
     focus_terms,
     idf_share,
 )
-from qa.span import asks_name, name_phrases
+from qa.answer.span import asks_name, name_phrases
+from qa.embed.models import HashEmbedder
 from qa.text import stem
 from tests.conftest import make_hit
 
@@ -74,7 +74,7 @@ def test_the_picker_quotes_the_sentence_that_says_what_was_asked() -> None:
 
 
 def test_a_typed_person_question_is_led_only_by_a_name_spoken_of_as_a_person() -> None:
-    from qa.span import not_a_person, spoken_of_as_person
+    from qa.answer.span import not_a_person, spoken_of_as_person
 
     texts = ["presiding judge katarina orsolic said the messages showed a plan by iron dawn.",
              "fighting in tal varesh went on; the brigades held tal varesh for weeks."]
@@ -86,7 +86,7 @@ def test_a_typed_person_question_is_led_only_by_a_name_spoken_of_as_a_person() -
 
 
 def test_a_name_question_for_one_name_splits_joined_names_and_a_surname_is_written_in_full() -> None:
-    from qa.span import asks_plural, full_name, name_phrases, singular
+    from qa.answer.span import asks_plural, full_name, name_phrases, singular
 
     assert not asks_plural("Which sportsbook offers a $1,000 bonus?") and asks_plural("Which two celebrities met?")
     assert [p.text for p in singular(name_phrases("Like DraftKings and FanDuel, it pays out."))] == \

@@ -32,7 +32,7 @@ def contents(settings: Settings) -> tuple[list[tuple[object, str]], np.ndarray, 
 
 
 def build_both(tmp_path: Path, model: str, actors: int | None = None) -> tuple[tuple, tuple]:  # type: ignore[type-arg]
-    from qa.ray_build import RayEmbedder
+    from qa.embed.ray_build import RayEmbedder
 
     one = load_settings({"index": tmp_path / "one", "model": model}, env={})
     spread = load_settings({"index": tmp_path / "ray", "model": model}, env={})
@@ -72,15 +72,15 @@ def test_ray_build_of_the_sample_equals_a_one_process_build_real_model(tmp_path:
 
 def test_many_groups_come_back_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Small groups, so the sample spreads over several actors whose results arrive in any order."""
-    import qa.ray_build
+    import qa.embed.ray_build
 
-    real = qa.ray_build.groups
-    monkeypatch.setattr(qa.ray_build, "groups", lambda texts, spans: real(texts, spans, size=7))
+    real = qa.embed.ray_build.groups
+    monkeypatch.setattr(qa.embed.ray_build, "groups", lambda texts, spans: real(texts, spans, size=7))
     assert_same_index(*build_both(tmp_path, "hash", actors=2), atol=0)
 
 
 def test_a_worker_with_other_weights_is_refused(tmp_path: Path) -> None:
-    from qa.ray_build import RayEmbedder, RayError
+    from qa.embed.ray_build import RayEmbedder, RayError
 
     embedder = RayEmbedder("hash")
     embedder.fingerprint = "not-these-weights"  # as if this machine had another version of the model

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from qa.cli import cli
-from qa.embed import HashEmbedder
-from qa.ray_build import RayError, _cause, _host_port, build_actor_class, groups, unpack
+from qa.embed.models import HashEmbedder
+from qa.embed.ray_build import RayError, _cause, _host_port, build_actor_class, groups, unpack
 from tests.conftest import SAMPLE
 
 
@@ -70,6 +70,6 @@ def test_a_path_taken_as_the_address_says_where_ray_goes(tmp_path: Path) -> None
 
 def test_the_cause_of_a_worker_error_is_our_message() -> None:
     wrapped = RuntimeError("The actor died because of an error raised in its creation task\n  File x\n"
-                           "qa.ray_build.RayError: A Ray worker has model m: install the same version.\n")
+                           "qa.embed.ray_build.RayError: A Ray worker has model m: install the same version.\n")
     assert _cause(wrapped) == "A Ray worker has model m: install the same version."
     assert _cause(RuntimeError("first line\nsecond")) == "first line"

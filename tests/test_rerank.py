@@ -12,11 +12,11 @@ import pytest
 
 from qa.config import Settings
 from qa.dates import mentioned_dates
-from qa.embed import load_embedder
-from qa.lexical import BM25Index
+from qa.embed.models import load_embedder
+from qa.index.lexical import BM25Index
 from qa.pipeline import Pipeline
 from qa.rerank import FEATURES, WEIGHTS_FILE, Context, default_ranker, feature_matrix, part_cover, question_parts
-from qa.retrieve import Retriever
+from qa.search.retrieve import Retriever
 from qa.text import analyze
 from qa.tuning import TUNING
 from qa.types import Chunk
@@ -41,7 +41,7 @@ def test_question_parts_cut_at_conjunctions_and_join_short_pieces() -> None:
 
 
 def test_the_hash_embedder_embeds_each_part_on_its_own() -> None:
-    from qa.embed import HashEmbedder
+    from qa.embed.models import HashEmbedder
 
     q = "Did TechCrunch report the fraud trial, and did Fortune report the jury verdict?"
     spans = [span for span, _ in question_parts(q)]
@@ -168,7 +168,7 @@ def test_questions_shorter_than_any_it_was_fitted_on_are_ranked_by_the_first_sta
 
 
 def test_rerank_respects_filters(pipeline: Pipeline) -> None:
-    from qa.retrieve import Filters
+    from qa.search.retrieve import Filters
 
     hits = pipeline.search("Tal Varesh crossing", k=8, filters=Filters(kinds=("comment",)))
     assert hits and all(h.chunk.kind == "comment" for h in hits)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from qa.embed import HashEmbedder
-from qa.lexical import BM25Index
+from qa.embed.models import HashEmbedder
+from qa.index.lexical import BM25Index
 from qa.rerank import FEATURES, Context, best_cosines, build_context, feature, feature_matrix, question_parts
 from qa.types import Chunk
 

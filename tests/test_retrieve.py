@@ -7,7 +7,7 @@ import pytest
 
 from qa.errors import BadQuestion
 from qa.pipeline import Pipeline
-from qa.retrieve import Filters, cap_per_document, rrf, weighted
+from qa.search.retrieve import Filters, cap_per_document, rrf, weighted
 
 
 def test_rrf_worked_example() -> None:
@@ -71,7 +71,7 @@ def test_overlong_question_refused(pipeline: Pipeline) -> None:
 
 
 def test_interleave_and_outlets_named_in_a_question() -> None:
-    from qa.retrieve import interleave, mentioned_sources
+    from qa.search.retrieve import interleave, mentioned_sources
 
     assert interleave([[1, 2, 3], [4, 1]]) == [1, 4, 2, 3]
     assert interleave([]) == []

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.rewrite import _WHAT_ABOUT, is_followup, names, noun_phrases, rewrite, salient
-from qa.timeline import read_state_question
+from qa.answer.followup import _WHAT_ABOUT, is_followup, names, noun_phrases, rewrite, salient
+from qa.answer.timeline import read_state_question
 
 FIRST = "Who controls the Tal Varesh crossing?"
 

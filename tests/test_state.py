@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer.timeline import StateQuestion, control_events, held_since, read_state_question, same_holder
 from qa.config import Settings, load_settings
 from qa.dates import relative_window
-from qa.retrieve import Filters
-from qa.timeline import StateQuestion, control_events, held_since, read_state_question, same_holder
+from qa.search.retrieve import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
 DATED = ROOT / "eval" / "dated_archive"
@@ -171,7 +171,7 @@ def test_a_state_question_without_a_holder_in_any_report_falls_back(pipeline) ->
 
 
 def test_quotes_show_gaps_and_stay_balanced() -> None:
-    from qa.answer import balance_quotes, join_quote
+    from qa.answer.extractive import balance_quotes, join_quote
 
     text = "One two three. Four five six. Seven eight nine."
     assert join_quote(text, [(0, 14), (30, 47)]) == "One two three. … Seven eight nine."
@@ -181,14 +181,14 @@ def test_quotes_show_gaps_and_stay_balanced() -> None:
 
 
 def test_what_about_keeps_the_predicate_of_the_question_that_stood_alone() -> None:
-    from qa.rewrite import rewrite
+    from qa.answer.followup import rewrite
 
     previous = ["Who controls the Tal Varesh crossing?", "who held the Tal Varesh crossing before that?"]
     assert rewrite("What about Trebil?", previous).query == "Who controls Trebil?"
 
 
 def test_name_variants_read_a_sentence_alike() -> None:
-    from qa.picker import with_variants
+    from qa.answer.picker import with_variants
 
     assert "walid" in with_variants({"al", "waleed", "crossing"}, {"walid", "al"})
     assert "walid" not in with_variants({"al", "wild"}, {"walid"})

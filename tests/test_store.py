@@ -11,10 +11,10 @@ import pytest
 
 from qa.build import build_index
 from qa.config import Settings
-from qa.embed import HashEmbedder
+from qa.embed.models import HashEmbedder
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.index import SentenceVectors, live_build, open_index, read_manifest
-from qa.lexical import FILES as LEXICAL_FILES
+from qa.index.lexical import FILES as LEXICAL_FILES
 from tests.conftest import SAMPLE
 
 

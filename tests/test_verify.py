@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer import ExtractiveAnswerer
-from qa.embed import HashEmbedder
+from qa.answer.extractive import ExtractiveAnswerer
+from qa.answer.verify import holds, read_ask
+from qa.embed.models import HashEmbedder
 from qa.text import analyze
-from qa.verify import holds, read_ask
 from tests.conftest import make_hit
 
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import chat, render
+from qa.answer.followup import Rewrite
 from qa.config import Settings, load_settings
 from qa.errors import BadQuestion, ConfigError
+from qa.page import chat, render
 from qa.pipeline import Pipeline
-from qa.retrieve import Filters
-from qa.rewrite import Rewrite
+from qa.search.retrieve import Filters
 from qa.types import Answer, Chunk, Citation, Hit
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -213,7 +213,7 @@ def test_date_range_filters_the_sources(pipeline: Pipeline) -> None:
 # --- launch options -----------------------------------------------------------------------------
 
 def test_credentials_come_from_the_environment_in_pairs() -> None:
-    from qa.web import credentials
+    from qa.page.web import credentials
 
     assert credentials({}) is None
     assert credentials({"QA_USERNAME": "ann", "QA_PASSWORD": "pw"}) == ("ann", "pw")
@@ -222,7 +222,7 @@ def test_credentials_come_from_the_environment_in_pairs() -> None:
 
 
 def test_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
-    from qa.web import ensure_index
+    from qa.page.web import ensure_index
 
     settings = load_settings({"index": tmp_path / "none", "model": "hash"}, env={})
     message = ensure_index(settings, archive=None, default_index=False)
@@ -230,7 +230,7 @@ def test_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
 
 
 def test_an_archive_is_indexed_when_there_is_no_index(hash_settings: Settings, tmp_path: Path) -> None:
-    from qa.web import SAMPLE_ARCHIVE, ensure_index
+    from qa.page.web import SAMPLE_ARCHIVE, ensure_index
 
     assert ensure_index(hash_settings, archive=SAMPLE_ARCHIVE, default_index=False) == ""
     assert (hash_settings.index / "CURRENT").is_file()
@@ -256,7 +256,7 @@ def _free_port() -> int:
 def test_the_page_answers_and_keeps_the_conversation_per_session(sample_index: Settings) -> None:
     from gradio_client import Client
 
-    from qa.web import serve
+    from qa.page.web import serve
 
     port = _free_port()
     page = serve(sample_index, port=port, block=False)
@@ -283,7 +283,7 @@ def test_the_page_answers_and_keeps_the_conversation_per_session(sample_index: S
 def test_the_page_without_an_index_shows_how_to_build_one(tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from qa.web import serve
+    from qa.page.web import serve
 
     port = _free_port()
     page = serve(load_settings({"index": tmp_path / "none", "model": "hash"}, env={}), port=port, block=False)
@@ -300,7 +300,7 @@ def test_a_login_is_required_when_credentials_are_set(sample_index: Settings, mo
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
 
-    from qa.web import serve
+    from qa.page.web import serve
 
     monkeypatch.setenv("QA_USERNAME", "analyst")
     monkeypatch.setenv("QA_PASSWORD", "s3cret-for-tests")

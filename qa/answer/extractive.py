@@ -13,10 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.dates import format_date, ordinal
-from qa.embed import Embedder
-from qa.intent import Intent, read_intent
-from qa.picker import (
+from qa.answer.intent import Intent, read_intent
+from qa.answer.picker import (
     AnswerModel,
     Candidate,
     Idf,
@@ -26,13 +24,15 @@ from qa.picker import (
     uniform_idf,
     with_variants,
 )
-from qa.reader import expect, kind_fits, leading_sentence, read
-from qa.reader import near_miss as reader_near_miss
-from qa.span import full_name, span_candidates
+from qa.answer.reader import expect, kind_fits, leading_sentence, read
+from qa.answer.reader import near_miss as reader_near_miss
+from qa.answer.span import full_name, span_candidates
+from qa.answer.verify import Ask, holds, read_ask
+from qa.dates import format_date, ordinal
+from qa.embed.models import Embedder
 from qa.text import analyze, fold, split_sentences
 from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit
-from qa.verify import Ask, holds, read_ask
 
 _OPEN_QUOTES = "“\"‘'«"
 ABSTAIN = "The archive does not say."  # how an abstention starts; the LLM answerer asks for it verbatim
@@ -111,7 +111,7 @@ def term_overlap(question_terms: set[str], sentence: str) -> float:
 
 class ExtractiveAnswerer:
     """Quote the sentences the fitted picker rates best, or abstain when the fitted check says the
-    top passages do not hold what was asked (`qa.picker`, weights in `qa/data/answer.json`)."""
+    top passages do not hold what was asked (`qa.answer.picker`, weights in `qa/data/answer.json`)."""
 
     def __init__(self, embedder: Embedder, max_sentences: int = 3, passages: int = 4,
                  model: AnswerModel | None = None, idf: Idf | None = None) -> None:
@@ -215,7 +215,7 @@ class ExtractiveAnswerer:
     def short_answer(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate],
                      logits: np.ndarray) -> tuple[str, int] | None:
         """The phrase of the expected type that the best sentence stating the question's predicate gives
-        (`qa.reader`), with the index of that sentence. Failing that, for a question whose answer is
+        (`qa.answer.reader`), with the index of that sentence. Failing that, for a question whose answer is
         spread over several reports, the name the span model rates above its threshold, when the passages
         treat it as the kind of thing asked for; None otherwise."""
         usable = [i for i, s in enumerate(sentences) if hits[s.hit].chunk.kind != "comment"]

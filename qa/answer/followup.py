@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.answer.timeline import read_state_question
 from qa.text import CONVERSATION_STOPWORDS, NAME_PARTICLES
-from qa.timeline import read_state_question
 from qa.tuning import TUNING
 from qa.types import Kind
 

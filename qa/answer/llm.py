@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa.answer import ABSTAIN, Answerer, abstention
-from qa.cite import MARKER  # markers are small numbers; `[` + 5,000 digits + `]` is text
+from qa.answer.cite import MARKER  # markers are small numbers; `[` + 5,000 digits + `]` is text
+from qa.answer.endpoint import LLMError, chat_url, stream_chat
+from qa.answer.extractive import ABSTAIN, Answerer, abstention
 from qa.config import KEY_HOST_FROM_FILE, Settings
 from qa.dates import format_date
-from qa.endpoint import LLMError, chat_url, stream_chat
 from qa.text import analyze
 from qa.types import Answer, Citation, Hit
 

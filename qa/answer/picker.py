@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.intent import Intent
+from qa.answer.intent import Intent
 from qa.text import analyze, skeleton
 from qa.types import Hit
 
@@ -30,7 +30,7 @@ SENTENCE_FEATURES = ("cos", "overlap", "idf_overlap", "rank", "comment", "fits",
                      "length", "passage_score", "cos_gap", "overlap_gap", "idf_gap")
 QUESTION_FEATURES = ("best_logit", "best_cos", "best_idf_overlap", "passage_idf_cover", "missing_idf",
                      "dense", "fits_any", "names_cover", "rare_missing", "focus_cover", "type_cover")
-SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",  # qa.span
+SPAN_FEATURES = ("best_logit", "passages", "sentences", "in_title", "one_word", "long", "in_question",  # qa.answer.span
                  "person_asked", "person_shaped", "first_in_sentence", "acronym", "joined", "bias_thing",
                  "body_passages")
 Idf = Callable[[str], float]

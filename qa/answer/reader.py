@@ -80,7 +80,7 @@ _WHEN = re.compile(r"^\s*(?:since\s+)?when\b(?P<rest>.*)$|^\s*(?:on|in|by|at)?\s
                    r"(?:date|day|year|month)\b(?P<rest2>.*)$", re.I)
 _HOW_MANY = re.compile(r"^\s*how\s+(?:many|much)\s+(?P<rest>.*)$", re.I)
 _WHERE = re.compile(r"^\s*where\b(?P<rest>.*)$", re.I)
-# who holds X is read by qa.state; "who wrote" by the bylines
+# who holds X is read by qa.answer.state; "who wrote" by the bylines
 _NOT_HERE = re.compile(r"^\s*who\s+(?:wrote|authored|penned)\b", re.I)
 
 # Roles a sentence must tie to a person: the question's role noun and how reports say it.
@@ -267,7 +267,7 @@ def expect(question: str) -> Expect | None:
         kind: Kind = next(k for k in _TYPE_NOUNS if m[k])
         noun = m["n"].lower()
         if kind == "person" and noun in {"commenter", "reader"}:
-            return None  # qa.answer reads comment questions by commenter
+            return None  # qa.answer.extractive reads comment questions by commenter
         pred, role = _predicate(m["rest"])
         if kind == "group" and noun == "side":
             return None  # "which side of the crossing" asks for a part, not a group
@@ -275,7 +275,7 @@ def expect(question: str) -> Expect | None:
     if m := _WHO.match(text):
         rest = m["rest"]
         if re.match(r"^\s*(?:controls?|holds?|held|is in control|was in control|runs?|still)\b", rest, re.I):
-            return None  # who holds X: qa.state
+            return None  # who holds X: qa.answer.state
         pred, role = _predicate(rest)
         if not pred:
             return None

@@ -2,7 +2,7 @@
 
 "Who …?", "Which company …?", "What organisation …?" are answered first by a name: the candidates
 are the capitalised phrases of the candidate sentences that the question does not already say,
-scored by a logistic model (`qa.picker.AnswerModel.span`, fitted by `eval/fit_answerer.py`) on
+scored by a logistic model (`qa.answer.picker.AnswerModel.span`, fitted by `eval/fit_answerer.py`) on
 how the passages support each: the picker's score of the best sentence holding it, how many of
 the top passages and sentences name it, whether a title names it, its shape.
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.intent import read_intent
-from qa.picker import SPAN_FEATURES, Candidate
+from qa.answer.intent import read_intent
+from qa.answer.picker import SPAN_FEATURES, Candidate
 from qa.text import analyze, fold
 from qa.types import Hit
 

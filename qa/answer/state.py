@@ -1,6 +1,6 @@
 """Answers about a state of affairs: the latest dated report first, then the dated changes before it.
 
-`answer_state` reads the control events (`qa.timeline`) in the passages retrieved for the question
+`answer_state` reads the control events (`qa.answer.timeline`) in the passages retrieved for the question
 and for its subject, and writes "As of DATE, HOLDER holds X [n]." with the quote that says so, since
 when, and a short history newest first. Only articles lead; reader comments are opinion, not reporting.
 """
@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from qa.answer import Writer
+from qa.answer.extractive import Writer
+from qa.answer.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
 from qa.dates import format_date, ordinal
 from qa.text import split_sentences
-from qa.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
 from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit
 

@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from qa.answer.picker import with_variants
+from qa.answer.span import NOT_PERSON_TAIL
 from qa.dates import MONTH_PATTERN
-from qa.picker import with_variants
-from qa.span import NOT_PERSON_TAIL
 from qa.text import analyze, words
 
 Kind = Literal["number", "time", "office", "name"]

@@ -21,8 +21,7 @@ import numpy as np
 
 from qa.cache import Recent
 from qa.config import PACKAGED_MODEL, RUNTIMES
-from qa.errors import ConfigError
-from qa.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, Span, pool_spans: used by importers of qa.embed)
+from qa.embed.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, Span, pool_spans: used by importers of qa.embed.models)
     EMBED_BATCH,
     QUERY_CACHE,
     SMALL_BATCH,
@@ -30,10 +29,11 @@ from qa.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, 
     packaged_model_path,
     pool_spans,
 )
-from qa.vectors import batches as _batches
-from qa.vectors import progress as _progress
-from qa.vectors import unit as _unit
-from qa.vectors import weights_hash as _weights_hash
+from qa.embed.vectors import batches as _batches
+from qa.embed.vectors import progress as _progress
+from qa.embed.vectors import unit as _unit
+from qa.embed.vectors import weights_hash as _weights_hash
+from qa.errors import ConfigError
 
 _THREADS = threading.Lock()  # torch's thread count is process-wide
 
@@ -45,7 +45,7 @@ SEARCHABLE: frozenset[frozenset[str]] = frozenset()
 
 class Embedder(Protocol):
     model_id: str  # what the manifest records and loading compares
-    fingerprint: str  # hash of the weights and the configuration (`qa.vectors.weights_hash`), "" when unknown
+    fingerprint: str  # hash of the weights and the configuration (`qa.embed.vectors.weights_hash`), "" when unknown
     runtime: str  # what computes the vectors: a name in RUNTIMES, or "hash"
     device: str  # where: "cpu", "cuda", "cuda:N"
     dim: int
@@ -350,7 +350,7 @@ def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", devic
     if name not in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
         raise ConfigError(f"The {runtime} embedder runs the packaged {PACKAGED_MODEL} only, not {name!r}; "
                           "use --embedder torch / QA_EMBEDDER=torch for other models.")
-    from qa.onnx_embed import OnnxInt8Embedder
+    from qa.embed.onnx_int8 import OnnxInt8Embedder
 
     base = SentenceTransformerEmbedder(PACKAGED_MODEL)  # the folder's limits, read from its files
     assert base.path is not None

@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from qa.cache import Recent
-from qa.errors import ConfigError
-from qa.vectors import (
+from qa.embed.vectors import (
     EMBED_BATCH,
     QUERY_CACHE,
     SMALL_BATCH,
@@ -33,9 +32,10 @@ from qa.vectors import (
     pool_spans,
     sha256_file,
 )
-from qa.vectors import progress as _progress
-from qa.vectors import unit as _unit
-from qa.vectors import weights_hash as _weights_hash
+from qa.embed.vectors import progress as _progress
+from qa.embed.vectors import unit as _unit
+from qa.embed.vectors import weights_hash as _weights_hash
+from qa.errors import ConfigError
 
 RUNTIME = "onnx-int8"
 MODEL_FILE = "model-int8.onnx"

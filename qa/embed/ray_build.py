@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from qa import __version__
-from qa.embed import EMBED_BATCH, Embedder, Span, load_embedder
+from qa.embed.models import EMBED_BATCH, Embedder, Span, load_embedder
+from qa.embed.vectors import progress as _progress
 from qa.errors import ConfigError, QAError
-from qa.vectors import progress as _progress
 
 INSTALL = "pip install 'archive-qa[ray]'"
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a cluster's address to answer

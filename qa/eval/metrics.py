@@ -10,7 +10,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 
-from qa.cite import MARKER
+from qa.answer import MARKER
 from qa.text import split_sentences
 
 

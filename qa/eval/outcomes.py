@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from qa.cite import answer_markers
+from qa.answer import answer_markers
 from qa.errors import QAError
 from qa.eval.metrics import (
     answer_correct,
@@ -19,7 +19,7 @@ from qa.eval.metrics import (
     passage_supports,
 )
 from qa.eval.questions import Question
-from qa.retrieve import Filters
+from qa.search.retrieve import Filters
 from qa.types import Answer, Hit
 
 

@@ -1,5 +1,7 @@
-"""The index: a folder of builds (`folder`), the files of one build (`files`), writing one
-(`writer`) and reading the live one (`reader`). FAISS and SQLite are seen nowhere else."""
+"""The index: a folder of builds (`folder`), the files of one build (`files`; its BM25 arrays,
+`lexical`), writing one (`writer`) and reading the live one (`reader`). FAISS and SQLite are seen
+nowhere else. It may import the embedders (`qa.embed`) and the shared modules at the top of `qa`;
+never search, the reranker, the answer layer or anything above them."""
 
 from qa.index.files import HNSW_ABOVE, SentenceVectors, content_hash
 from qa.index.folder import (

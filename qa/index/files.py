@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.dates import ordinal
-from qa.lexical import BM25Index
+from qa.index.lexical import BM25Index
 from qa.tuning import TUNING
 from qa.types import KINDS, Chunk, Document
 

@@ -27,7 +27,8 @@ from typing import Any
 
 from qa import __version__
 from qa.commands import Rebuild, build_first
-from qa.embed import searchable_with
+from qa.embed.models import searchable_with
+from qa.embed.vectors import same_model, sha256_file
 from qa.errors import (
     DiskError,
     IndexCorrupt,
@@ -37,8 +38,7 @@ from qa.errors import (
     IndexOutdated,
     describe_os_error,
 )
-from qa.lexical import FILES as LEXICAL_FILES
-from qa.vectors import same_model, sha256_file
+from qa.index.lexical import FILES as LEXICAL_FILES
 
 FORMAT = "archive-qa-index"
 # 3: sentence vectors as two .npy files (memory-mapped at load) instead of one .npz
@@ -325,7 +325,7 @@ def built_runtime(model: dict[str, Any]) -> str:
 
 def check_runtime(build: Path, manifest: dict[str, Any], runtime: str) -> None:
     """Refuse a build whose vectors another embedding runtime computed, unless the two are measured
-    equal on ranking (`qa.embed.searchable_with`)."""
+    equal on ranking (`qa.embed.models.searchable_with`)."""
     built = built_runtime(manifest["model"])
     if not searchable_with(built, runtime):
         index_dir = build.parent

@@ -19,7 +19,7 @@ import numpy as np
 from qa.errors import IndexCorrupt
 from qa.index.files import CHUNK_COLS, ROWS, DenseIndex, RowFacts, SentenceVectors, check_rows, read_lexical
 from qa.index.folder import check_files, check_model, check_runtime, listed_files, read_manifest, repair_of
-from qa.lexical import BM25Index
+from qa.index.lexical import BM25Index
 from qa.types import Chunk, Comment, Document
 
 Verify = Literal["now", "background"]

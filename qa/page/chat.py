@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from qa.answer import Rewrite, rewrite
 from qa.dates import format_date, parse_date
 from qa.errors import BadQuestion
 from qa.pipeline import Pipeline, clean_question
-from qa.retrieve import Filters
-from qa.rewrite import Rewrite, rewrite
+from qa.search.retrieve import Filters
 from qa.types import KINDS, Answer, Kind
 
 # Turns a conversation keeps: the page re-sends them with every reply (and every piece of a streamed

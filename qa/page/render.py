@@ -2,7 +2,7 @@
 
 Everything that comes from the archive or the user goes through `html.escape` here and nowhere
 else is it put into markup, so a comment holding `<script>` or `<img onerror=...>` shows as text.
-Pure functions of their arguments; the page (`qa.web`) puts the strings on screen.
+Pure functions of their arguments; the page (`qa.page.web`) puts the strings on screen.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from qa.chat import Turn
-from qa.cite import answer_marks
+from qa.answer import answer_marks
 from qa.dates import format_date
+from qa.page.chat import Turn
 from qa.text import plural
 from qa.types import Answer, Citation, Document
 

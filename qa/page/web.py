@@ -1,4 +1,4 @@
-"""The Gradio chat page: the pipeline is opened once; handlers call `qa.chat` and show `qa.render` HTML.
+"""The Gradio chat page: the pipeline is opened once; handlers call `qa.page.chat` and show `qa.page.render` HTML.
 
 `python app.py` and `qa serve` both end in `serve`. The page binds 127.0.0.1 unless told otherwise,
 and asks for a password when QA_USERNAME and QA_PASSWORD are set in the environment.
@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa import chat, render
-from qa.access import AccessGuard, LoginThrottle, check_exposure, is_loopback
 from qa.config import Settings
 from qa.errors import ConfigError, IndexNotFound, QAError
+from qa.page import chat, render
+from qa.page.access import AccessGuard, LoginThrottle, check_exposure, is_loopback
 from qa.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 UNEXPECTED = "Something went wrong answering this question; the details are in the server's log."
-SAMPLE_ARCHIVE = Path(__file__).parent / "data" / "sample_archive"
+SAMPLE_ARCHIVE = Path(__file__).parent.parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
 STATUS_SECONDS = 5  # how often the page's header checks for a rebuild and shows its counts
 
@@ -80,7 +80,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             for item in chat.answer_stream(pipeline, planned, options.k):
                 if isinstance(item, chat.Turn):
                     turn = item
-                else:  # a language model writing: its text so far (capped in qa.llm), as plain text
+                else:  # a language model writing: its text so far (capped in qa.answer.llm), as plain text
                     yield render.messages(shown, pending, item), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except QAError as exc:
             yield render.messages(turns), gr.skip(), render.notice_html(str(exc)), question, gr.skip()

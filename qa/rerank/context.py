@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.embed import Span
+from qa.embed.models import Span
 from qa.text import analyze, split_sentences
 from qa.tuning import TUNING, Tuning
 from qa.types import Chunk

@@ -13,7 +13,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.dates import mentioned_dates, ordinal, parse_date
-from qa.embed import Embedder
+from qa.embed.models import Embedder
 from qa.errors import BadQuestion
 from qa.index import IndexReader
 from qa.rerank import Context, Ranker, build_context
