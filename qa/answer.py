@@ -26,7 +26,7 @@ from qa.picker import (
     uniform_idf,
     with_variants,
 )
-from qa.reader import expect, kind_fits, leading_sentence, read
+from qa.reader import compositional, says_predicate, expect, kind_fits, leading_sentence, read
 from qa.reader import near_miss as reader_near_miss
 from qa.span import full_name, span_candidates
 from qa.text import analyze, fold, split_sentences
@@ -238,6 +238,8 @@ class ExtractiveAnswerer:
             return None
         texts = [f"{h.chunk.title}. {h.chunk.text}" for h in hits[:self.passages + 1] if h.chunk.kind == "article"]
         name = full_name(spans[best].text, hits)
+        if not compositional(question) and not says_predicate(question, sentences[spans[best].sentence].text):
+            return None  # a one-fact question: the sentence naming it must say what was asked
         return (name, spans[best].sentence) if kind_fits(e.kind, name, texts) else None
 
 

@@ -117,7 +117,8 @@ _GROUP_TAIL = {"state", "army", "forces", "force", "front", "brigades", "brigade
                "corps", "committee", "organisation", "organization", "group", "alliance", "union", "league",
                "administration", "navy", "militants", "insurgents", "jihadists", "company", "office", "agency",
                "service", "services", "federation", "republic", "junta", "assembly", "tribe", "tribes", "clan",
-               "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department"}
+               "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department",
+               "foundation", "charity", "trust", "commission", "board", "institute", "society", "association"}
 _GROUP_NOUNS = r"army|forces|government|militia|militias|troops|police|rebels|fighters|military|authorities|" \
                r"security forces|tribesmen|militants|soldiers|navy|air force|border guards|units|brigades"
 _OUTLETS = {"reuters", "ap", "afp", "associated press", "agence france presse", "agence france-presse", "bbc", "cnn",
@@ -455,8 +456,9 @@ def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
         elif kind == "vessel":
             if _is_vessel(sentence, text, a):
                 out.append((text, a, b))
-        elif kind == "person":
-            if _is_person_shape(text) and not _is_place(sentence, text, a, b):
+        elif kind == "person":  # "the Southern Shield": a determiner before a name makes it a body
+            if _is_person_shape(text) and not _is_place(sentence, text, a, b) \
+                    and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I):
                 out.append((text, a, b))
     return out
 
@@ -529,8 +531,63 @@ def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
             near = min(at, key=lambda p: min(abs(p - ca), abs(p - cb)))
             if dist > 10 or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
-        out.append((text, dist))
-    return out
+        out.append((text, dist, a))
+    out = _agent_first(s, tokens, at, out)
+    out = _new_holder(s, out)
+    if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)):
+        out = [c for c in out if _role_of_subject(s, tokens, at, asked)]
+    return [(text, dist) for text, dist, _ in out]
+
+
+def _agent_first(s: str, tokens: Sequence[tuple[str, int, int]], at: Sequence[int],
+                 found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """"negotiated by the Anselm Foundation, … the TLA agreed": where the predicate is a participle with a
+    "by" phrase, the phrase after "by" is its agent and every other candidate is someone else."""
+    for p in at:
+        if p + 1 < len(tokens) and tokens[p + 1][0] == "by":
+            after = tokens[p + 1][2]
+            agent = [c for c in found if c[2] >= after and not re.search(r"[,;:]", s[after:c[2]])
+                     and len(s[after:c[2]].split()) <= 1]
+            if agent:
+                return agent
+    return found
+
+
+_REPLACED = re.compile(r"\b(?:replac\w*|succeed\w*)\b", re.I)
+
+
+def _new_holder(s: str, found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """"replaced their military chief, Bram Tolliver, with his deputy, Konrad Hale" / "was replaced by X" /
+    "B replaced A": only the newcomer holds the role now; whoever was replaced is no answer."""
+    m = _REPLACED.search(s)
+    if m is None or len(found) < 2:
+        return found
+    by = re.compile(r"\b(?:with|by)\b").search(s, m.end())
+    if by is not None:
+        newer = [c for c in found if c[2] >= by.end()]
+        if newer:
+            return newer
+    if not re.search(r"\b(?:was|were|been|be|is)\s+$", s[max(0, m.start() - 8):m.start()]):
+        before = [c for c in found if c[2] < m.start()]
+        if before:
+            return before
+    return found
+
+
+def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], at: Sequence[int], asked: set[str]) -> bool:
+    """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role noun
+    belongs to a named body ("X's chief", "chief of X"), that body must be one the question names."""
+    owners = []
+    for p in at:
+        a, b = tokens[p][1], tokens[p][2]
+        if m := re.search(r"([A-Z][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*)['’]s\s+(?:[a-z]+\s+){0,2}$",
+                          s[max(0, a - 60):a]):
+            owners.append(m[1])
+        elif m := re.match(r"\w*\s+(?:of|for|to)\s+(?:the\s+)?([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)", s[b:b + 60]):
+            owners.append(m[1])
+        else:
+            return True  # the role word is not owned by anyone named: nothing to check
+    return any(set(analyze(o)) & asked for o in owners)
 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
@@ -621,6 +678,20 @@ def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[f
     return best
 
 
+def compositional(question: str) -> bool:
+    """A question built from several reports' facts ("Which company, reported by TechCrunch for X and by
+    The Verge for Y, …"): long, with clauses of its own. Only such a question may take its short answer from
+    the name the reports share rather than from one sentence that says it."""
+    return len(re.findall(r"[\w'’\-]+", question)) >= 18
+
+
+def says_predicate(question: str, sentence: str) -> bool:
+    """Whether the sentence says what the question asks about: its predicate (or a form reports use for it),
+    when it has one."""
+    e = expect(question)
+    return e is None or not e.predicate or e.counted or bool(_predicate_at(e.predicate, _tokens(sentence)))
+
+
 def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
     """Whether the passages treat `name` as the kind of thing asked for: a person is spoken of as one (a title
     before, a verb of speech or an apposition after) and is never a place; a place follows "in", "at", "near" …
@@ -632,8 +703,9 @@ def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
         return False
     place = sum(_is_place(t, name, a, b) for t, a, b in mentions) * 2 > len(mentions)
     person = any(_said_as_person(t, a, b) for t, a, b in mentions)
-    if kind == "person":
-        return not place and person and not _is_group(name) and not _is_outlet(name) \
+    if kind == "person":  # "the Southern Shield said": a determiner before a name makes it a body, not a person
+        determined = any(re.search(r"\b(?:the|a|an)\s+$", t[max(0, a - 5):a], re.I) for t, a, _ in mentions)
+        return not place and person and not determined and not _is_group(name) and not _is_outlet(name) \
             and fold(name.split()[-1]) not in _PLACE_TAIL
     if kind == "place":
         return place and not person
