@@ -26,7 +26,7 @@ from qa.picker import (
     uniform_idf,
     with_variants,
 )
-from qa.reader import compositional, says_predicate, expect, kind_fits, leading_sentence, read
+from qa.reader import compositional, dateline_end, expect, kind_fits, leading_sentence, read, says_predicate
 from qa.reader import near_miss as reader_near_miss
 from qa.span import full_name, span_candidates
 from qa.text import analyze, fold, split_sentences
@@ -183,7 +183,8 @@ class ExtractiveAnswerer:
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
         lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
-        if lead is not None and ask is not None and holding is not None and lead[0] not in holding.text:
+        if lead is not None and ask is not None and holding is not None and lead[0] not in holding.text \
+                and sentences[lead[1]] is not holding:
             lead = None  # "who was the prime minister …" is led only by the name beside the office
         if lead is not None and lead[1] not in chosen:
             chosen = [lead[1]] + chosen[: self.max_sentences - 1]
@@ -222,7 +223,8 @@ class ExtractiveAnswerer:
         if not usable:
             return None
         lead = read(question, [sentences[i].text for i in usable], [hits[sentences[i].hit].chunk.title for i in usable],
-                    [float(logits[i]) for i in usable], spell=with_variants)
+                    [float(logits[i]) for i in usable], spell=with_variants,
+                    reported=[hits[sentences[i].hit].chunk.published_at for i in usable])
         if lead is not None:
             return full_name(lead.text, hits), usable[lead.sentence]
         e = expect(question)
@@ -238,8 +240,11 @@ class ExtractiveAnswerer:
             return None
         texts = [f"{h.chunk.title}. {h.chunk.text}" for h in hits[:self.passages + 1] if h.chunk.kind == "article"]
         name = full_name(spans[best].text, hits)
-        if not compositional(question) and not says_predicate(question, sentences[spans[best].sentence].text):
+        said = sentences[spans[best].sentence].text
+        if not compositional(question) and not says_predicate(question, said):
             return None  # a one-fact question: the sentence naming it must say what was asked
+        if (at := said.find(spans[best].text)) >= 0 and at < dateline_end(said):
+            return None  # where the report was filed is not what it says
         return (name, spans[best].sentence) if kind_fits(e.kind, name, texts) else None
 
 

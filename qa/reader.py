@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.dates import MONTH_PATTERN, parse_date
+from qa.dates import MONTH_PATTERN, parse_date, resolve_day, spoken_date
 from qa.text import QUESTION_WORDS, STOPWORDS, analyze, fold, stem
 
 Kind = Literal["person", "group", "place", "outlet", "vessel", "date", "number"]
@@ -424,8 +424,24 @@ def _is_vessel(sentence: str, text: str, a: int) -> bool:
                           re.I))
 
 
+_DATELINE = re.compile(rf"^\s*(?:\([^)]{{1,80}}\)\s*)?[A-Z][A-Z'’.\-/ ]{{2,}}(?:,\s*[^,\n]{{1,40}}?)?,\s*"
+                       rf"(?i:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{MONTH_PATTERN})\.?)\s*(?:\([^)]{{1,60}}\))?\s*[-–—]+\s*")
+
+
+def dateline_end(sentence: str) -> int:
+    """Where a wire dateline ("LISSA RIVER, Dessa, March 21 (Northgate Wire) - ") ends: its place and date
+    are where and when the report was filed, never what the sentence says happened."""
+    m = _DATELINE.match(sentence)
+    return m.end() if m else 0
+
+
 def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
-    """Phrases of the sentence of the expected kind, each with its span."""
+    """Phrases of the sentence of the expected kind, each with its span (none inside a dateline)."""
+    start = dateline_end(sentence)
+    return [c for c in _candidates(kind, sentence) if c[1] >= start]
+
+
+def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
     if kind == "date":
         return [(m.group().strip(), m.start(), m.end()) for m in _DATE.finditer(sentence)]
     if kind == "number":
@@ -458,9 +474,28 @@ def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
                 out.append((text, a, b))
         elif kind == "person":  # "the Southern Shield": a determiner before a name makes it a body
             if _is_person_shape(text) and not _is_place(sentence, text, a, b) \
-                    and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I):
+                    and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I) \
+                    and not _BODY_AFTER.match(sentence[b:b + 30]):
                 out.append((text, a, b))
     return out
+
+
+# "Southern Shield fighters", "FCM officials": a name before these words names a body, not a person
+_BODY_AFTER = re.compile(r"\s+(?:fighters|forces|troops|militia|militiamen|members|officials|units|soldiers|rebels|"
+                         r"gunmen|supporters|positions|lines|territory|-held|-controlled)\b", re.I)
+_CLAUSE_AND = re.compile(r"(?:,\s*|\s)(?:and|but|then|before|after|while)\s+(?:the|a|an|its|their|his|her)\s", re.I)
+
+
+def _clause_at(sentence: str, a: int) -> tuple[int, int]:
+    """The clause of `sentence` around offset `a`: bounded by the clause breaks and by "and the …", which
+    starts a clause with a subject of its own."""
+    lo, hi = 0, len(sentence)
+    for m in list(_CLAUSE_BREAK.finditer(sentence)) + list(_CLAUSE_AND.finditer(sentence)):
+        if m.end() <= a:
+            lo = max(lo, m.end())
+        elif m.start() >= a:
+            hi = min(hi, m.start())
+    return lo, hi
 
 
 def _clause_between(sentence: str, a: int, b: int) -> bool:
@@ -508,7 +543,7 @@ def _times_said(question: str, sentence: str) -> bool:
     return all(re.search(rf"\b{re.escape(m.group())}", sentence, re.I) for m in _YEARISH.finditer(question))
 
 
-def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
+def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> list[tuple[str, int]] | None:
     """The phrases of the expected type in sentence `s` that the sentence ties to the predicate, each with
     its distance in words from it; None when the sentence does not say the predicate at all."""
     tokens = _tokens(s)
@@ -529,14 +564,32 @@ def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
             ca, cb = _token_index(tokens, a), max(_token_index(tokens, b) - 1, _token_index(tokens, a))
             dist = min(min(abs(p - ca), abs(p - cb)) for p in at)
             near = min(at, key=lambda p: min(abs(p - ca), abs(p - cb)))
-            if dist > 10 or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
+            if dist > (25 if e.kind == "date" else 10) \
+                    or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
+        if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
+                and not _role_of_subject(s, tokens, near, asked):
+            continue  # "the National Guard's chief" does not answer who commands the 3rd Brigade
+        if e.kind == "date" and at and not _names_in_clause(names, s, tokens[near][1]):
+            continue  # "X withdrew on Saturday and the army took over on Sunday": Sunday is not X's
         out.append((text, dist, a))
     out = _agent_first(s, tokens, at, out)
     out = _new_holder(s, out)
-    if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)):
-        out = [c for c in out if _role_of_subject(s, tokens, at, asked)]
     return [(text, dist) for text, dist, _ in out]
+
+
+def _same(a: str, b: str) -> bool:
+    """"Colonel Idris Makaro" and "Idris Makaro" are one answer, not rivals."""
+    fa, fb = f" {fold(a)} ", f" {fold(b)} "
+    return fa in fb or fb in fa
+
+
+def _names_in_clause(names: Sequence[set[str]], s: str, at: int) -> bool:
+    """Every name of the question is said in the sentence, and one in the clause that says its predicate
+    ("the town" may stand for a place named earlier; another subject's clause names none of them)."""
+    lo, hi = _clause_at(s, at)
+    clause, whole = set(analyze(s[lo:hi])), set(analyze(s))
+    return all(name & whole for name in names) and (not names or any(name & clause for name in names))
 
 
 def _agent_first(s: str, tokens: Sequence[tuple[str, int, int]], at: Sequence[int],
@@ -574,20 +627,19 @@ def _new_holder(s: str, found: list[tuple[str, int, int]]) -> list[tuple[str, in
     return found
 
 
-def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], at: Sequence[int], asked: set[str]) -> bool:
-    """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role noun
-    belongs to a named body ("X's chief", "chief of X"), that body must be one the question names."""
-    owners = []
-    for p in at:
-        a, b = tokens[p][1], tokens[p][2]
-        if m := re.search(r"([A-Z][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*)['’]s\s+(?:[a-z]+\s+){0,2}$",
-                          s[max(0, a - 60):a]):
-            owners.append(m[1])
-        elif m := re.match(r"\w*\s+(?:of|for|to)\s+(?:the\s+)?([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)", s[b:b + 60]):
-            owners.append(m[1])
-        else:
-            return True  # the role word is not owned by anyone named: nothing to check
-    return any(set(analyze(o)) & asked for o in owners)
+def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, asked: set[str]) -> bool:
+    """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role word
+    nearest the candidate belongs to a named body ("X's chief", "chief of X"), that body must be one the
+    question names."""
+    a, b = tokens[p][1], tokens[p][2]
+    name = r"[A-Z0-9][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*"
+    if m := re.search(rf"({name})['’]s\s+(?:[a-z]+\s+){{0,2}}$", s[max(0, a - 60):a]):
+        owner = m[1]
+    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name})", s[b:b + 60]):
+        owner = m[1]
+    else:
+        return True  # the role word is not owned by anyone named: nothing to check
+    return bool(set(analyze(owner)) & asked)
 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
@@ -608,15 +660,19 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
         return False
     titles = titles or [""] * len(sentences)
     asked = set(analyze(question))
-    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s) and tied(e, asked, s)
-                   for s, t in zip(sentences, titles))
+    names = _names_in(question)
+    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s)
+                   and tied(e, asked, s, names) for s, t in zip(sentences, titles))
 
 
 def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
          order: Sequence[float] | None = None,
-         spell: Callable[[set[str], set[str]], set[str]] | None = None) -> Lead | None:
+         spell: Callable[[set[str], set[str]], set[str]] | None = None,
+         reported: Sequence[str | None] | None = None) -> Lead | None:
     """The direct answer to `question` from `sentences` (best first when `order` is None; else `order`
-    gives each sentence's rating, higher first), or None when no sentence states it plainly enough."""
+    gives each sentence's rating, higher first), or None when no sentence states it plainly enough.
+    `reported` are the sentences' report dates: a "when" answer read as "on Thursday" is the day it names
+    counted back from its report's date, said in full ("20 March 2025")."""
     e = expect(question)
     if e is None or not sentences:
         return None
@@ -630,9 +686,14 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
         fit = sentence_fit(e, question, s, titles[i], spell)
         if fit < 0.6 or not _times_said(question, s):
             continue
-        scored = tied(e, asked, s)
+        scored = tied(e, asked, s, _names_in(question))
         if scored is None:
             continue
+        if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
+            day = reported[i] if reported is not None else None
+            scored = [(spoken_date(iso), dist) for text, dist in scored if (iso := resolve_day(text, day))] + \
+                [(text, dist) for text, dist in scored if resolve_day(text, day) is None
+                 and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None
         second = None
         for text, dist in scored:
@@ -643,14 +704,14 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
                 second = (score, text)
         if best is None:
             continue
-        if second is not None and best[0] - second[0] < 0.15 and fold(second[1]) != fold(best[1]):
+        if second is not None and best[0] - second[0] < 0.15 and not _same(second[1], best[1]):
             return None  # two candidates read alike: no lead is better than a wrong one
         found.append(Lead(best[1], i, best[0]))
     if not found:
         return None
     found.sort(key=lambda f: -f.score)
     top = found[0]
-    rivals = [f for f in found[1:] if fold(f.text) != fold(top.text) and top.score - f.score < 0.3]
+    rivals = [f for f in found[1:] if not _same(f.text, top.text) and top.score - f.score < 0.3]
     if rivals:
         return None
     if e.kind == "date":

@@ -159,7 +159,7 @@ _UNDER = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|f
                     r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)"
                     r"\s+control\b")
 _HANDS = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|still|now)(?: \w+)? in)\s+"
-                    r"(?P<h>government|rebel|army|militant|[A-Z][\w'’\-]*)\s+hands\b", re.I)
+                    r"(?P<h>government|rebel|army|militant|(?!the\b|its\b|their\b)[A-Z][\w'’\-]*)\s+hands\b", re.I)
 # "Government troops handed the bridge over to the civil council": the receiver gains it
 _HANDOVER = re.compile(r"\b(?P<v>(?:handed|hands|turned|turns|transferred|transfers|ceded|cedes|gave|gives)"
                        r"(?: over)?(?: control of)?)\s+(?P<t>[^,;.]{2,60}?)\s+(?:back\s+)?(?:over\s+)?to\s+"
