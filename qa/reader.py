@@ -72,13 +72,14 @@ _TYPE_NOUNS: dict[Kind, str] = {
               r"ambassador|judge|lawyer|activist|witness|resident|chief|director|head|mediator|adviser|advisor|"
               r"colonel|captain|sheikh|cleric|commenter|reader",
 }
-_TYPED = re.compile(r"^\s*(?:which|what)\s+(?:(?:[a-z][\w\-]*)\s+){0,2}?(?P<n>"
+_TYPED = re.compile(r"^\s*(?:which|what)\s+(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|"
+                    r"could)\b)(?:[a-z][\w\-]*)\s+){0,2}?(?P<n>"
                     + "|".join(f"(?P<{k}>{v})" for k, v in _TYPE_NOUNS.items()) + r")\b(?P<rest>.*)$", re.I)
 _WHO = re.compile(r"^\s*(?:who|whom)\b(?P<rest>.*)$", re.I)
 _NAME_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<rest>.*)$", re.I)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b(?P<rest>.*)$|^\s*(?:on|in|by|at)?\s*(?:what|which)\s+"
                    r"(?:date|day|year|month)\b(?P<rest2>.*)$", re.I)
-_HOW_MANY = re.compile(r"^\s*how\s+(?:many|much)\s+(?P<rest>.*)$", re.I)
+_HOW_MANY = re.compile(r"^\s*how\s+(?P<q>many|much)\s+(?P<rest>.*)$", re.I)
 _WHERE = re.compile(r"^\s*where\b(?P<rest>.*)$", re.I)
 # who holds X is read by qa.state; "who wrote" by the bylines
 _NOT_HERE = re.compile(r"^\s*who\s+(?:wrote|authored|penned)\b", re.I)
@@ -154,6 +155,11 @@ _NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|thr
                      r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|dozens of|hundreds of|"
                      r"thousands of)(?:\s+(?:million|billion|thousand|hundred))?(?:\s*(?:%|percent|per cent))?(?![\w])",
                      re.I)
+_MONEY = re.compile(r"[£$€¥]|\b(?:pounds?|dollars?|euros?|yen|rupees?|dinars?|riyals?|pence|cents?|crowns?|francs?|"
+                    r"lira|pesos?|roubles?|rubles?|shekels?|kronor|kroner|krona|hryvnias?|million|"
+                    r"billion|bn|m)\b|\b(?:USD|GBP|EUR)\b", re.I)
+_MONEY_ASKED = re.compile(r"\b(?:cost|costs|pay|paid|pays|spend|spent|save|saved|raise|raised|worth|price|charge|"
+                          r"charged|fund|funded|budget|fare|fares|owe|owed|earn|earned|sell|sold|buy|bought)\b", re.I)
 _DATE = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"(?:of\s+)?(?:{MONTH_PATTERN})\b\.?(?:,?\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
@@ -172,6 +178,23 @@ class Expect:
     terms: frozenset[str]
     role: bool = False  # the predicate is a role a person must be said to hold ("leader", "media adviser")
     counted: bool = False  # kind "number": the predicate is the counted noun, which the number phrase must name
+    money: bool = False  # kind "number": "how much … cost / pay / save": a sum of money answers
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The reader's few numbers, fitted leave-one-archive-out by `eval/fit_reader.py`: the share of the
+    question's terms a sentence must say (`fit`), how far in words a phrase may sit from the predicate
+    (`reach`), and the score margins under which a second phrase in the sentence (`tie`) or in another
+    sentence (`rival`) makes the answer too uncertain to give."""
+
+    fit: float = 0.6
+    reach: int = 10
+    tie: float = 0.15
+    rival: float = 0.3
+
+
+LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -246,7 +269,8 @@ def expect(question: str) -> Expect | None:
     if m := _HOW_MANY.match(text):
         ws = _rest_words(m["rest"])
         if ws and ws[0].lower() in _AUX:  # "how much did the repairs cost": the verb ties the amount
-            return Expect("number", _predicate(m["rest"])[0], terms)
+            return Expect("number", _predicate(m["rest"])[0], terms,
+                          money=m["q"].lower() == "much" and _MONEY_ASKED.search(m["rest"]) is not None)
         head: list[str] = []  # "how many assault rifles were found": the counted noun, its last word
         for w in ws:
             if w.lower() in _AUX or w.lower() in STOPWORDS or w.lower().endswith("ed") and head:
@@ -452,7 +476,8 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
                 continue  # a year or a day of a date is no count
             tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?[a-z][\w\-]*s)\b", sentence[m.end():])
             end = m.end() + (tail.end() if tail else 0)
-            out.append((sentence[m.start():end], m.start(), end))
+            start = m.start() - 1 if m.start() > 0 and sentence[m.start() - 1] in "£$€¥" else m.start()
+            out.append((sentence[start:end], start, end))
         return out
     out = []
     for phrase in _joined(sentence, _phrases(sentence)):
@@ -554,6 +579,8 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
     for text, a, b in candidates(e.kind, s):
         if e.counted and e.predicate and e.predicate[0] not in {stem(w) for w in re.findall(r"[\w\-]+", text.lower())}:
             continue  # "how many rifles" is not answered by "three months"
+        if e.kind == "number" and e.money and not _MONEY.search(s[max(0, a - 4):b + 12]):
+            continue  # "how much did it cost" is answered by a sum of money, not by "three months"
         terms = set(analyze(text))
         if not terms or terms <= asked or len(terms & asked) * 2 > len(terms):
             continue  # what the question already names is not what it asks for
@@ -564,7 +591,7 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
             ca, cb = _token_index(tokens, a), max(_token_index(tokens, b) - 1, _token_index(tokens, a))
             dist = min(min(abs(p - ca), abs(p - cb)) for p in at)
             near = min(at, key=lambda p: min(abs(p - ca), abs(p - cb)))
-            if dist > (25 if e.kind == "date" else 10) \
+            if dist > (25 if e.kind == "date" else LIMITS.reach) \
                     or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
         if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
@@ -576,6 +603,20 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
     out = _agent_first(s, tokens, at, out)
     out = _new_holder(s, out)
     return [(text, dist) for text, dist, _ in out]
+
+
+def _names_said(names: Sequence[set[str]], s: str, title: str,
+                spell: Callable[[set[str], set[str]], set[str]] | None, e: Expect) -> bool:
+    """Every name the question gives is said by the sentence or its passage's title."""
+    own = set(analyze(s)) | set(analyze(title))
+    if spell is not None:
+        own = spell(own, set(e.terms))
+    return all(name & own for name in names)
+
+
+def _whole_date(text: str) -> bool:
+    """A date written in full ("June 22, 2014") is answered as the report writes it."""
+    return resolve_day(text, None) is not None
 
 
 def _same(a: str, b: str) -> bool:
@@ -678,20 +719,22 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
         return None
     titles = titles or [""] * len(sentences)
     asked = set(analyze(question))
+    names = _names_in(question)
     rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
     ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]
     found: list[Lead] = []
     for rank, i in enumerate(ranked):
         s = sentences[i]
         fit = sentence_fit(e, question, s, titles[i], spell)
-        if fit < 0.6 or not _times_said(question, s):
-            continue
-        scored = tied(e, asked, s, _names_in(question))
+        if fit < LIMITS.fit or not _times_said(question, s) or not _names_said(names, s, titles[i], spell, e):
+            continue  # a sentence about another subject ("in Velna" for a question about Brask) answers nothing
+        scored = tied(e, asked, s, names)
         if scored is None:
             continue
         if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
             day = reported[i] if reported is not None else None
-            scored = [(spoken_date(iso), dist) for text, dist in scored if (iso := resolve_day(text, day))] + \
+            scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist in scored
+                      if (iso := resolve_day(text, day))] + \
                 [(text, dist) for text, dist in scored if resolve_day(text, day) is None
                  and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None
@@ -704,21 +747,38 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
                 second = (score, text)
         if best is None:
             continue
-        if second is not None and best[0] - second[0] < 0.15 and not _same(second[1], best[1]):
+        if second is not None and best[0] - second[0] < LIMITS.tie and not _same(second[1], best[1]):
             return None  # two candidates read alike: no lead is better than a wrong one
         found.append(Lead(best[1], i, best[0]))
     if not found:
         return None
     found.sort(key=lambda f: -f.score)
     top = found[0]
-    rivals = [f for f in found[1:] if not _same(f.text, top.text) and top.score - f.score < 0.3]
+    rivals = [f for f in found[1:] if not _same(f.text, top.text) and top.score - f.score < LIMITS.rival]
     if rivals:
         return None
+    if e.kind == "person" and _NOW.search(question) and gone(top.text, sentences):
+        return None  # "Who is the media adviser now?": not the one a report says has left the post
     if e.kind == "date":
         iso = parse_date(top.text)
         if iso is None and not re.search(r"\d{4}", top.text):
             return None  # "on Sunday" alone is no answer to "when"; the sentence leads instead
     return top
+
+
+_NOW = re.compile(r"\b(?:now|currently|current|today|at present|still)\b|^\s*who\s+(?:is|are)\b", re.I)
+_GONE = r"(?:left\s+(?:her|his|the)\s+(?:post|job|position|role)|resigned|stepped\s+down|quit|retired|" \
+        r"(?:was|were|has been|had been)\s+(?:dismissed|sacked|fired|removed|replaced|ousted|killed|arrested|" \
+        r"suspended)|died)"
+
+
+def gone(name: str, sentences: Sequence[str]) -> bool:
+    """Whether a sentence says `name` has left the post: resigned, stepped down, was replaced, dismissed,
+    killed … ("The ministry's media adviser, Ines Caro, left her post in August.")."""
+    last = re.escape(name.split()[-1])
+    pattern = re.compile(rf"\b{last}\b(?:[^.;]{{0,60}}?)\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
+                         rf"fired|ousted)\s+(?:[^.;]{{0,30}}?)\b{last}\b", re.I)
+    return any(pattern.search(s) for s in sentences)
 
 
 def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[float]) -> int:

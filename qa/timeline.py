@@ -298,6 +298,12 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
     return [e for _, e in sorted(found, key=lambda p: p[0])]
 
 
+# Heads a report may leave off a place's name ("Tal Varesh" for "the Tal Varesh crossing")
+_PLACE_HEADS = {"crossing", "border", "bridge", "town", "city", "village", "port", "pass", "dam", "base", "airport",
+                "province", "district", "region", "area", "valley", "river", "field", "oilfield", "checkpoint", "post",
+                "camp", "hill", "island", "road", "highway", "quay", "harbour", "harbor", "governorate"}
+
+
 def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about: bool) -> bool:
     """The event is about the subject: what was taken or held ("seized THE CROSSING", "THE CROSSING fell to")
     names it, calls it by its head noun in a passage about it, or is a pronoun there ("retook it")."""
@@ -308,9 +314,13 @@ def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about:
     else:
         thing = re.split(r"[,;.]\s|\s(?:on|in|after|before|from|and|when|while|with|since)\s", thing)[0]
     if mentions(thing, subject):
-        return True
+        # "the Wenlow library": a building or service named after a town is not the town's ferry
+        return subject.head is None or subject.head in _PLACE_HEADS or re.search(
+            rf"\b{re.escape(subject.head)}\b", thing, re.I) is not None
     if not passage_about:
         return False
+    if subject.head is None and re.search(r"\bthe (?:town|city|village|port|settlement)\b", thing):
+        return True  # "… withdrew from Velna and the army took over the town"
     return re.search(r"\b(?:it|them|which)\b", thing) is not None or subject.by_head(thing)
 
 

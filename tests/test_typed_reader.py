@@ -84,3 +84,50 @@ def test_only_a_question_built_from_several_reports_may_take_the_shared_name() -
     assert not compositional("Which group seized Korvin Pass in March 2024?")
     assert compositional("Which company, reported by TechCrunch for its layoffs and by The Verge for a new "
                          "chip, announced record revenue in the third quarter?")
+
+
+def test_how_much_money_is_answered_by_a_sum_not_a_duration() -> None:
+    s = "Closing the library for three months saved the county council £40,000, a council spokesman said."
+    assert lead("How much did the county council save by closing the library?", [s]) == "£40,000"
+    s2 = "The county council closed the library for three months to save money."
+    assert lead("How much did the county council save by closing the library?", [s2]) is None
+
+
+def test_what_did_x_say_is_not_a_which_group_question() -> None:
+    from qa.reader import expect
+
+    assert expect("What did Iraqi forces say they sent in before retaking Al Qaim?") is None
+    found = expect("Which armed group took Tesk?")
+    assert found is not None and found.kind == "group"
+
+
+def test_a_role_holder_who_has_left_is_not_the_one_now() -> None:
+    said = "Ines Caro, media adviser to Interior Minister Pavel Drummond, told AFP the talks had failed."
+    left = "The ministry's media adviser, Ines Caro, left her post in the same month."
+    assert lead("Who is the media adviser to Interior Minister Pavel Drummond now?", [said]) == "Ines Caro"
+    assert lead("Who is the media adviser to Interior Minister Pavel Drummond now?", [said, left]) is None
+    assert lead("Who was the media adviser to Interior Minister Pavel Drummond in March?",
+                ["Ines Caro, media adviser to Interior Minister Pavel Drummond, told AFP in March the talks had "
+                 "failed.", left]) == "Ines Caro"
+
+
+def test_a_holder_of_a_building_is_not_read_from_the_towns_ferry() -> None:
+    from qa.timeline import concerns, read_state_question
+
+    subject = read_state_question("Who runs Wenlow library now?")
+    assert subject is not None
+    s = "The Wenlow ferry was handed over by Wenlow Town Council to the newly formed Ferry Trust on Monday."
+    assert not any(concerns(e, s, subject, True) for e in control_events(s, "2025-01-14"))
+    s2 = "Wenlow library was handed over by the county to the Friends of Wenlow Library on Monday."
+    assert any(concerns(e, s2, subject, True) for e in control_events(s2, "2025-01-14"))
+
+
+def test_the_town_in_a_passage_about_a_town_is_that_town() -> None:
+    from qa.timeline import concerns, read_state_question
+
+    subject = read_state_question("Who holds Velna now?")
+    assert subject is not None
+    s = ("Hill Guard fighters withdrew from Velna on Saturday and the army's 9th Division took over the town on "
+         "Sunday, officials said.")
+    holders = [e.holder for e in control_events(s, "2025-08-04") if concerns(e, s, subject, True)]
+    assert holders == ["the army's 9th Division"]
