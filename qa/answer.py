@@ -175,10 +175,14 @@ class ExtractiveAnswerer:
                                  sentences[int(np.argmax(logits))])
             if holding in sentences and sentences.index(holding) not in chosen:
                 chosen = [sentences.index(holding)] + chosen[: self.max_sentences - 1]
+        reported = [c for c in candidate_sentences(hits, self.passages) if hits[c.hit].chunk.kind == "article"]
         if ask is None and not intent.comments and reader_near_miss(
-                question, [c.text for c in candidate_sentences(hits, self.passages)
-                           if hits[c.hit].chunk.kind == "article"], spell=with_variants):
-            return near_miss(question, "No passage retrieved names anyone in the role asked about for that subject",
+                question, [c.text for c in reported], [hits[c.hit].chunk.title for c in reported],
+                spell=with_variants):
+            wanted = expect(question)
+            missing = "the news outlet" if wanted is not None and wanted.kind == "outlet" else \
+                "the group" if wanted is not None and wanted.kind == "group" else "anyone in the role"
+            return near_miss(question, f"No passage retrieved names {missing} asked about for that subject",
                              hits, sentences[int(np.argmax(logits))])
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen

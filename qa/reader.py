@@ -105,6 +105,9 @@ _ROLE_FORMS: dict[str, tuple[str, ...]] = {
     "hold": ("held", "hold", "control"),
     "say": ("said", "say", "told", "stat"),
     "tell": ("told", "tell", "said"),
+    "speak": ("spoke", "speak", "told", "talk", "interview", "said"),
+    "talk": ("talk", "spoke", "speak", "told", "interview"),
+    "give": ("gave", "give", "told", "said"),
     "make": ("made", "make", "creat", "produc"),
     "creat": ("creat", "made", "produc", "drew", "drawn", "publish"),
     "send": ("sent", "send", "deploy", "dispatch"),
@@ -528,16 +531,37 @@ def _clause_between(sentence: str, a: int, b: int) -> bool:
     return bool(_CLAUSE_BREAK.search(sentence[lo:hi]))
 
 
-def _names_in(question: str) -> list[set[str]]:
-    """The question's proper names (capitalised runs after the first word), each as analysed terms."""
+def _asked(question: str) -> set[str]:
+    """The question's terms, with the initials of each of its multi-word names ("Teral Liberation Army" ->
+    "tla"): a report that writes the acronym names the same body."""
     body = _LEAD_IN.sub("", question)
     first = re.match(r"\s*\S+", body)
     rest = body[first.end():] if first else body
+    initials = {"".join(w[0] for w in text.split() if w[:1].isupper()).lower()
+                for text, _, _ in _phrases(rest) if sum(w[:1].isupper() for w in text.split()) >= 2}
+    return set(analyze(question)) | {i for i in initials if len(i) >= 2}
+
+
+def _names_in(question: str) -> list[set[str]]:
+    """The question's proper names (capitalised runs after the first word), each as analysed terms."""
     out = []
+    for group, initials in _name_groups(question):
+        out.append(group | {initials} if initials else group)  # "Teral Liberation Army" is said as "TLA"
+    return out
+
+
+def _name_groups(question: str) -> list[tuple[set[str], str | None]]:
+    """The question's proper names as analysed terms, each with its initials when it has two or more
+    capitalised words ("Teral Liberation Army" -> "tla")."""
+    body = _LEAD_IN.sub("", question)
+    first = re.match(r"\s*\S+", body)
+    rest = body[first.end():] if first else body
+    out: list[tuple[set[str], str | None]] = []
     for text, _, _ in _phrases(rest):
         t = set(analyze(text))
+        initials = "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
         if t:
-            out.append(t)
+            out.append((t, initials if len(initials) >= 2 else None))
     return out
 
 
@@ -553,7 +577,11 @@ def sentence_fit(e: Expect, question: str, sentence: str, title: str = "",
     wanted = {t for t in e.terms if t not in type_words and t not in QUESTION_WORDS}
     if not wanted:
         return 1.0
-    names = set().union(*_names_in(question)) if _names_in(question) else set()
+    groups = _names_in(question)
+    names = set().union(*groups) if groups else set()
+    for group, initials in _name_groups(question):  # "TLA" in the sentence says "Teral Liberation Army"
+        if initials is not None and initials in context:
+            context |= group
     said = set(e.predicate[:1]) if e.predicate and _predicate_at(e.predicate, _tokens(sentence)) else set()
     have = sum(1 for t in wanted if (t in context if t in names else t in own or t in said))
     return have / len(wanted)
@@ -684,7 +712,8 @@ def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, ask
 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
-                    "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found")
+                    "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found", "chair",
+                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own")
 
 
 def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
@@ -697,10 +726,11 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
         return False
     role = e.kind == "person" and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES))
     employer = e.kind in ("group", "outlet") and e.predicate[0] in ("work", "employ", "serv", "join", "belong")
-    if not (role or employer):
+    outlet = e.kind == "outlet"  # "Which agency quoted / did P speak to …": an outlet is named beside the verb or not
+    if not (role or employer or outlet):
         return False
     titles = titles or [""] * len(sentences)
-    asked = set(analyze(question))
+    asked = _asked(question)
     names = _names_in(question)
     return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s)
                    and tied(e, asked, s, names) for s, t in zip(sentences, titles))
@@ -718,7 +748,7 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
     if e is None or not sentences:
         return None
     titles = titles or [""] * len(sentences)
-    asked = set(analyze(question))
+    asked = _asked(question)
     names = _names_in(question)
     rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
     ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]

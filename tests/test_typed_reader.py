@@ -131,3 +131,22 @@ def test_the_town_in_a_passage_about_a_town_is_that_town() -> None:
          "Sunday, officials said.")
     holders = [e.holder for e in control_events(s, "2025-08-04") if concerns(e, s, subject, True)]
     assert holders == ["the army's 9th Division"]
+
+
+def test_an_acronym_names_the_body_the_question_spells_out() -> None:
+    s = "The TLA's chief, Edvard Sarno, has spent two years building a force of 6,000 fighters."
+    assert lead("Who is the chief of the Teral Liberation Army?", [s]) == "Edvard Sarno"
+    assert lead("Who is the chief of the Ridge Army?", [s]) is None
+
+
+def test_outlet_and_chair_questions_abstain_when_no_sentence_names_one() -> None:
+    from qa.reader import near_miss
+
+    said = ['Southern Shield leader Tamar Vossek said in a statement that the crossing would stay open.']
+    assert near_miss("Which news agency did Tamar Vossek give his statement on the crossing to?", said)
+    quoted = ["Tamar Vossek told Reuters that the crossing would stay open."]
+    assert not near_miss("Which news agency did Tamar Vossek speak to about the crossing?", quoted)
+    board = ["The barrier has been operated since April 1 by the Lower Aske Drainage Board."]
+    assert near_miss("Who chairs the Lower Aske Drainage Board?", board)
+    chaired = ["The Lower Aske Drainage Board, chaired by Ruth Okafor, took over the barrier on April 1."]
+    assert not near_miss("Who chairs the Lower Aske Drainage Board?", chaired)
