@@ -122,7 +122,10 @@ _GROUP_TAIL = {"state", "army", "forces", "force", "front", "brigades", "brigade
                "administration", "navy", "militants", "insurgents", "jihadists", "company", "office", "agency",
                "service", "services", "federation", "republic", "junta", "assembly", "tribe", "tribes", "clan",
                "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department",
-               "foundation", "charity", "trust", "commission", "board", "institute", "society", "association"}
+               "foundation", "charity", "trust", "commission", "board", "institute", "society", "association",
+               "technologies", "technology", "inc", "corp", "corporation", "labs", "systems", "holdings", "ltd", "llc",
+               "motors", "airlines", "entertainment", "studios", "games", "bank", "capital", "partners", "ventures",
+               "pharmaceuticals", "networks", "software", "robotics", "energy", "industries", "enterprises"}
 _GROUP_NOUNS = r"army|forces|government|militia|militias|troops|police|rebels|fighters|military|authorities|" \
                r"security forces|tribesmen|militants|soldiers|navy|air force|border guards|units|brigades"
 _OUTLETS = {"reuters", "ap", "afp", "associated press", "agence france presse", "agence france-presse", "bbc", "cnn",
@@ -856,7 +859,8 @@ def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
     person = any(_said_as_person(t, a, b) for t, a, b in mentions)
     if kind == "person":  # "the Southern Shield said": a determiner before a name makes it a body, not a person
         determined = any(re.search(r"\b(?:the|a|an)\s+$", t[max(0, a - 5):a], re.I) for t, a, _ in mentions)
-        return not place and person and not determined and not _is_group(name) and not _is_outlet(name) \
+        return not place and person and not determined and _is_person_shape(name) and not _is_group(name) \
+            and not _is_outlet(name) \
             and fold(name.split()[-1]) not in _PLACE_TAIL
     if kind == "place":
         return place and not person

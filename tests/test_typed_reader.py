@@ -150,3 +150,11 @@ def test_outlet_and_chair_questions_abstain_when_no_sentence_names_one() -> None
     assert near_miss("Who chairs the Lower Aske Drainage Board?", board)
     chaired = ["The Lower Aske Drainage Board, chaired by Ruth Okafor, took over the barrier on April 1."]
     assert not near_miss("Who chairs the Lower Aske Drainage Board?", chaired)
+
+
+def test_a_company_that_speaks_is_no_person() -> None:
+    texts = ["Breathe Battery Technologies said the cells charge in ten minutes.",
+             "OpenAI said on Monday it would open an office in Tokyo."]
+    assert not kind_fits("person", "Breathe Battery Technologies", texts)
+    assert not kind_fits("person", "OpenAI", texts)
+    assert kind_fits("person", "Sam Altman", ["OpenAI chief executive Sam Altman said the model was ready."])
