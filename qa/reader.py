@@ -47,6 +47,10 @@ _PREPOSITIONS = {"of", "to", "in", "on", "at", "for", "with", "from", "by", "alo
                  "during", "over", "under", "into", "near", "between", "since", "across", "around", "through",
                  "towards", "toward", "as", "than", "once", "when", "while", "if", "that", "because", "about", "amid",
                  "following", "despite", "without", "within", "outside", "inside", "behind", "beyond", "until"}
+_SPEECH_VERBS = {"say", "said", "claim", "claimed", "report", "reported", "think", "believe", "announce", "tell",
+                 "told"}
+_PAST = {"took", "held", "sent", "won", "lost", "fought", "shot", "hit", "made", "gave", "got", "led", "ran", "left",
+         "fell", "brought", "bought", "sold", "seized", "killed", "struck", "built", "began", "drove", "saw"}
 _GENERIC = {"individual", "person", "figure", "man", "woman", "entity", "company", "one", "people", "organization",
             "organisation", "firm", "group", "name", "player", "team", "personality", "celebrity", "athlete",
             "party", "country", "city", "place", "thing", "event", "author", "platform", "source"}
@@ -156,7 +160,9 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|inside|across|
                            r"between|and)\s+(?:the\s+)?$", re.I)
 _NAME = re.compile(r"(?:(?:al|el|bin|ibn|de|van|von|abu|umm)[\-\s])?[A-Z][\w'’\-.&]*(?:\s+(?:(?:of|and|the|de|al|el|"
                    r"bin|ibn|for|&|du|la|van|von)\s+)*(?:[A-Z][\w'’\-.&]*|\d+))*")
-_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|"
+_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|"
+                     r"eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|nine)|one|two|three|four|five|six|"
+                     r"seven|eight|nine|"
                      r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
                      r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|dozens of|hundreds of|"
                      r"thousands of)(?:\s+(?:million|billion|thousand|hundred))?(?:\s*(?:%|percent|per cent))?(?![\w])",
@@ -253,6 +259,9 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
         return (), False
     for j, w in enumerate(after):  # do-support: the verb ends its subject's noun phrase
         lw = w.lower()
+        if lw in _SPEECH_VERBS and any(x.lower().endswith("ed") and x.lower() not in _AUX or x.lower() in _PAST
+                                       for x in after[j + 1:]):
+            continue  # "did the FCM say it captured …": what was said is the predicate
         after_det = j > 0 and after[j - 1].lower() in _DETERMINERS
         nxt = after[j + 1] if j + 1 < len(after) else ""
         ends = not nxt or nxt[:1].isupper() or nxt.lower() in STOPWORDS | _PREPOSITIONS | _DETERMINERS
@@ -480,7 +489,8 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
             near = sentence[max(0, m.start() - 12):m.end() + 12]
             if _DATE.search(near) and re.fullmatch(r"\d{4}|\d{1,2}", m.group()):
                 continue  # a year or a day of a date is no count
-            tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?[a-z][\w\-]*s)\b", sentence[m.end():])
+            tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?(?:[a-z][\w\-]*s|people|men|women|children|police|"
+                            r"personnel|staff|civilians|troops))\b", sentence[m.end():])
             end = m.end() + (tail.end() if tail else 0)
             start = m.start() - 1 if m.start() > 0 and sentence[m.start() - 1] in "£$€¥" else m.start()
             out.append((sentence[start:end], start, end))
@@ -636,6 +646,19 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
     return [(text, dist) for text, dist, _ in out]
 
 
+_SPOKEN = re.compile(r"\b(?:did|does|do)\s+(?P<np>[\w'’\- ]{1,60}?)\s+(?:say|claim|report|tell|announce|estimate|"
+                     r"put)\b", re.I)
+
+
+def _speaker(question: str) -> str | None:
+    """Who the question says gave the answer ("did the Tesk hospital director say" -> "director"), as a stem."""
+    m = _SPOKEN.search(question)
+    if m is None:
+        return None
+    words = [w for w in re.findall(r"[\w\-]+", m["np"]) if w.lower() not in _FUNCTION]
+    return stem(words[-1].lower()) if words else None
+
+
 def _names_said(names: Sequence[set[str]], s: str, title: str,
                 spell: Callable[[set[str], set[str]], set[str]] | None, e: Expect) -> bool:
     """Every name the question gives is said by the sentence or its passage's title."""
@@ -753,6 +776,7 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
     titles = titles or [""] * len(sentences)
     asked = _asked(question)
     names = _names_in(question)
+    speaker = _speaker(question)
     rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
     ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]
     found: list[Lead] = []
@@ -761,6 +785,8 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
         fit = sentence_fit(e, question, s, titles[i], spell)
         if fit < LIMITS.fit or not _times_said(question, s) or not _names_said(names, s, titles[i], spell, e):
             continue  # a sentence about another subject ("in Velna" for a question about Brask) answers nothing
+        if speaker and speaker not in analyze(s):
+            continue  # "did the hospital director say": the health ministry's figure is not his
         scored = tied(e, asked, s, names)
         if scored is None:
             continue

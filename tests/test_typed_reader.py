@@ -158,3 +158,22 @@ def test_a_company_that_speaks_is_no_person() -> None:
     assert not kind_fits("person", "Breathe Battery Technologies", texts)
     assert not kind_fits("person", "OpenAI", texts)
     assert kind_fits("person", "Sam Altman", ["OpenAI chief executive Sam Altman said the model was ready."])
+
+
+def test_a_count_of_people_is_read_whole_and_from_the_source_asked() -> None:
+    s = ("Thirty-one people were killed in the fighting for Tesk last month, Dessa's health ministry said, more "
+         "than twice the figure given by the town's hospital.")
+    assert lead("How many people did Dessa's health ministry say were killed in the fighting for Tesk?", [s]) \
+        == "Thirty-one people"
+    assert lead("How many people did the Tesk hospital director say were killed in the fighting?", [s]) is None
+    assert lead("How many people had been killed according to the U.N.?",
+                ["The U.N. said at least 2,300 people had been killed since January."]) == "2,300 people"
+
+
+def test_what_was_said_to_be_done_is_the_predicate_not_the_saying() -> None:
+    from qa.reader import expect
+
+    found = expect("Which rocket launcher did the FCM say it captured at Tesk?")
+    assert found is not None and found.predicate == ("captur",)
+    s = "The FCM said its fighters had captured four armoured carriers and a Horvat-2 rocket launcher at Tesk."
+    assert lead("Which rocket launcher did the FCM say it captured at Tesk?", [s]) == "Horvat-2"
