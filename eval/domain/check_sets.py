@@ -33,7 +33,7 @@ ANSWER_TYPES = {"person", "organisation", "place", "outlet", "date", "number", "
                 "description", "yes_no", "comment", "none"}
 KINDS = {"article", "comment"}
 REQUIRED = ("id", "question", "answers", "evidence", "type", "answer_type")
-OPTIONAL = ("kind", "from", "to")
+OPTIONAL = ("kind", "from", "to", "note")  # note: why the gold is the gold (which of disagreeing figures)
 # Gold answers of these types are names or figures: one of them must be written in the quoted documents.
 NAMED = {"person", "organisation", "place", "outlet", "number", "title", "weapon", "holder"}
 MIN_UNANSWERABLE = 0.2

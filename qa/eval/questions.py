@@ -4,7 +4,8 @@ One question per line:
 `{"id": "q01", "question": "...", "answers": ["..."], "evidence": [{"doc": "...", "quote": "..."}],
 "type": "factual", "kind": "article", "answer_type": "person"}`. Empty `answers` marks a question the
 archive cannot answer; such a question has no evidence. `kind` (`article`/`comment`), `answer_type` (what
-kind of thing the answer is: one of ANSWER_TYPES) and the `from`/`to` window are optional.
+kind of thing the answer is: one of ANSWER_TYPES), the `from`/`to` window and `note` (a remark for the
+reader of the set, e.g. which of two disagreeing figures is the gold one; not scored) are optional.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from qa.dates import date_bounds, mentioned_dates, parse_date
 from qa.errors import QAError
 from qa.types import KINDS, Kind
 
-FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type")
+FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type", "note")
 ANSWER_TYPES = ("person", "organisation", "place", "outlet", "date", "number", "title", "weapon", "holder",
                 "description", "yes_no", "comment", "none")
 # The answer types that ask for a name, a date or a number: where a direct answer is expected.
@@ -109,6 +110,8 @@ def parse_question(record: Any) -> Question:
     if answer_type is not None and answer_type not in ANSWER_TYPES:
         raise ValueError(f"'answer_type' must be one of {', '.join(ANSWER_TYPES)}, got "
                          f"{json.dumps(answer_type, ensure_ascii=False)}")
+    if "note" in record:  # for the reader of the set (which of disagreeing figures is gold, and why); not scored
+        _text(record["note"], "'note'")
     window = date_bounds(record)
     return Question(
         date_from=window.get("from"), date_to=window.get("to"),
