@@ -625,6 +625,8 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
         terms = set(analyze(text))
         if not terms or terms <= asked or len(terms & asked) * 2 > len(terms):
             continue  # what the question already names is not what it asks for
+        if e.kind == "person" and (last := analyze(text.split()[-1])) and set(last) <= asked:
+            continue  # "Deputy Governor Sedlak" is the Sedlak the question asks about, not the answer
         if e.kind == "person" and not _said_as_person(s, a, b) and not e.role and not at:
             continue
         dist = 5

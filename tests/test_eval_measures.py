@@ -294,3 +294,12 @@ def test_a_multihop_answers_type_is_read_from_its_form() -> None:
     assert answer_form("Sam Bankman-Fried") == "person"
     assert answer_form("OpenAI") == "organisation"
     assert answer_form("Epic Games") == "organisation"
+
+
+def test_a_date_is_right_however_it_is_written() -> None:
+    from qa.eval.metrics import contains_answer, direct_right
+
+    assert direct_right(["2025-05-25", "May 25, 2025"], "25 May 2025")
+    assert contains_answer("May 25, 2025", "The NRF took it on 25 May 2025 [1].")
+    assert not direct_right(["2025-05-25"], "26 May 2025")
+    assert not contains_answer("2025-05-25", "in May 2025")

@@ -177,3 +177,22 @@ def test_what_was_said_to_be_done_is_the_predicate_not_the_saying() -> None:
     assert found is not None and found.predicate == ("captur",)
     s = "The FCM said its fighters had captured four armoured carriers and a Horvat-2 rocket launcher at Tesk."
     assert lead("Which rocket launcher did the FCM say it captured at Tesk?", [s]) == "Horvat-2"
+
+
+def test_holders_by_a_named_body_a_late_handover_and_not_by_a_claim() -> None:
+    said = control_events("Our monitor confirmed that Ostra remains under the Ostra Municipal Council.", "2025-04-06")
+    assert [e.holder for e in said] == ["the Ostra Municipal Council"]
+    claim = control_events("Accounts linked to the militia claimed that its fighters retook Ostra on Wednesday.",
+                           "2025-04-06")
+    assert claim == []
+    late = control_events("The grain terminal was handed over on Friday to the Kolvo Port Board.", "2024-02-17")
+    assert late and late[0].holder == "the Kolvo Port Board" and late[0].on == "2024-02-16"
+    assert control_events("The town remained under fire for a week.", "2025-04-06") == []
+
+
+def test_the_asked_persons_own_name_is_not_the_answer() -> None:
+    s = "Major General Teodor Halm replaced Lieutenant General Rasmus Dorn at the head of the operational group."
+    assert lead("Who did Halm replace at the head of the operational group?", [s]) is None or \
+        "Dorn" in (lead("Who did Halm replace at the head of the operational group?", [s]) or "")
+    assert lead("Who is Sedlak's press secretary?",
+                ["Deputy Governor Sedlak said on Monday the road would reopen."]) is None
