@@ -196,3 +196,17 @@ def test_the_asked_persons_own_name_is_not_the_answer() -> None:
         "Dorn" in (lead("Who did Halm replace at the head of the operational group?", [s]) or "")
     assert lead("Who is Sedlak's press secretary?",
                 ["Deputy Governor Sedlak said on Monday the road would reopen."]) is None
+
+
+def test_an_acronym_in_the_question_is_said_by_the_full_name_and_irregular_pasts_count() -> None:
+    s = "Free Coast Movement fighters withdrew from Amber Bridge on Tuesday under last week's truce."
+    assert lead("When did FCM fighters withdraw from Amber Bridge?", [s], ["2025-04-09"]) == "8 April 2025"
+    s2 = "The army's 9th Infantry Division drove Southern Shield fighters out of Brask on Sunday."
+    assert lead("When did the army drive the Southern Shield out of Brask?", [s2], ["2025-07-08"]) == "6 July 2025"
+
+
+def test_when_was_x_signed_asks_about_the_signing() -> None:
+    from qa.reader import expect
+
+    found = expect("When was the ceasefire for Dunmere signed?")
+    assert found is not None and found.kind == "date" and found.predicate == ("sign",)
