@@ -510,7 +510,13 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
             out.append((sentence[start:end], start, end))
         return out
     out = []
-    for phrase in _joined(sentence, _phrases(sentence)):
+    phrases = _joined(sentence, _phrases(sentence))
+    if kind == "person":  # "Defence Minister Roza Hartel and Colonel Piet Morane" are two people
+        phrases = [(m.group(), a + m.start(), a + m.end()) for text, a, _ in phrases
+                   for m in re.finditer(r"\S(?:.*?\S)?(?=\s+and\s+|$)", text)]
+        phrases = [(re.sub(r"^and\s+", "", t), a + (len(t) - len(re.sub(r"^and\s+", "", t))), b)
+                   for t, a, b in phrases]
+    for phrase in phrases:
         text, a, b = phrase
         if kind == "group":
             text, a, b = _with_group_noun(sentence, phrase)
@@ -528,7 +534,7 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
             if _is_vessel(sentence, text, a):
                 out.append((text, a, b))
         elif kind == "person":  # "the Southern Shield": a determiner before a name makes it a body
-            if _is_person_shape(text) and not _is_place(sentence, text, a, b) \
+            if _is_person_shape(text) and not _is_place(sentence, text, a, b) and not re.search(r"['’]s\b", text) \
                     and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I) \
                     and not _BODY_AFTER.match(sentence[b:b + 30]):
                 out.append((text, a, b))

@@ -332,6 +332,8 @@ def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about:
         return False
     if subject.head is None and re.search(r"\bthe (?:town|city|village|port|settlement)\b", thing):
         return True  # "… withdrew from Velna and the army took over the town"
+    if (named := re.search(r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*),?\s+which\s*$", thing)) is not None:
+        return mentions(named[1], subject)  # "Amber Bridge, which remains under X": the bridge, not the subject
     return re.search(r"\b(?:it|them|which)\b", thing) is not None or subject.by_head(thing)
 
 

@@ -210,3 +210,22 @@ def test_when_was_x_signed_asks_about_the_signing() -> None:
 
     found = expect("When was the ceasefire for Dunmere signed?")
     assert found is not None and found.kind == "date" and found.predicate == ("sign",)
+
+
+def test_two_people_joined_by_and_are_two_candidates_and_a_possessive_is_none() -> None:
+    s = ("On Sunday Defence Minister Roza Hartel and Colonel Piet Morane, commander of the 3rd Mountain Brigade, "
+         "flew to Dunmere.")
+    assert lead("Who commands the 3rd Mountain Brigade?", [s]) == "Colonel Piet Morane"
+    from qa.reader import candidates
+
+    assert all("’s" not in text for text, _, _ in candidates("person", "Syria’s Al Hasakah and Iraq’s Rabia."))
+
+
+def test_which_after_another_name_is_about_that_name() -> None:
+    from qa.timeline import concerns, read_state_question
+
+    subject = read_state_question("Who runs the port at Port Halvik now?")
+    assert subject is not None
+    s = ("Grain lorries queued to cross Amber Bridge, which remains under the Orun Valley Civil Authority, as the "
+         "harvest moved south to Port Halvik.")
+    assert not any(concerns(e, s, subject, True) for e in control_events(s, "2025-08-19"))
