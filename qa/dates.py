@@ -49,6 +49,49 @@ def parse_date(text: str | None) -> str | None:
         return None
 
 
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_MONTH = re.compile(rf"^(?:({MONTH_PATTERN})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?|"
+                        rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_PATTERN})\.?)$", re.I)
+
+
+def resolve_day(phrase: str, reported: str | None) -> str | None:
+    """The ISO day a date phrase of a report names: a whole date as written; a month and day, or a weekday
+    ("on Sunday"), as the latest such day not after the report's date ("last Sunday": before it). None
+    when it cannot be told.
+
+    `resolve_day('on Thursday', '2025-03-21')` -> `'2025-03-20'`; `resolve_day('March 20', '2025-03-21')`
+    -> `'2025-03-20'`."""
+    last = re.match(r"\s*last\s", phrase, re.I) is not None  # "last Tuesday": the one before the report's day
+    text = re.sub(r"^(?:on|last|this)\s+", "", phrase.strip(), flags=re.I).strip().rstrip(".,")
+    if whole := parse_date(text) or (mentioned_dates(text)[:1] or [None])[0]:
+        return whole
+    if not reported or parse_date(reported[:10]) is None:
+        return None
+    day = date.fromisoformat(reported[:10])
+    if text.lower() in _WEEKDAY_NAMES:
+        back = (day.weekday() - _WEEKDAY_NAMES.index(text.lower())) % 7
+        return (day - timedelta(days=back or (7 if last else 0))).isoformat()
+    if m := _DAY_MONTH.match(text):
+        month = MONTHS.get((m[1] or m[4]).lower().rstrip("."), 0)
+        try:
+            when = date(day.year, month, int(m[2] or m[3]))
+        except ValueError:
+            return None
+        if when > day:
+            try:
+                when = when.replace(year=day.year - 1)
+            except ValueError:
+                return None
+        return when.isoformat()
+    return None
+
+
+def spoken_date(iso: str) -> str:
+    """`'2025-03-20'` -> `'20 March 2025'`: a date as an answer says it."""
+    d = date.fromisoformat(iso[:10])
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
 def format_date(iso: str | None) -> str:
     """`'2024-03-14'` -> `'14 Mar 2024'`; unknown dates read "undated"."""
     if not iso:

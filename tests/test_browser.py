@@ -202,6 +202,19 @@ def test_a_followup_is_answered_in_context(page: Any) -> None:
     assert "Numbered sources appear here" in page.locator("#qa-evidence").inner_text()
 
 
+def test_since_when_and_what_about_keep_the_who_holds_question(page: Any) -> None:
+    ask(page, "Who controls the Tal Varesh crossing?")
+    since = ask(page, "Since when?", answers_before=1)
+    searched = page.locator("#qa-chat .qa-searched").nth(1).inner_text()
+    assert "Since when has the Tal Varesh crossing been held" in searched
+    # answered from the crossing's timeline: the holder and the day its hold began, cited
+    assert re.match(r"\S.* has held the Tal Varesh crossing since 17 Jan 2025", since.inner_text().strip())
+    assert since.locator("a.qa-cite").count() >= 1
+    ask(page, "What about Kessra?", answers_before=2)
+    searched = page.locator("#qa-chat .qa-searched").nth(2).inner_text()
+    assert "Who controls Kessra?" in searched and "Since when" not in searched
+
+
 def test_injected_markup_shows_as_text_and_runs_nothing(page: Any) -> None:
     answer = ask(page, "What did readers say about the Zeltwick bridge repairs?")
     evidence = page.locator("#qa-evidence").inner_text()

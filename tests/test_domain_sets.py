@@ -30,7 +30,35 @@ def test_domain_sets_hold():
     assert problems == []
     for name in ("wire", "analysis", "forum"):
         assert counts[name] >= 35, name
+    for name in FRESH:
+        assert counts[name] >= 45, name
     assert sum(counts.values()) >= (150 if "seed" in counts else 100)
+
+
+FRESH = ("monitor", "press")  # written after the answering code, never run while it was tuned
+INVENTED = ("wire", "analysis", "forum", *FRESH)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_every_held_out_set_loads_with_the_projects_loader():
+    from qa.eval.questions import load_questions
+    for entry in json.loads(SETS.read_text(encoding="utf-8")):
+        if entry["held_out"]:
+            assert load_questions(ROOT / entry["questions"]), entry["name"]
+
+
+def test_the_fresh_sets_ask_every_kind_of_question():
+    for name in FRESH:
+        lines = _lines(ROOT / "eval/domain" / name / "questions.jsonl")
+        types = {r["type"] for r in lines}
+        assert {"current_state", "temporal", "history", "factual", "comment", "unanswerable"} <= types, name
+        assert {"holder", "person", "organisation", "outlet", "date", "number"} & {r["answer_type"] for r in lines} \
+            >= {"holder", "person", "date", "number"}, name
+        # a figure the sources disagree on says which source the gold follows
+        assert sum(1 for r in lines if r["answer_type"] == "number" and "note" in r) >= 2, name
 
 
 @pytest.mark.skipif(not SEED.is_dir(), reason="the seed pages (../shared/archive) are not here")
@@ -77,6 +105,7 @@ def test_a_good_line_passes(tmp_path):
     ({"answers": [], "evidence": []}, "an unanswerable question has no evidence, type 'unanswerable'"),
     ({"id": "u0"}, "already used"),
     ({"source": "x"}, "unknown field"),
+    ({"note": ""}, "'note' must be non-empty text"),
 ])
 def test_a_bad_line_is_named(tmp_path, change, reason):
     problems, _ = check.check_sets(_tiny(tmp_path, {**GOOD, **change}))
@@ -84,10 +113,11 @@ def test_a_bad_line_is_named(tmp_path, change, reason):
 
 
 def test_each_new_archive_has_timelines_and_disagreements():
-    for name in ("wire", "analysis", "forum"):
+    for name in INVENTED:
         for extra in ("timelines.jsonl", "disagreements.jsonl"):
-            lines = (ROOT / "eval/domain" / name / extra).read_text(encoding="utf-8").splitlines()
-            assert len([line for line in lines if line.strip()]) >= 3, (name, extra)
+            assert len(_lines(ROOT / "eval/domain" / name / extra)) >= 3, (name, extra)
+        periods = [r for r in _lines(ROOT / "eval/domain" / name / "timelines.jsonl") if r["type"] == "period"]
+        assert len(periods) >= 3, name
 
 
 def _with_extra(tmp_path: Path, extra: str, record: dict) -> list[str]:

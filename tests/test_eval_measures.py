@@ -281,3 +281,25 @@ def test_an_index_is_rebuilt_when_its_archive_changes(tmp_path: Path):
     assert ensure_index(ds, settings, lines.append) is True and "building" in lines[-1]
     other = load_settings({"index": settings.index, "model": "hash:64"}, env={})
     assert ensure_index(ds, other, lines.append) is True  # another model: another index
+
+
+def test_a_multihop_answers_type_is_read_from_its_form() -> None:
+    from qa.eval.questions import answer_form
+
+    assert answer_form("Yes") == "yes_no"
+    assert answer_form("Consistent") == "description"
+    assert answer_form("March 3, 2024") == "date"
+    assert answer_form("$1.2 million") == "number"
+    assert answer_form("TechCrunch") == "outlet"
+    assert answer_form("Sam Bankman-Fried") == "person"
+    assert answer_form("OpenAI") == "organisation"
+    assert answer_form("Epic Games") == "organisation"
+
+
+def test_a_date_is_right_however_it_is_written() -> None:
+    from qa.eval.metrics import contains_answer, direct_right
+
+    assert direct_right(["2025-05-25", "May 25, 2025"], "25 May 2025")
+    assert contains_answer("May 25, 2025", "The NRF took it on 25 May 2025 [1].")
+    assert not direct_right(["2025-05-25"], "26 May 2025")
+    assert not contains_answer("2025-05-25", "in May 2025")

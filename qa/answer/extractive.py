@@ -24,7 +24,7 @@ from qa.answer.picker import (
     uniform_idf,
     with_variants,
 )
-from qa.answer.reader import expect, kind_fits, leading_sentence, read
+from qa.answer.reader import compositional, dateline_end, expect, kind_fits, leading_sentence, read, says_predicate
 from qa.answer.reader import near_miss as reader_near_miss
 from qa.answer.span import full_name, span_candidates
 from qa.answer.verify import Ask, holds, read_ask
@@ -175,15 +175,20 @@ class ExtractiveAnswerer:
                                  sentences[int(np.argmax(logits))])
             if holding in sentences and sentences.index(holding) not in chosen:
                 chosen = [sentences.index(holding)] + chosen[: self.max_sentences - 1]
+        reported = [c for c in candidate_sentences(hits, self.passages) if hits[c.hit].chunk.kind == "article"]
         if ask is None and not intent.comments and reader_near_miss(
-                question, [c.text for c in candidate_sentences(hits, self.passages)
-                           if hits[c.hit].chunk.kind == "article"], spell=with_variants):
-            return near_miss(question, "No passage retrieved names anyone in the role asked about for that subject",
+                question, [c.text for c in reported], [hits[c.hit].chunk.title for c in reported],
+                spell=with_variants):
+            wanted = expect(question)
+            missing = "the news outlet" if wanted is not None and wanted.kind == "outlet" else \
+                "the group" if wanted is not None and wanted.kind == "group" else "anyone in the role"
+            return near_miss(question, f"No passage retrieved names {missing} asked about for that subject",
                              hits, sentences[int(np.argmax(logits))])
         if intent.comments:
             chosen = per_commenter(sentences, hits, logits, 2 * self.model.second) or chosen
         lead = None if intent.author or intent.comments else self.short_answer(question, hits, sentences, logits)
-        if lead is not None and ask is not None and holding is not None and lead[0] not in holding.text:
+        if lead is not None and ask is not None and holding is not None and lead[0] not in holding.text \
+                and sentences[lead[1]] is not holding:
             lead = None  # "who was the prime minister …" is led only by the name beside the office
         if lead is not None and lead[1] not in chosen:
             chosen = [lead[1]] + chosen[: self.max_sentences - 1]
@@ -222,7 +227,8 @@ class ExtractiveAnswerer:
         if not usable:
             return None
         lead = read(question, [sentences[i].text for i in usable], [hits[sentences[i].hit].chunk.title for i in usable],
-                    [float(logits[i]) for i in usable], spell=with_variants)
+                    [float(logits[i]) for i in usable], spell=with_variants,
+                    reported=[hits[sentences[i].hit].chunk.published_at for i in usable])
         if lead is not None:
             return full_name(lead.text, hits), usable[lead.sentence]
         e = expect(question)
@@ -238,6 +244,11 @@ class ExtractiveAnswerer:
             return None
         texts = [f"{h.chunk.title}. {h.chunk.text}" for h in hits[:self.passages + 1] if h.chunk.kind == "article"]
         name = full_name(spans[best].text, hits)
+        said = sentences[spans[best].sentence].text
+        if not compositional(question) and not says_predicate(question, said):
+            return None  # a one-fact question: the sentence naming it must say what was asked
+        if (at := said.find(spans[best].text)) >= 0 and at < dateline_end(said):
+            return None  # where the report was filed is not what it says
         return (name, spans[best].sentence) if kind_fits(e.kind, name, texts) else None
 
 

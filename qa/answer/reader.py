@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.dates import MONTH_PATTERN, parse_date
+from qa.dates import MONTH_PATTERN, parse_date, resolve_day, spoken_date
 from qa.text import QUESTION_WORDS, STOPWORDS, analyze, fold, stem
 
 Kind = Literal["person", "group", "place", "outlet", "vessel", "date", "number"]
@@ -47,6 +47,20 @@ _PREPOSITIONS = {"of", "to", "in", "on", "at", "for", "with", "from", "by", "alo
                  "during", "over", "under", "into", "near", "between", "since", "across", "around", "through",
                  "towards", "toward", "as", "than", "once", "when", "while", "if", "that", "because", "about", "amid",
                  "following", "despite", "without", "within", "outside", "inside", "behind", "beyond", "until"}
+_SPEECH_VERBS = {"say", "said", "claim", "claimed", "report", "reported", "think", "believe", "announce", "tell",
+                 "told"}
+# Past forms whose stem does not share the present's ("drove" / "drive"), for finding a predicate in a report
+_IRREGULAR = {"drove": "drive", "driven": "drive", "took": "take", "taken": "take", "fell": "fall", "fallen": "fall",
+              "held": "hold", "ran": "run", "led": "lead", "won": "win", "began": "begin", "begun": "begin",
+              "struck": "strike", "fought": "fight", "sent": "send", "left": "leave", "gave": "give",
+              "given": "give", "made": "make", "saw": "see", "seen": "see", "broke": "break", "broken": "break",
+              "shot": "shoot", "sold": "sell", "bought": "buy", "brought": "bring", "met": "meet",
+              "withdrew": "withdraw", "withdrawn": "withdraw", "overran": "overrun", "retook": "retake",
+              "retaken": "retake", "rebuilt": "rebuild", "built": "build", "wrote": "write", "written": "write",
+              "spoke": "speak", "spoken": "speak", "chose": "choose", "chosen": "choose", "flew": "fly",
+              "hit": "hit", "lost": "lose", "paid": "pay", "found": "find", "kept": "keep", "stood": "stand"}
+_PAST = {"took", "held", "sent", "won", "lost", "fought", "shot", "hit", "made", "gave", "got", "led", "ran", "left",
+         "fell", "brought", "bought", "sold", "seized", "killed", "struck", "built", "began", "drove", "saw"}
 _GENERIC = {"individual", "person", "figure", "man", "woman", "entity", "company", "one", "people", "organization",
             "organisation", "firm", "group", "name", "player", "team", "personality", "celebrity", "athlete",
             "party", "country", "city", "place", "thing", "event", "author", "platform", "source"}
@@ -72,13 +86,14 @@ _TYPE_NOUNS: dict[Kind, str] = {
               r"ambassador|judge|lawyer|activist|witness|resident|chief|director|head|mediator|adviser|advisor|"
               r"colonel|captain|sheikh|cleric|commenter|reader",
 }
-_TYPED = re.compile(r"^\s*(?:which|what)\s+(?:(?:[a-z][\w\-]*)\s+){0,2}?(?P<n>"
+_TYPED = re.compile(r"^\s*(?:which|what)\s+(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|"
+                    r"could)\b)(?:[a-z][\w\-]*)\s+){0,2}?(?P<n>"
                     + "|".join(f"(?P<{k}>{v})" for k, v in _TYPE_NOUNS.items()) + r")\b(?P<rest>.*)$", re.I)
 _WHO = re.compile(r"^\s*(?:who|whom)\b(?P<rest>.*)$", re.I)
 _NAME_OF = re.compile(r"^\s*what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<rest>.*)$", re.I)
 _WHEN = re.compile(r"^\s*(?:since\s+)?when\b(?P<rest>.*)$|^\s*(?:on|in|by|at)?\s*(?:what|which)\s+"
                    r"(?:date|day|year|month)\b(?P<rest2>.*)$", re.I)
-_HOW_MANY = re.compile(r"^\s*how\s+(?:many|much)\s+(?P<rest>.*)$", re.I)
+_HOW_MANY = re.compile(r"^\s*how\s+(?P<q>many|much)\s+(?P<rest>.*)$", re.I)
 _WHERE = re.compile(r"^\s*where\b(?P<rest>.*)$", re.I)
 # who holds X is read by qa.answer.state; "who wrote" by the bylines
 _NOT_HERE = re.compile(r"^\s*who\s+(?:wrote|authored|penned)\b", re.I)
@@ -104,6 +119,9 @@ _ROLE_FORMS: dict[str, tuple[str, ...]] = {
     "hold": ("held", "hold", "control"),
     "say": ("said", "say", "told", "stat"),
     "tell": ("told", "tell", "said"),
+    "speak": ("spoke", "speak", "told", "talk", "interview", "said"),
+    "talk": ("talk", "spoke", "speak", "told", "interview"),
+    "give": ("gave", "give", "told", "said"),
     "make": ("made", "make", "creat", "produc"),
     "creat": ("creat", "made", "produc", "drew", "drawn", "publish"),
     "send": ("sent", "send", "deploy", "dispatch"),
@@ -117,7 +135,11 @@ _GROUP_TAIL = {"state", "army", "forces", "force", "front", "brigades", "brigade
                "corps", "committee", "organisation", "organization", "group", "alliance", "union", "league",
                "administration", "navy", "militants", "insurgents", "jihadists", "company", "office", "agency",
                "service", "services", "federation", "republic", "junta", "assembly", "tribe", "tribes", "clan",
-               "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department"}
+               "legion", "battalions", "mission", "contingent", "gendarmerie", "directorate", "department",
+               "foundation", "charity", "trust", "commission", "board", "institute", "society", "association",
+               "technologies", "technology", "inc", "corp", "corporation", "labs", "systems", "holdings", "ltd", "llc",
+               "motors", "airlines", "entertainment", "studios", "games", "bank", "capital", "partners", "ventures",
+               "pharmaceuticals", "networks", "software", "robotics", "energy", "industries", "enterprises"}
 _GROUP_NOUNS = r"army|forces|government|militia|militias|troops|police|rebels|fighters|military|authorities|" \
                r"security forces|tribesmen|militants|soldiers|navy|air force|border guards|units|brigades"
 _OUTLETS = {"reuters", "ap", "afp", "associated press", "agence france presse", "agence france-presse", "bbc", "cnn",
@@ -148,11 +170,18 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|inside|across|
                            r"between|and)\s+(?:the\s+)?$", re.I)
 _NAME = re.compile(r"(?:(?:al|el|bin|ibn|de|van|von|abu|umm)[\-\s])?[A-Z][\w'’\-.&]*(?:\s+(?:(?:of|and|the|de|al|el|"
                    r"bin|ibn|for|&|du|la|van|von)\s+)*(?:[A-Z][\w'’\-.&]*|\d+))*")
-_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|"
+_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|"
+                     r"eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|nine)|one|two|three|four|five|six|"
+                     r"seven|eight|nine|"
                      r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
                      r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a dozen|dozens of|hundreds of|"
                      r"thousands of)(?:\s+(?:million|billion|thousand|hundred))?(?:\s*(?:%|percent|per cent))?(?![\w])",
                      re.I)
+_MONEY = re.compile(r"[£$€¥]|\b(?:pounds?|dollars?|euros?|yen|rupees?|dinars?|riyals?|pence|cents?|crowns?|francs?|"
+                    r"lira|pesos?|roubles?|rubles?|shekels?|kronor|kroner|krona|hryvnias?|million|"
+                    r"billion|bn|m)\b|\b(?:USD|GBP|EUR)\b", re.I)
+_MONEY_ASKED = re.compile(r"\b(?:cost|costs|pay|paid|pays|spend|spent|save|saved|raise|raised|worth|price|charge|"
+                          r"charged|fund|funded|budget|fare|fares|owe|owed|earn|earned|sell|sold|buy|bought)\b", re.I)
 _DATE = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"(?:of\s+)?(?:{MONTH_PATTERN})\b\.?(?:,?\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
@@ -171,6 +200,23 @@ class Expect:
     terms: frozenset[str]
     role: bool = False  # the predicate is a role a person must be said to hold ("leader", "media adviser")
     counted: bool = False  # kind "number": the predicate is the counted noun, which the number phrase must name
+    money: bool = False  # kind "number": "how much … cost / pay / save": a sum of money answers
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The reader's few numbers, fitted leave-one-archive-out by `eval/fit_reader.py`: the share of the
+    question's terms a sentence must say (`fit`), how far in words a phrase may sit from the predicate
+    (`reach`), and the score margins under which a second phrase in the sentence (`tie`) or in another
+    sentence (`rival`) makes the answer too uncertain to give."""
+
+    fit: float = 0.6
+    reach: int = 10
+    tie: float = 0.15
+    rival: float = 0.3
+
+
+LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -204,6 +250,10 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
                 return (stem(w.lower()),), False
         return (), False
     aux, after = ws[k].lower(), ws[k + 1:]
+    last = after[-1].lower() if after else ""
+    if aux in {"is", "was", "are", "were"} and len(after) > 2 and not after[-1][:1].isupper() \
+            and (last.endswith("ed") or last in _IRREGULAR):
+        return (stem(_IRREGULAR.get(last, last)),), False  # "was the ceasefire for Dunmere signed": the participle
     if aux in {"is", "was", "are", "were"} and len(after) > 1 and after[0].lower() in {"the", "a", "an"} \
             and not after[1][:1].isupper():
         role = [w.lower() for w in after[1:3] if not w[:1].isupper()]
@@ -223,6 +273,9 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
         return (), False
     for j, w in enumerate(after):  # do-support: the verb ends its subject's noun phrase
         lw = w.lower()
+        if lw in _SPEECH_VERBS and any(x.lower().endswith("ed") and x.lower() not in _AUX or x.lower() in _PAST
+                                       for x in after[j + 1:]):
+            continue  # "did the FCM say it captured …": what was said is the predicate
         after_det = j > 0 and after[j - 1].lower() in _DETERMINERS
         nxt = after[j + 1] if j + 1 < len(after) else ""
         ends = not nxt or nxt[:1].isupper() or nxt.lower() in STOPWORDS | _PREPOSITIONS | _DETERMINERS
@@ -245,7 +298,8 @@ def expect(question: str) -> Expect | None:
     if m := _HOW_MANY.match(text):
         ws = _rest_words(m["rest"])
         if ws and ws[0].lower() in _AUX:  # "how much did the repairs cost": the verb ties the amount
-            return Expect("number", _predicate(m["rest"])[0], terms)
+            return Expect("number", _predicate(m["rest"])[0], terms,
+                          money=m["q"].lower() == "much" and _MONEY_ASKED.search(m["rest"]) is not None)
         head: list[str] = []  # "how many assault rifles were found": the counted noun, its last word
         for w in ws:
             if w.lower() in _AUX or w.lower() in STOPWORDS or w.lower().endswith("ed") and head:
@@ -298,7 +352,7 @@ def _predicate_at(predicate: Sequence[str], tokens: Sequence[tuple[str, int, int
             forms |= set(vals) | {key}
     out = []
     for i, (w, _, _) in enumerate(tokens):
-        s = stem(w)
+        s = stem(_IRREGULAR.get(w, w))
         if any(s == f or s.startswith(f) and len(f) >= 4 or f.startswith(s) and len(s) >= 5 and len(f) - len(s) <= 3
                or len(s) >= 5 and len(f) >= 5 and s[:5] == f[:5] for f in forms):
             out.append(i)
@@ -423,8 +477,24 @@ def _is_vessel(sentence: str, text: str, a: int) -> bool:
                           re.I))
 
 
+_DATELINE = re.compile(rf"^\s*(?:\([^)]{{1,80}}\)\s*)?[A-Z][A-Z'’.\-/ ]{{2,}}(?:,\s*[^,\n]{{1,40}}?)?,\s*"
+                       rf"(?i:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{MONTH_PATTERN})\.?)\s*(?:\([^)]{{1,60}}\))?\s*[-–—]+\s*")
+
+
+def dateline_end(sentence: str) -> int:
+    """Where a wire dateline ("LISSA RIVER, Dessa, March 21 (Northgate Wire) - ") ends: its place and date
+    are where and when the report was filed, never what the sentence says happened."""
+    m = _DATELINE.match(sentence)
+    return m.end() if m else 0
+
+
 def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
-    """Phrases of the sentence of the expected kind, each with its span."""
+    """Phrases of the sentence of the expected kind, each with its span (none inside a dateline)."""
+    start = dateline_end(sentence)
+    return [c for c in _candidates(kind, sentence) if c[1] >= start]
+
+
+def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
     if kind == "date":
         return [(m.group().strip(), m.start(), m.end()) for m in _DATE.finditer(sentence)]
     if kind == "number":
@@ -433,12 +503,20 @@ def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
             near = sentence[max(0, m.start() - 12):m.end() + 12]
             if _DATE.search(near) and re.fullmatch(r"\d{4}|\d{1,2}", m.group()):
                 continue  # a year or a day of a date is no count
-            tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?[a-z][\w\-]*s)\b", sentence[m.end():])
+            tail = re.match(r"\s+((?:[a-z][\w\-]*\s+){0,2}?(?:[a-z][\w\-]*s|people|men|women|children|police|"
+                            r"personnel|staff|civilians|troops))\b", sentence[m.end():])
             end = m.end() + (tail.end() if tail else 0)
-            out.append((sentence[m.start():end], m.start(), end))
+            start = m.start() - 1 if m.start() > 0 and sentence[m.start() - 1] in "£$€¥" else m.start()
+            out.append((sentence[start:end], start, end))
         return out
     out = []
-    for phrase in _joined(sentence, _phrases(sentence)):
+    phrases = _joined(sentence, _phrases(sentence))
+    if kind == "person":  # "Defence Minister Roza Hartel and Colonel Piet Morane" are two people
+        phrases = [(m.group(), a + m.start(), a + m.end()) for text, a, _ in phrases
+                   for m in re.finditer(r"\S(?:.*?\S)?(?=\s+and\s+|$)", text)]
+        phrases = [(re.sub(r"^and\s+", "", t), a + (len(t) - len(re.sub(r"^and\s+", "", t))), b)
+                   for t, a, b in phrases]
+    for phrase in phrases:
         text, a, b = phrase
         if kind == "group":
             text, a, b = _with_group_noun(sentence, phrase)
@@ -455,10 +533,30 @@ def candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
         elif kind == "vessel":
             if _is_vessel(sentence, text, a):
                 out.append((text, a, b))
-        elif kind == "person":
-            if _is_person_shape(text) and not _is_place(sentence, text, a, b):
+        elif kind == "person":  # "the Southern Shield": a determiner before a name makes it a body
+            if _is_person_shape(text) and not _is_place(sentence, text, a, b) and not re.search(r"['’]s\b", text) \
+                    and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I) \
+                    and not _BODY_AFTER.match(sentence[b:b + 30]):
                 out.append((text, a, b))
     return out
+
+
+# "Southern Shield fighters", "FCM officials": a name before these words names a body, not a person
+_BODY_AFTER = re.compile(r"\s+(?:fighters|forces|troops|militia|militiamen|members|officials|units|soldiers|rebels|"
+                         r"gunmen|supporters|positions|lines|territory|-held|-controlled)\b", re.I)
+_CLAUSE_AND = re.compile(r"(?:,\s*|\s)(?:and|but|then|before|after|while)\s+(?:the|a|an|its|their|his|her)\s", re.I)
+
+
+def _clause_at(sentence: str, a: int) -> tuple[int, int]:
+    """The clause of `sentence` around offset `a`: bounded by the clause breaks and by "and the …", which
+    starts a clause with a subject of its own."""
+    lo, hi = 0, len(sentence)
+    for m in list(_CLAUSE_BREAK.finditer(sentence)) + list(_CLAUSE_AND.finditer(sentence)):
+        if m.end() <= a:
+            lo = max(lo, m.end())
+        elif m.start() >= a:
+            hi = min(hi, m.start())
+    return lo, hi
 
 
 def _clause_between(sentence: str, a: int, b: int) -> bool:
@@ -466,16 +564,37 @@ def _clause_between(sentence: str, a: int, b: int) -> bool:
     return bool(_CLAUSE_BREAK.search(sentence[lo:hi]))
 
 
-def _names_in(question: str) -> list[set[str]]:
-    """The question's proper names (capitalised runs after the first word), each as analysed terms."""
+def _asked(question: str) -> set[str]:
+    """The question's terms, with the initials of each of its multi-word names ("Teral Liberation Army" ->
+    "tla"): a report that writes the acronym names the same body."""
     body = _LEAD_IN.sub("", question)
     first = re.match(r"\s*\S+", body)
     rest = body[first.end():] if first else body
+    initials = {"".join(w[0] for w in text.split() if w[:1].isupper()).lower()
+                for text, _, _ in _phrases(rest) if sum(w[:1].isupper() for w in text.split()) >= 2}
+    return set(analyze(question)) | {i for i in initials if len(i) >= 2}
+
+
+def _names_in(question: str) -> list[set[str]]:
+    """The question's proper names (capitalised runs after the first word), each as analysed terms."""
     out = []
+    for group, initials in _name_groups(question):
+        out.append(group | {initials} if initials else group)  # "Teral Liberation Army" is said as "TLA"
+    return out
+
+
+def _name_groups(question: str) -> list[tuple[set[str], str | None]]:
+    """The question's proper names as analysed terms, each with its initials when it has two or more
+    capitalised words ("Teral Liberation Army" -> "tla")."""
+    body = _LEAD_IN.sub("", question)
+    first = re.match(r"\s*\S+", body)
+    rest = body[first.end():] if first else body
+    out: list[tuple[set[str], str | None]] = []
     for text, _, _ in _phrases(rest):
         t = set(analyze(text))
+        initials = "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
         if t:
-            out.append(t)
+            out.append((t, initials if len(initials) >= 2 else None))
     return out
 
 
@@ -491,7 +610,11 @@ def sentence_fit(e: Expect, question: str, sentence: str, title: str = "",
     wanted = {t for t in e.terms if t not in type_words and t not in QUESTION_WORDS}
     if not wanted:
         return 1.0
-    names = set().union(*_names_in(question)) if _names_in(question) else set()
+    groups = _names_in(question)
+    names = set().union(*groups) if groups else set()
+    for group, initials in _name_groups(question):  # "TLA" in the sentence says "Teral Liberation Army"
+        if initials is not None and initials in context:
+            context |= group
     said = set(e.predicate[:1]) if e.predicate and _predicate_at(e.predicate, _tokens(sentence)) else set()
     have = sum(1 for t in wanted if (t in context if t in names else t in own or t in said))
     return have / len(wanted)
@@ -506,7 +629,7 @@ def _times_said(question: str, sentence: str) -> bool:
     return all(re.search(rf"\b{re.escape(m.group())}", sentence, re.I) for m in _YEARISH.finditer(question))
 
 
-def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
+def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> list[tuple[str, int]] | None:
     """The phrases of the expected type in sentence `s` that the sentence ties to the predicate, each with
     its distance in words from it; None when the sentence does not say the predicate at all."""
     tokens = _tokens(s)
@@ -517,9 +640,13 @@ def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
     for text, a, b in candidates(e.kind, s):
         if e.counted and e.predicate and e.predicate[0] not in {stem(w) for w in re.findall(r"[\w\-]+", text.lower())}:
             continue  # "how many rifles" is not answered by "three months"
+        if e.kind == "number" and e.money and not _MONEY.search(s[max(0, a - 4):b + 12]):
+            continue  # "how much did it cost" is answered by a sum of money, not by "three months"
         terms = set(analyze(text))
         if not terms or terms <= asked or len(terms & asked) * 2 > len(terms):
             continue  # what the question already names is not what it asks for
+        if e.kind == "person" and (last := analyze(text.split()[-1])) and set(last) <= asked:
+            continue  # "Deputy Governor Sedlak" is the Sedlak the question asks about, not the answer
         if e.kind == "person" and not _said_as_person(s, a, b) and not e.role and not at:
             continue
         dist = 5
@@ -527,14 +654,126 @@ def tied(e: Expect, asked: set[str], s: str) -> list[tuple[str, int]] | None:
             ca, cb = _token_index(tokens, a), max(_token_index(tokens, b) - 1, _token_index(tokens, a))
             dist = min(min(abs(p - ca), abs(p - cb)) for p in at)
             near = min(at, key=lambda p: min(abs(p - ca), abs(p - cb)))
-            if dist > 10 or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
+            if dist > (25 if e.kind == "date" else LIMITS.reach) \
+                    or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
-        out.append((text, dist))
+        if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
+                and not _role_of_subject(s, tokens, near, asked):
+            continue  # "the National Guard's chief" does not answer who commands the 3rd Brigade
+        if e.kind == "date" and at and not _names_in_clause(names, s, tokens[near][1]):
+            continue  # "X withdrew on Saturday and the army took over on Sunday": Sunday is not X's
+        out.append((text, dist, a))
+    out = _agent_first(s, tokens, at, out)
+    out = _new_holder(s, out)
+    return [(text, dist) for text, dist, _ in out]
+
+
+_SPOKEN = re.compile(r"\b(?:did|does|do)\s+(?P<np>[\w'’\- ]{1,60}?)\s+(?:say|claim|report|tell|announce|estimate|"
+                     r"put)\b", re.I)
+
+
+def _speaker(question: str) -> str | None:
+    """Who the question says gave the answer ("did the Tesk hospital director say" -> "director"), as a stem."""
+    m = _SPOKEN.search(question)
+    if m is None:
+        return None
+    words = [w for w in re.findall(r"[\w\-]+", m["np"]) if w.lower() not in _FUNCTION]
+    return stem(words[-1].lower()) if words else None
+
+
+def _names_said(names: Sequence[set[str]], s: str, title: str,
+                spell: Callable[[set[str], set[str]], set[str]] | None, e: Expect) -> bool:
+    """Every name the question gives is said by the sentence or its passage's title."""
+    own = set(analyze(s)) | set(analyze(title)) | _initials_of(s)
+    if spell is not None:
+        own = spell(own, set(e.terms))
+    return all(name & own for name in names)
+
+
+def _initials_of(text: str) -> set[str]:
+    """The initials of the text's names of two or more capitalised words: a question's "FCM" is said where a
+    report writes "Free Coast Movement"."""
+    out = set()
+    for phrase, _, _ in _phrases(text):
+        caps = [w for w in phrase.split() if w[:1].isupper()]
+        if len(caps) >= 2:
+            out.add("".join(w[0] for w in caps).lower())
     return out
 
 
+def _whole_date(text: str) -> bool:
+    """A date written in full ("June 22, 2014") is answered as the report writes it."""
+    return resolve_day(text, None) is not None
+
+
+def _same(a: str, b: str) -> bool:
+    """"Colonel Idris Makaro" and "Idris Makaro" are one answer, not rivals."""
+    fa, fb = f" {fold(a)} ", f" {fold(b)} "
+    return fa in fb or fb in fa
+
+
+def _names_in_clause(names: Sequence[set[str]], s: str, at: int) -> bool:
+    """One name of the question is said in the clause that says its predicate (the others may be in the
+    sentence or its title; "the town" may stand for a place named earlier; another subject's clause names
+    none of them)."""
+    lo, hi = _clause_at(s, at)
+    clause = set(analyze(s[lo:hi])) | _initials_of(s[lo:hi])
+    return not names or any(name & clause for name in names)
+
+
+def _agent_first(s: str, tokens: Sequence[tuple[str, int, int]], at: Sequence[int],
+                 found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """"negotiated by the Anselm Foundation, … the TLA agreed": where the predicate is a participle with a
+    "by" phrase, the phrase after "by" is its agent and every other candidate is someone else."""
+    for p in at:
+        if p + 1 < len(tokens) and tokens[p + 1][0] == "by":
+            after = tokens[p + 1][2]
+            agent = [c for c in found if c[2] >= after and not re.search(r"[,;:]", s[after:c[2]])
+                     and len(s[after:c[2]].split()) <= 1]
+            if agent:
+                return agent
+    return found
+
+
+_REPLACED = re.compile(r"\b(?:replac\w*|succeed\w*)\b", re.I)
+
+
+def _new_holder(s: str, found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """"replaced their military chief, Bram Tolliver, with his deputy, Konrad Hale" / "was replaced by X" /
+    "B replaced A": only the newcomer holds the role now; whoever was replaced is no answer."""
+    m = _REPLACED.search(s)
+    if m is None or len(found) < 2:
+        return found
+    by = re.compile(r"\b(?:with|by)\b").search(s, m.end())
+    if by is not None:
+        newer = [c for c in found if c[2] >= by.end()]
+        if newer:
+            return newer
+    if not re.search(r"\b(?:was|were|been|be|is)\s+$", s[max(0, m.start() - 8):m.start()]):
+        before = [c for c in found if c[2] < m.start()]
+        if before:
+            return before
+    return found
+
+
+def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, asked: set[str]) -> bool:
+    """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role word
+    nearest the candidate belongs to a named body ("X's chief", "chief of X"), that body must be one the
+    question names."""
+    a, b = tokens[p][1], tokens[p][2]
+    name = r"[A-Z0-9][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*"
+    if m := re.search(rf"({name})['’]s\s+(?:[a-z]+\s+){{0,2}}$", s[max(0, a - 60):a]):
+        owner = m[1]
+    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name})", s[b:b + 60]):
+        owner = m[1]
+    else:
+        return True  # the role word is not owned by anyone named: nothing to check
+    return bool(set(analyze(owner)) & asked)
+
+
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
-                    "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found")
+                    "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found", "chair",
+                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own")
 
 
 def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
@@ -547,35 +786,50 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
         return False
     role = e.kind == "person" and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES))
     employer = e.kind in ("group", "outlet") and e.predicate[0] in ("work", "employ", "serv", "join", "belong")
-    if not (role or employer):
+    outlet = e.kind == "outlet"  # "Which agency quoted / did P speak to …": an outlet is named beside the verb or not
+    if not (role or employer or outlet):
         return False
     titles = titles or [""] * len(sentences)
-    asked = set(analyze(question))
-    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s) and tied(e, asked, s)
-                   for s, t in zip(sentences, titles))
+    asked = _asked(question)
+    names = _names_in(question)
+    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s)
+                   and tied(e, asked, s, names) for s, t in zip(sentences, titles))
 
 
 def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
          order: Sequence[float] | None = None,
-         spell: Callable[[set[str], set[str]], set[str]] | None = None) -> Lead | None:
+         spell: Callable[[set[str], set[str]], set[str]] | None = None,
+         reported: Sequence[str | None] | None = None) -> Lead | None:
     """The direct answer to `question` from `sentences` (best first when `order` is None; else `order`
-    gives each sentence's rating, higher first), or None when no sentence states it plainly enough."""
+    gives each sentence's rating, higher first), or None when no sentence states it plainly enough.
+    `reported` are the sentences' report dates: a "when" answer read as "on Thursday" is the day it names
+    counted back from its report's date, said in full ("20 March 2025")."""
     e = expect(question)
     if e is None or not sentences:
         return None
     titles = titles or [""] * len(sentences)
-    asked = set(analyze(question))
+    asked = _asked(question)
+    names = _names_in(question)
+    speaker = _speaker(question)
     rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
     ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]
     found: list[Lead] = []
     for rank, i in enumerate(ranked):
         s = sentences[i]
         fit = sentence_fit(e, question, s, titles[i], spell)
-        if fit < 0.6 or not _times_said(question, s):
-            continue
-        scored = tied(e, asked, s)
+        if fit < LIMITS.fit or not _times_said(question, s) or not _names_said(names, s, titles[i], spell, e):
+            continue  # a sentence about another subject ("in Velna" for a question about Brask) answers nothing
+        if speaker and speaker not in analyze(s):
+            continue  # "did the hospital director say": the health ministry's figure is not his
+        scored = tied(e, asked, s, names)
         if scored is None:
             continue
+        if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
+            day = reported[i] if reported is not None else None
+            scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist in scored
+                      if (iso := resolve_day(text, day))] + \
+                [(text, dist) for text, dist in scored if resolve_day(text, day) is None
+                 and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None
         second = None
         for text, dist in scored:
@@ -586,21 +840,38 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
                 second = (score, text)
         if best is None:
             continue
-        if second is not None and best[0] - second[0] < 0.15 and fold(second[1]) != fold(best[1]):
+        if second is not None and best[0] - second[0] < LIMITS.tie and not _same(second[1], best[1]):
             return None  # two candidates read alike: no lead is better than a wrong one
         found.append(Lead(best[1], i, best[0]))
     if not found:
         return None
     found.sort(key=lambda f: -f.score)
     top = found[0]
-    rivals = [f for f in found[1:] if fold(f.text) != fold(top.text) and top.score - f.score < 0.3]
+    rivals = [f for f in found[1:] if not _same(f.text, top.text) and top.score - f.score < LIMITS.rival]
     if rivals:
         return None
+    if e.kind == "person" and _NOW.search(question) and gone(top.text, sentences):
+        return None  # "Who is the media adviser now?": not the one a report says has left the post
     if e.kind == "date":
         iso = parse_date(top.text)
         if iso is None and not re.search(r"\d{4}", top.text):
             return None  # "on Sunday" alone is no answer to "when"; the sentence leads instead
     return top
+
+
+_NOW = re.compile(r"\b(?:now|currently|current|today|at present|still)\b|^\s*who\s+(?:is|are)\b", re.I)
+_GONE = r"(?:left\s+(?:her|his|the)\s+(?:post|job|position|role)|resigned|stepped\s+down|quit|retired|" \
+        r"(?:was|were|has been|had been)\s+(?:dismissed|sacked|fired|removed|replaced|ousted|killed|arrested|" \
+        r"suspended)|died)"
+
+
+def gone(name: str, sentences: Sequence[str]) -> bool:
+    """Whether a sentence says `name` has left the post: resigned, stepped down, was replaced, dismissed,
+    killed … ("The ministry's media adviser, Ines Caro, left her post in August.")."""
+    last = re.escape(name.split()[-1])
+    pattern = re.compile(rf"\b{last}\b(?:[^.;]{{0,60}}?)\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
+                         rf"fired|ousted)\s+(?:[^.;]{{0,30}}?)\b{last}\b", re.I)
+    return any(pattern.search(s) for s in sentences)
 
 
 def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[float]) -> int:
@@ -621,6 +892,20 @@ def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[f
     return best
 
 
+def compositional(question: str) -> bool:
+    """A question built from several reports' facts ("Which company, reported by TechCrunch for X and by
+    The Verge for Y, …"): long, with clauses of its own. Only such a question may take its short answer from
+    the name the reports share rather than from one sentence that says it."""
+    return len(re.findall(r"[\w'’\-]+", question)) >= 18
+
+
+def says_predicate(question: str, sentence: str) -> bool:
+    """Whether the sentence says what the question asks about: its predicate (or a form reports use for it),
+    when it has one."""
+    e = expect(question)
+    return e is None or not e.predicate or e.counted or bool(_predicate_at(e.predicate, _tokens(sentence)))
+
+
 def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
     """Whether the passages treat `name` as the kind of thing asked for: a person is spoken of as one (a title
     before, a verb of speech or an apposition after) and is never a place; a place follows "in", "at", "near" …
@@ -632,8 +917,10 @@ def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
         return False
     place = sum(_is_place(t, name, a, b) for t, a, b in mentions) * 2 > len(mentions)
     person = any(_said_as_person(t, a, b) for t, a, b in mentions)
-    if kind == "person":
-        return not place and person and not _is_group(name) and not _is_outlet(name) \
+    if kind == "person":  # "the Southern Shield said": a determiner before a name makes it a body, not a person
+        determined = any(re.search(r"\b(?:the|a|an)\s+$", t[max(0, a - 5):a], re.I) for t, a, _ in mentions)
+        return not place and person and not determined and _is_person_shape(name) and not _is_group(name) \
+            and not _is_outlet(name) \
             and fold(name.split()[-1]) not in _PLACE_TAIL
     if kind == "place":
         return place and not person

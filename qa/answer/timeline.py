@@ -84,7 +84,8 @@ class StateQuestion:
     def by_head(self, text: str) -> bool:
         """The text calls the subject by its head noun: "the crossing", "the border crossing", not
         "the Trebil crossing" (another one)."""
-        return self.head is not None and re.search(rf"\bthe (?:[a-z]+ )?{re.escape(self.head)}\b", text) is not None
+        return self.head is not None and \
+            re.search(rf"\b(?i:the) (?:[a-z]+ )?{re.escape(self.head)}\b", text) is not None
 
 
 def _month_end(year: int, month: int) -> date:
@@ -148,7 +149,8 @@ _PASSIVE = re.compile(
     r"\b(?P<v>fell to|(?:was|were|has been|had been|is|are) (?:now |also |\w+ly )*"
     r"(?:seized|captured|retaken|recaptured|taken|"
     r"overrun|held|controlled|occupied|run|administered|governed|managed|operated|secured|manned|policed) by|"
-    r"(?:handed|turned|given)(?: back)?(?: over)?(?: control)? to|(?:transferred|passed|ceded|returned) to|"
+    r"(?:handed|turned|given)(?: back)?(?: over)?(?: control)?(?: (?:on|last|early on|late on) \w+)? to|"
+    r"(?:transferred|passed|ceded|returned)(?: (?:on|last) \w+)? to|"
     r"(?:is|are|was|were|remains?|remained|stays?|has been|had been) (?:now )?"
     r"(?:firmly |still |back )?(?:under (?:the )?(?:full |firm |complete |effective )?(?:control|command) of|"
     r"in the hands of))"
@@ -158,8 +160,12 @@ _PASSIVE = re.compile(
 _UNDER = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|firmly|still|now)(?: \w+)? under)\s+"
                     r"(?P<h>(?:the )?[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*){0,4}|government|rebel|army|militant)"
                     r"\s+control\b")
+# "Ostra remains under the Ostra Municipal Council": held by that body (a named one, not "under fire")
+_UNDER_BODY = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|now|still)(?: \w+)? under)\s+"
+                         r"(?P<h>the [A-Z][\w'’\-]*(?: (?:of )?[A-Z][\w'’\-]*){0,5})(?!\s+(?:control|command|"
+                         r"rule|siege|fire|attack))\b")
 _HANDS = re.compile(r"\b(?P<v>(?:remains?|remained|is|are|was|were|stays?|back|still|now)(?: \w+)? in)\s+"
-                    r"(?P<h>government|rebel|army|militant|[A-Z][\w'’\-]*)\s+hands\b", re.I)
+                    r"(?P<h>government|rebel|army|militant|(?!the\b|its\b|their\b)[A-Z][\w'’\-]*)\s+hands\b", re.I)
 # "Government troops handed the bridge over to the civil council": the receiver gains it
 _HANDOVER = re.compile(r"\b(?P<v>(?:handed|hands|turned|turns|transferred|transfers|ceded|cedes|gave|gives)"
                        r"(?: over)?(?: control of)?)\s+(?P<t>[^,;.]{2,60}?)\s+(?:back\s+)?(?:over\s+)?to\s+"
@@ -263,14 +269,14 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
     end = start + len(sentence)
     found: list[tuple[int, Event]] = []
     sentence = strip_furniture(sentence)
-    for pattern in (_PASSIVE, _UNDER, _HANDS, _LINES):
+    for pattern in (_PASSIVE, _UNDER, _UNDER_BODY, _HANDS, _LINES):
         for m in pattern.finditer(sentence):
             holder = _holder(m["h"]) if pattern is _PASSIVE else m["h"]
             if holder:
                 gain = pattern is _PASSIVE and bool(re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun|"
                                                               r"handed|turned|given|transferred|passed|ceded|returned",
                                                               m["v"], re.I))
-                on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
+                on, explicit = _event_date(sentence, reported, m.start("v")) if gain else (reported, False)
                 found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
                                                start, end, explicit, True, m.span("v"))))
     for m in _HANDOVER.finditer(sentence):
@@ -295,7 +301,18 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
         on, explicit = _event_date(sentence, reported, m.end()) if gain else (reported, False)
         found.append((m.start("v"), Event(holder, m["v"], "gain" if gain else "hold", on, reported, start, end,
                                           explicit, False, m.span("v"))))
-    return [e for _, e in sorted(found, key=lambda p: p[0])]
+    return [e for at, e in sorted(found, key=lambda p: p[0]) if not _CLAIMED.search(sentence[:at])]
+
+
+# "accounts linked to the militia claimed that its fighters retook Ostra": a claim reports no change of hands
+_CLAIMED = re.compile(r"\b(?:claim(?:ed|s)?|alleg(?:ed|es|ing)|rumou?r(?:ed|s)?|unconfirmed|unverified)\b(?![^.;]*\b"
+                      r"(?:confirmed|verified)\b)", re.I)
+
+
+# Heads a report may leave off a place's name ("Tal Varesh" for "the Tal Varesh crossing")
+_PLACE_HEADS = {"crossing", "border", "bridge", "town", "city", "village", "port", "pass", "dam", "base", "airport",
+                "province", "district", "region", "area", "valley", "river", "field", "oilfield", "checkpoint", "post",
+                "camp", "hill", "island", "road", "highway", "quay", "harbour", "harbor", "governorate"}
 
 
 def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about: bool) -> bool:
@@ -308,9 +325,15 @@ def concerns(event: Event, sentence: str, subject: StateQuestion, passage_about:
     else:
         thing = re.split(r"[,;.]\s|\s(?:on|in|after|before|from|and|when|while|with|since)\s", thing)[0]
     if mentions(thing, subject):
-        return True
+        # "the Wenlow library": a building or service named after a town is not the town's ferry
+        return subject.head is None or subject.head in _PLACE_HEADS or re.search(
+            rf"\b{re.escape(subject.head)}\b", thing, re.I) is not None
     if not passage_about:
         return False
+    if subject.head is None and re.search(r"\bthe (?:town|city|village|port|settlement)\b", thing):
+        return True  # "… withdrew from Velna and the army took over the town"
+    if (named := re.search(r"([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*),?\s+which\s*$", thing)) is not None:
+        return mentions(named[1], subject)  # "Amber Bridge, which remains under X": the bridge, not the subject
     return re.search(r"\b(?:it|them|which)\b", thing) is not None or subject.by_head(thing)
 
 

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from qa.answer import MARKER
+from qa.dates import mentioned_dates, parse_date
 from qa.text import split_sentences
 
 
@@ -44,11 +45,16 @@ def normalise(text: str) -> str:
 def contains_answer(answer: str, text: str) -> bool:
     """The normalised answer occurs in the normalised text as whole words; an empty answer never does.
 
+    A whole date matches the same day written any way: `contains_answer('2025-05-25', '25 May 2025')` -> `True`.
+
     `contains_answer('Dec. 23', 'On Dec 23, five were killed')` -> `True`;
     `contains_answer('no', 'not known')` -> `False`
     """
     needle = normalise(answer)
-    return bool(needle) and f" {needle} " in f" {normalise(text)} "
+    if bool(needle) and f" {needle} " in f" {normalise(text)} ":
+        return True
+    day = parse_date(answer.strip()) or (mentioned_dates(answer) or [None])[0]
+    return day is not None and day in mentioned_dates(text)
 
 
 def answer_correct(answers: Sequence[str], text: str) -> bool | None:

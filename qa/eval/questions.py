@@ -4,22 +4,24 @@ One question per line:
 `{"id": "q01", "question": "...", "answers": ["..."], "evidence": [{"doc": "...", "quote": "..."}],
 "type": "factual", "kind": "article", "answer_type": "person"}`. Empty `answers` marks a question the
 archive cannot answer; such a question has no evidence. `kind` (`article`/`comment`), `answer_type` (what
-kind of thing the answer is: one of ANSWER_TYPES) and the `from`/`to` window are optional.
+kind of thing the answer is: one of ANSWER_TYPES), the `from`/`to` window and `note` (a remark for the
+reader of the set, e.g. which of two disagreeing figures is the gold one; not scored) are optional.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.dates import date_bounds
+from qa.dates import date_bounds, mentioned_dates, parse_date
 from qa.errors import QAError
 from qa.types import KINDS, Kind
 
-FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type")
+FIELDS = ("id", "question", "answers", "evidence", "type", "kind", "from", "to", "answer_type", "note")
 ANSWER_TYPES = ("person", "organisation", "place", "outlet", "date", "number", "title", "weapon", "holder",
                 "description", "yes_no", "comment", "none")
 # The answer types that ask for a name, a date or a number: where a direct answer is expected.
@@ -108,6 +110,8 @@ def parse_question(record: Any) -> Question:
     if answer_type is not None and answer_type not in ANSWER_TYPES:
         raise ValueError(f"'answer_type' must be one of {', '.join(ANSWER_TYPES)}, got "
                          f"{json.dumps(answer_type, ensure_ascii=False)}")
+    if "note" in record:  # for the reader of the set (which of disagreeing figures is gold, and why); not scored
+        _text(record["note"], "'note'")
     window = date_bounds(record)
     return Question(
         date_from=window.get("from"), date_to=window.get("to"),
@@ -176,10 +180,44 @@ def multihop_question(item: Any, number: int) -> Question:
             ),
             type=qtype,
             kind=None if null else "article",
-            answer_type="yes_no" if not null and item["answer"].strip().lower() in ("yes", "no") else None,
+            answer_type=None if null else answer_form(item["answer"]),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"missing or malformed field {exc}") from None
+
+
+_ORG_WORDS = re.compile(r"\b(?:inc|corp|corporation|company|co|ltd|llc|group|bank|fund|foundation|university|"
+                        r"association|league|agency|network|studios?|labs?|technologies|motors|airlines|"
+                        r"entertainment|media|partners|capital|holdings|systems|games)\b\.?", re.I)
+_OUTLET_WORDS = re.compile(r"\b(?:news|times|post|journal|press|wire|guardian|telegraph|verge|techcrunch|wired|"
+                           r"engadget|reuters|bbc|cnn|fortune|forbes|bloomberg|mashable|gizmodo|polygon|insider|"
+                           r"express|sun|independent|radar|globe|daily|review|today)\b", re.I)
+
+
+_CHOICES = {"before", "after", "consistent", "inconsistent", "same", "different", "similar", "increase", "decrease",
+            "increased", "decreased", "higher", "lower", "more", "less", "both", "neither", "earlier", "later",
+            "positive", "negative", "true", "false", "insufficient information"}
+
+
+def answer_form(answer: str) -> str:
+    """The answer type a MultiHop gold answer has, read from its form alone (the benchmark labels none):
+    yes/no, a date, a number, a news outlet (an outlet word), a person (two to four capitalised words with
+    no company word), else an organisation. A label of the data, never of what the answerer said."""
+    text = answer.strip()
+    if text.lower() in ("yes", "no"):
+        return "yes_no"
+    if text.lower() in _CHOICES:
+        return "description"  # "Before", "Consistent": a choice the question offers, not a name
+    if parse_date(text) or mentioned_dates(text):
+        return "date"
+    if re.fullmatch(r"[$£€]?\s?\d[\d,.]*\s?(?:%|percent|million|billion|thousand)?", text, re.I):
+        return "number"
+    if _OUTLET_WORDS.search(text):
+        return "outlet"
+    words = text.split()
+    if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not _ORG_WORDS.search(text):
+        return "person"
+    return "organisation"
 
 
 def load_json(path: Path, missing: str, unreadable: str, error: type[QAError] = QAError) -> Any:
