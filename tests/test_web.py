@@ -66,7 +66,7 @@ def test_cards_carry_a_kind_badge_number_date_source_and_rank() -> None:
     assert "page_01.txt" in no_outlet
 
 
-def test_a_card_from_a_file_opens_its_whole_document_and_a_web_card_links() -> None:
+def test_every_card_opens_its_whole_document_and_a_web_card_also_links() -> None:
     from qa.types import Comment, Document
 
     doc = Document("d1", "A title", "First paragraph.\n\nSecond <b>paragraph</b>.", None, None, "Marta", "2024-03-09",
@@ -76,7 +76,7 @@ def test_a_card_from_a_file_opens_its_whole_document_and_a_web_card_links() -> N
     assert "Second &lt;b&gt;paragraph&lt;/b&gt;." in card and "<b>" not in card and "<script" not in card
     assert "1 reader comment" in card and "comment by Eve · 10 Mar 2024" in card
     web = render.source_card(_citation("x", url="https://example.org/a"), turn=1, document=doc)
-    assert "qa-doc" not in web and '<a href="https://example.org/a"' in web
+    assert "Open the whole document" in web and '<a href="https://example.org/a"' in web
     turn = _turn("q", "a [1]", (_citation("First paragraph."),))
     assert render.shown_documents([turn]) == ["d1"]
     assert "Open the whole document" in render.evidence_html([turn], {"d1": doc})
