@@ -39,6 +39,11 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
+def _anchor(x: float) -> str:
+    """A date label near an edge is written inward, so it is not cut off."""
+    return "start" if x < LABEL_GAP / 2 else "end" if x > WIDTH - LABEL_GAP / 2 else "middle"
+
+
 def timeline_svg(points: Sequence[TimelinePoint], turn: int) -> str:
     """The picture of an answer's timeline (turn `turn` of the conversation), or "" with no dated point."""
     dated = sorted(((d, p) for p in points if (d := _day(p)) is not None), key=lambda x: x[0])[-MAX_POINTS:]
@@ -88,7 +93,7 @@ def timeline_svg(points: Sequence[TimelinePoint], turn: int) -> str:
                 labels.pop()  # the last date wins over a label it would overlap
             labels.append((cx, p.day))
             labelled = cx
-    parts += [f'<text class="qa-day" x="{cx:.1f}" y="{AXIS_Y + 22}" text-anchor="middle" font-size="10" '
+    parts += [f'<text class="qa-day" x="{cx:.1f}" y="{AXIS_Y + 22}" text-anchor="{_anchor(cx)}" font-size="10" '
               f'fill="currentColor">{_esc(format_date(day))}</text>' for cx, day in labels]
     legend_y = AXIS_Y + 44
     names: dict[int, str] = {}
