@@ -38,7 +38,7 @@ class Options:
 class Plan:
     rewrite: Rewrite
     filters: Filters
-    overrides_switch: bool = False  # the question asks about readers while "Include reader comments" is off
+    overrides_switch: bool = False  # the question asks about readers while "Articles only" is chosen
 
     @property
     def query(self) -> str:
@@ -60,7 +60,7 @@ class Plan:
             parts.append("by " + " or ".join(self.filters.authors))
         if self.overrides_switch:
             parts.append("the question asks what readers said, so their comments are searched although "
-                         "“Include reader comments” is off")
+                         "“Articles only” is chosen")
         return " · ".join(parts)
 
 

@@ -175,7 +175,7 @@ def test_plan_sets_the_search_scope() -> None:
     assert off.filters.kinds == ("article",) and off.scope == "articles only"
     readers = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(include_comments=False), 100)
     assert readers.filters.kinds == ("comment",) and readers.scope.startswith("reader comments only · ")
-    assert "although “Include reader comments” is off" in readers.scope  # says it overrides the switch
+    assert "although “Articles only” is chosen" in readers.scope  # says it overrides the switch
     on = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(), 100)
     assert on.scope == "reader comments only"
     dated = chat.plan("Who?", [], chat.Options(date_from="March 1, 2024", date_to=" "), 100)
