@@ -56,7 +56,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
     outlet_names = list(pipeline.index.source_names) if pipeline else []
 
     def respond(question: str, turns: list[chat.Turn], kind: str, k: float, date_from: str, date_to: str,
-                outlets: list[str] | None, authors: str) -> Iterator[tuple[Any, ...]]:
+                outlets: list[str] | None = None, authors: str = "") -> Iterator[tuple[Any, ...]]:
         """Yields the question with a progress line at once, then (from a language model) its text
         as it is written, then the checked answer and its sources."""
         if pipeline is None:
@@ -161,7 +161,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                 with gr.Row(equal_height=True):
                     outlets = gr.Dropdown(outlet_names, value=[], multiselect=True, label="Outlets (none: all)",
                                           visible=bool(outlet_names), elem_id="qa-outlets")
-                    authors = gr.Textbox(label="Authors or commenters (comma-separated; empty: all)",
+                    authors = gr.Textbox("", label="Authors or commenters (comma-separated; empty: all)",
                                          elem_id="qa-authors")
             with gr.Column(scale=2):
                 evidence = gr.HTML(render.evidence_html([]), elem_id="qa-evidence")

@@ -21,6 +21,7 @@ from qa.retrieve import Filters
 from qa.rewrite import Rewrite
 from qa.types import Answer, Chunk, Citation, Hit
 
+ALL = "Articles and reader comments"  # the page's search choice that searches both
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
@@ -262,16 +263,16 @@ def test_the_page_answers_and_keeps_the_conversation_per_session(sample_index: S
     page = serve(sample_index, port=port, block=False)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        chat_value, evidence, notice, box = client.predict("Who controls the Tal Varesh crossing?", True, 5, "", "",
+        chat_value, evidence, notice, box = client.predict("Who controls the Tal Varesh crossing?", ALL, 5, "", "",
                                                            api_name="/ask")
         assert notice == "" and box == "" and len(chat_value) == 2 and 'id="src-1-1"' in evidence
-        chat_value, evidence, notice, _ = client.predict("and who held it before that?", True, 5, "", "",
+        chat_value, evidence, notice, _ = client.predict("and who held it before that?", ALL, 5, "", "",
                                                          api_name="/ask")
         assert len(chat_value) == 4 and "Tal Varesh crossing before that" in str(chat_value[3]["content"])
-        _, _, notice, box = client.predict("  ", True, 5, "", "", api_name="/ask")
+        _, _, notice, box = client.predict("  ", ALL, 5, "", "", api_name="/ask")
         assert "empty" in notice and 'role="alert"' in notice
         other = Client(f"http://127.0.0.1:{port}/", verbose=False)  # a second reader starts afresh
-        chat_value, *_ = other.predict("and who held it before that?", True, 5, "", "", api_name="/ask")
+        chat_value, *_ = other.predict("and who held it before that?", ALL, 5, "", "", api_name="/ask")
         assert "before that?</q>" in str(chat_value[1]["content"])
         chat_value, evidence, notice, box = client.predict(api_name="/new_conversation")
         assert chat_value == [] and "Numbered sources appear here" in evidence
@@ -289,7 +290,7 @@ def test_the_page_without_an_index_shows_how_to_build_one(tmp_path: Path) -> Non
     page = serve(load_settings({"index": tmp_path / "none", "model": "hash"}, env={}), port=port, block=False)
     try:
         _, _, notice, _ = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
-            "Who?", True, 5, "", "", api_name="/ask")
+            "Who?", ALL, 5, "", "", api_name="/ask")
         assert "No index at" in notice and "qa index build" in notice
     finally:
         page.close()
@@ -313,7 +314,7 @@ def test_a_login_is_required_when_credentials_are_set(sample_index: Settings, mo
         with pytest.raises(ValueError, match="login"):
             Client(url, auth=("analyst", "wrong"), verbose=False)
         chat_value, *_ = Client(url, auth=("analyst", "s3cret-for-tests"), verbose=False).predict(
-            "Who controls the Tal Varesh crossing?", True, 5, "", "", api_name="/ask")
+            "Who controls the Tal Varesh crossing?", ALL, 5, "", "", api_name="/ask")
         assert len(chat_value) == 2
     finally:
         page.close()
