@@ -95,8 +95,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
             return
         turns, dropped = chat.add(turns, turn)
         notice_text = render.notice_html(chat.dropped_note(dropped))
-        yield (render.messages(turns), export.export_html(turns) + render.evidence_html(turns, documents(turns)),
-               notice_text, "", turns)
+        yield render.messages(turns), render.evidence_html(turns, documents(turns)), notice_text, "", turns
 
     def rate(turns: list[chat.Turn], note: str, liked: Any) -> tuple[Any, ...]:
         """A thumb on an answer (`liked`: Gradio's LikeData): kept with the note in the index folder's feedback file."""
@@ -130,6 +129,10 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         pipeline.refresh()
         return render.status_html(pipeline.index.manifest)
 
+    def export_links_for(turns: list[chat.Turn]) -> str:
+        """The conversation so far as download links; a line saying there is none yet before an answer."""
+        return export.export_html(turns) or render.info_html("Ask a question first: there is nothing to export yet.")
+
     def reset() -> tuple[Any, ...]:
         return [], render.evidence_html([]), "", "", []
 
@@ -148,9 +151,12 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                                           scale=6, elem_id="qa-question", autofocus=True, submit_btn=False)
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     new_button = gr.Button("New conversation", scale=1, elem_id="qa-new")
-                note = gr.Textbox(show_label=False, max_lines=2, elem_id="qa-feedback-note",
-                                  max_length=feedback.MAX_NOTE_CHARS,
-                                  placeholder="Optional note to send with a thumbs-up or thumbs-down on an answer")
+                with gr.Row(equal_height=True):
+                    note = gr.Textbox(show_label=False, max_lines=2, elem_id="qa-feedback-note", scale=6,
+                                      max_length=feedback.MAX_NOTE_CHARS,
+                                      placeholder="Optional note to send with a thumbs-up or thumbs-down on an answer")
+                    export_button = gr.Button("Export conversation", scale=1, elem_id="qa-export")
+                export_links = gr.HTML("", elem_id="qa-export-links")
                 with gr.Row(equal_height=True):
                     kind = gr.Radio(list(KIND_CHOICES), value=KIND_CHOICES[0], label="Search", elem_id="qa-kind")
                     k = gr.Slider(1, MAX_PASSAGES, value=k_default, step=1, label="Passages", elem_id="qa-k")
@@ -167,13 +173,16 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                 evidence = gr.HTML(render.evidence_html([]), elem_id="qa-evidence")
         turns = gr.State([])
 
-        gr.on([question.submit, ask_button.click], respond,
-              [question, turns, kind, k, date_from, date_to, outlets, authors],
-              [chatbot, evidence, notice, question, turns],
-              api_name="ask", show_progress="minimal")
+        asked = gr.on([question.submit, ask_button.click], respond,
+                      [question, turns, kind, k, date_from, date_to, outlets, authors],
+                      [chatbot, evidence, notice, question, turns], api_name="ask", show_progress="minimal")
         cleared = [chatbot, evidence, notice, question, turns]
-        new_button.click(reset, None, cleared, api_name="new_conversation")
-        chatbot.clear(reset, None, cleared, api_visibility="private")  # the chat's own bin icon
+        asked.then(lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        new_button.click(reset, None, cleared, api_name="new_conversation").then(
+            lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        chatbot.clear(reset, None, cleared, api_visibility="private").then(  # the chat's own bin icon
+            lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        export_button.click(export_links_for, turns, export_links, api_visibility="private")
         chatbot.like(rate, [turns, note], [notice, note], api_visibility="private", show_progress="hidden")
         if pipeline is not None:
             page.load(current_status, None, status, api_visibility="private")

@@ -77,6 +77,8 @@ def test_a_card_opens_its_whole_document(page: Any) -> None:
 def test_the_conversation_downloads_as_markdown_and_json(page: Any, tmp_path: Path) -> None:
     ask(page, TAL)
     ask(page, "and who held it before that?", answers_before=1)
+    page.click("#qa-export")
+    page.locator("#qa-export-md").wait_for(state="visible", timeout=10_000)
     with page.expect_download() as got:
         page.click("#qa-export-md")
     markdown = Path(got.value.path()).read_text(encoding="utf-8")
@@ -89,6 +91,8 @@ def test_the_conversation_downloads_as_markdown_and_json(page: Any, tmp_path: Pa
     assert [t["question"] for t in data["turns"]] == [TAL, "and who held it before that?"]
     first = data["turns"][0]
     assert first["sources"] and {s["n"] for s in first["sources"]} >= {p["n"] for p in first["timeline"]}
+    ask(page, "What did readers say about it?", answers_before=2)  # a new answer: the old links go
+    page.wait_for_function("() => !document.querySelector('#qa-export-md')", timeout=10_000)
 
 
 def test_a_thumb_and_its_note_are_kept_in_the_index_folder(page: Any, served: tuple[str, Path]) -> None:

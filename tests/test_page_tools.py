@@ -273,3 +273,41 @@ def test_an_unknown_outlet_or_author_is_named(outlet_pipeline: Pipeline) -> None
     with pytest.raises(BadQuestion, match="No author named 'Nobody'"):
         Filters(authors=("Nobody",)).mask(outlet_pipeline.index)
     assert chat.split_names(" Ann  Lee , ,Bo, Ann Lee") == ("Ann Lee", "Bo")
+
+
+# --- the page's handlers ---------------------------------------------------------------------------
+
+def _handler(page: object, name: str):  # type: ignore[no-untyped-def]
+    return next(f.fn for f in page.fns.values() if getattr(f.fn, "__name__", "") == name)  # type: ignore[attr-defined]
+
+
+def test_a_thumb_on_the_page_keeps_the_rated_answer(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from qa.web import build_ui
+
+    page = build_ui(pipeline)
+    rate, links = _handler(page, "rate"), _handler(page, "export_links_for")
+    first = chat.ask(pipeline, TAL, [], chat.Options())
+    second = chat.ask(pipeline, "and who held it before that?", [first], chat.Options())
+    ratings = pipeline.settings.index / "feedback.jsonl"
+    before = len(ratings.read_text().splitlines()) if ratings.exists() else 0
+    notice, note = rate([first, second], "the <b>second</b>", SimpleNamespace(index=3, liked=False))
+    assert "thumbs-down on Q2 and its note is kept" in notice and note == ""
+    record = json.loads(ratings.read_text().splitlines()[-1])
+    assert record["rating"] == "down" and record["question"] == second.question
+    assert record["note"] == "the <b>second</b>" and "<b>" not in notice
+    notice, _ = rate([first, second], "", SimpleNamespace(index=2, liked=True))  # a question, not an answer
+    assert "not an answer" in notice
+    notice, _ = rate([first, second], "", SimpleNamespace(index=1, liked=""))  # a thumb taken back
+    assert "taken back" in notice
+    assert len(ratings.read_text().splitlines()) == before + 1
+
+    def read_only(*args: object, **kwargs: object) -> int:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(feedback.os, "open", read_only)
+    notice, _ = rate([first], "", SimpleNamespace(index=1, liked=True))
+    assert 'role="alert"' in notice and "read-only, so ratings cannot be kept" in notice
+    assert "nothing to export yet" in links([])
+    assert 'id="qa-export-md"' in links([first, second])
