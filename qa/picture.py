@@ -16,12 +16,14 @@ from qa.dates import format_date
 from qa.timeline import holder_groups
 from qa.types import TimelinePoint
 
-WIDTH, MARGIN, AXIS_Y = 600, 24, 64
+WIDTH, MARGIN, AXIS_Y = 440, 24, 64
 COLOURS = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#be185d", "#4b5563")
 NEUTRAL = "#2563eb"
 MAX_POINTS = 200  # drawn; a longer timeline shows its latest points
 MAX_LEGEND = 8
-LABEL_GAP = 72  # px between date labels under the axis
+MAX_STACK = 4  # points drawn one above another for reports of the same day
+CHAR_PX = 6.6  # the width of a character of a 12 px date label, about
+LABEL_CHARS = 11  # "21 May 2024"
 
 
 def _esc(text: object) -> str:
@@ -41,7 +43,30 @@ def _short(text: str, limit: int) -> str:
 
 def _anchor(x: float) -> str:
     """A date label near an edge is written inward, so it is not cut off."""
-    return "start" if x < LABEL_GAP / 2 else "end" if x > WIDTH - LABEL_GAP / 2 else "middle"
+    return "start" if x < LABEL_CHARS * CHAR_PX / 2 else "end" if x > WIDTH - LABEL_CHARS * CHAR_PX / 2 else "middle"
+
+
+def _extent(x: float, text: str) -> tuple[float, float]:
+    """The left and right ends of a date label written at `x`."""
+    width, anchor = len(text) * CHAR_PX, _anchor(x)
+    left = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
+    return left, left + width
+
+
+def _date_labels(days: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """The dates to write under the axis, left to right, none touching another: the first always, and the
+    last over any label it would touch but the first."""
+    def touches(a: tuple[float, str], b: tuple[float, str]) -> bool:
+        return _extent(a[0], format_date(a[1]))[1] + 6 > _extent(b[0], format_date(b[1]))[0]
+
+    kept: list[tuple[float, str]] = []
+    for i, label in enumerate(days):
+        if i == len(days) - 1:
+            while len(kept) > 1 and touches(kept[-1], label):
+                kept.pop()
+        if not kept or not touches(kept[-1], label):
+            kept.append(label)
+    return kept
 
 
 def timeline_svg(points: Sequence[TimelinePoint], turn: int) -> str:
@@ -76,25 +101,21 @@ def timeline_svg(points: Sequence[TimelinePoint], turn: int) -> str:
     parts.append(f'<line x1="{MARGIN / 2}" y1="{AXIS_Y}" x2="{WIDTH - MARGIN / 2}" y2="{AXIS_Y}" '
                  'stroke="currentColor" stroke-opacity="0.5"/>')
     stacked: dict[int, int] = {}
-    labelled = -LABEL_GAP
-    labels: list[tuple[float, str]] = []
+    days: list[tuple[float, str]] = []
     for d, p in dated:
-        level = stacked.get(d, 0)
+        level = min(stacked.get(d, 0), MAX_STACK - 1)  # more reports of one day share the top place
         stacked[d] = level + 1
         cx, cy = x(d), AXIS_Y - 16 * level
         tip = f"{format_date(p.day)} — {p.what} [{p.n}]" + (f" · held by {p.holder}" if p.holder else "")
         parts.append(f'<a class="qa-cite qa-point" href="#src-{int(turn)}-{int(p.n)}" data-n="{int(p.n)}">'
                      f'<title>{_esc(tip)}</title>'
                      f'<circle cx="{cx:.1f}" cy="{cy}" r="6" fill="{fill(p)}" stroke="#fff" stroke-width="1.5"/>'
-                     f'<text x="{cx:.1f}" y="{cy - 10}" text-anchor="middle" font-size="10" '
+                     f'<text x="{cx:.1f}" y="{cy - 10}" text-anchor="middle" font-size="12" '
                      f'fill="currentColor">[{int(p.n)}]</text></a>')
-        if level == 0 and (cx - labelled >= LABEL_GAP or d == last):
-            if labels and cx - labels[-1][0] < LABEL_GAP:
-                labels.pop()  # the last date wins over a label it would overlap
-            labels.append((cx, p.day))
-            labelled = cx
-    parts += [f'<text class="qa-day" x="{cx:.1f}" y="{AXIS_Y + 22}" text-anchor="{_anchor(cx)}" font-size="10" '
-              f'fill="currentColor">{_esc(format_date(day))}</text>' for cx, day in labels]
+        if level == 0:
+            days.append((cx, p.day))
+    parts += [f'<text class="qa-day" x="{cx:.1f}" y="{AXIS_Y + 22}" text-anchor="{_anchor(cx)}" font-size="12" '
+              f'fill="currentColor">{_esc(format_date(day))}</text>' for cx, day in _date_labels(days)]
     legend_y = AXIS_Y + 44
     names: dict[int, str] = {}
     for h in holders:  # a group is named by its longest phrase ("The Iron Dawn Revolutionary Brigades")
@@ -104,7 +125,7 @@ def timeline_svg(points: Sequence[TimelinePoint], turn: int) -> str:
     for i, g in enumerate(order[:MAX_LEGEND]):
         y = legend_y + 16 * i
         parts.append(f'<rect x="{MARGIN}" y="{y - 9}" width="10" height="10" fill="{colour[g]}"/>'
-                     f'<text class="qa-holder" x="{MARGIN + 16}" y="{y}" font-size="11" '
+                     f'<text class="qa-holder" x="{MARGIN + 16}" y="{y}" font-size="12" '
                      f'fill="currentColor">{_esc(_short(names[g], 80))}</text>')
     min_y = AXIS_Y - 16 * (max(stacked.values()) - 1) - 26
     max_y = legend_y + 16 * (min(len(order), MAX_LEGEND) - 1) + 6 if order else AXIS_Y + 30

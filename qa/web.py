@@ -157,8 +157,8 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                                       placeholder="Optional note to send with a thumbs-up or thumbs-down on an answer")
                     export_button = gr.Button("Export conversation", scale=1, elem_id="qa-export")
                 export_links = gr.HTML("", elem_id="qa-export-links")
+                kind = gr.Radio(list(KIND_CHOICES), value=KIND_CHOICES[0], label="Search", elem_id="qa-kind")
                 with gr.Row(equal_height=True):
-                    kind = gr.Radio(list(KIND_CHOICES), value=KIND_CHOICES[0], label="Search", elem_id="qa-kind")
                     k = gr.Slider(1, MAX_PASSAGES, value=k_default, step=1, label="Passages", elem_id="qa-k")
                     date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder=span[0] if span else "",
                                            visible=span is not None, elem_id="qa-from")

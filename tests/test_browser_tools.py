@@ -107,5 +107,7 @@ def test_a_thumb_and_its_note_are_kept_in_the_index_folder(page: Any, served: tu
     assert page.locator("#qa-feedback-note textarea").input_value() == ""
     lines = ratings.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(before) + 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "rated.png"), full_page=True)
     record = json.loads(lines[-1])
     assert record["rating"] == "up" and record["question"] == TAL and record["note"] == "Right holder <b>and</b> dates"

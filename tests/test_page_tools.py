@@ -62,6 +62,27 @@ def test_the_picture_links_each_point_to_its_card_and_escapes_archive_text() -> 
     assert svg.count('class="qa-holder"') == 2  # the legend: one line per holder group
 
 
+def test_date_labels_never_overlap_and_the_ends_are_written() -> None:
+    from datetime import date, timedelta
+
+    from qa import picture
+    from qa.dates import format_date
+
+    start = date(2024, 1, 1)
+    points = [TimelinePoint((start + timedelta(days=3 * i)).isoformat(), f"event {i}", i + 1) for i in range(40)]
+    svg = timeline_svg(points, 1)
+    labels = re.findall(r'<text class="qa-day" x="([\d.]+)"[^>]*>([^<]+)</text>', svg)
+    assert labels[0][1] == format_date(points[0].day) and labels[-1][1] == format_date(points[-1].day)
+    extents = [picture._extent(float(x), text) for x, text in labels]
+    assert 3 <= len(extents) < 40
+    assert all(a[1] <= b[0] for a, b in zip(extents, extents[1:]))  # left to right, none touching
+    assert all(0 <= a[0] and a[1] <= picture.WIDTH for a in extents)  # none cut off at the edges
+    many = [TimelinePoint("2024-01-01", "x", 1)] * (picture.MAX_POINTS + 50)
+    tall = timeline_svg(many, 1)
+    assert tall.count("<circle") == picture.MAX_POINTS
+    assert len(set(re.findall(r'<circle cx="[\d.]+" cy="(-?\d+)"', tall))) == picture.MAX_STACK  # not 200 high
+
+
 def test_the_picture_needs_a_dated_point() -> None:
     assert timeline_svg((), 1) == ""
     assert timeline_svg((TimelinePoint("someday", "x", 1),), 1) == ""
