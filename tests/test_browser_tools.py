@@ -111,3 +111,21 @@ def test_a_thumb_and_its_note_are_kept_in_the_index_folder(page: Any, served: tu
     page.screenshot(path=str(ARTIFACTS / "rated.png"), full_page=True)
     record = json.loads(lines[-1])
     assert record["rating"] == "up" and record["question"] == TAL and record["note"] == "Right holder <b>and</b> dates"
+
+
+def test_outlet_and_author_filters_narrow_the_sources(page: Any) -> None:
+    page.locator("#qa-outlets input").click()
+    page.get_by_role("option", name="The Test Gazette").click()
+    page.locator("#qa-question textarea").click()  # close the list
+    ask(page, "Zeltwick bridge repairs")
+    cards = page.locator("#qa-evidence .qa-turn").first.locator(".qa-card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "The Test Gazette" in cards.nth(i).locator(".qa-meta").inner_text()
+    assert "from The Test Gazette" in page.locator("#qa-chat .qa-searched").first.inner_text()
+    page.fill("#qa-authors textarea, #qa-authors input", "Nobody Atall")
+    page.fill("#qa-question textarea", "Zeltwick bridge repairs")
+    page.click("#qa-ask")
+    page.wait_for_function("() => document.querySelector('#qa-notice').innerText.includes('No author named')",
+                           timeout=10_000)
+    assert page.locator("#qa-chat .qa-answer").count() == 1  # the earlier answer only
