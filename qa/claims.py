@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.dates import ordinal
+from qa.dates import MONTH_PATTERN, ordinal
 from qa.events import _DATED, clause_of
 from qa.text import split_sentences
 from qa.timeline import StateQuestion, _event_date, concerns, control_events, holder_groups, mentions
@@ -34,6 +34,10 @@ _COUNT = [
                rf"(?:[a-z]+\s+)?{_VICTIM}\b", re.I),
 ]
 _NOT_VICTIM = {"people", "person"}  # "14 people" and "31 people" count the same victims; kept as they are
+# a gain told without its day that looks back ("after the IDRB seized it in March") dates nothing
+_LOOKS_BACK = re.compile(rf"\b(?:{MONTH_PATTERN})\b|\b(?:1[89]|20)\d\d\b|\b(?:ago|had|earlier|previously|before|"
+                         r"last (?:week|month|year)|since)\b", re.I)
+_NAMED = re.compile(r"\b[A-Z]")
 _SAME_TIME = 35  # days: two undated-by-their-words tolls this close count the same fighting
 
 
@@ -161,16 +165,22 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
     """A report that the subject is held by one side, against the latest report before it that the other
     side took it (and no report between of the first side taking it back); two sides reported taking it on
     the same named day."""
-    said = [c for c in claims if c.aspect == "holder"]
+    said = [c for c in claims if c.aspect == "holder" and _NAMED.search(c.value)]  # "the group" names no side
     group = dict(zip([c.value for c in said], holder_groups([c.value for c in said])))
-    gains = sorted((c for c in said if c.gain and c.day and hits[c.hit].chunk.kind == "article"),
-                   key=lambda c: ordinal(c.day))
+    gains = sorted((c for c in said if c.gain and c.day and hits[c.hit].chunk.kind == "article"
+                    and (c.explicit or not _LOOKS_BACK.search(c.clause))), key=lambda c: ordinal(c.day))
     pairs: list[Pair] = []
     for h in said:
         if h.gain and hits[h.hit].chunk.kind == "article":
             continue
         if not h.reported:
             continue
+        if hits[h.hit].chunk.kind == "comment":  # a comment answers the article it sits under first
+            own = [c for c in said if hits[c.hit].chunk.kind == "article" and
+                   hits[c.hit].chunk.doc_id == hits[h.hit].chunk.doc_id and group[c.value] != group[h.value]]
+            if own:
+                pairs.append(Pair(h, own[-1], "who holds it"))
+                continue
         before = [g for g in gains if ordinal(g.day) <= ordinal(h.reported) and _doc(hits, g) != _doc(hits, h)]
         if not before:
             continue

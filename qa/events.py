@@ -158,6 +158,7 @@ def window(phrase: str) -> tuple[str | None, str | None]:
 _DATED = re.compile(rf"\b(?:on |since |from |early |late )?(?:(?:{MONTH_PATTERN})\.? \d{{1,2}}\b|"
                     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\d{1,2} (?:"
                     rf"{MONTH_PATTERN})\b)", re.I)
+FAR_BACK = 180  # days: a month and day this far before its report is taken for a day ahead
 MAX_WORDS = 40  # words of a sentence quoted as an event's clause
 
 
@@ -223,10 +224,13 @@ def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("
             if not (events or dated or lede):
                 continue
             lede = False
-            if events:
-                day, explicit = events[0].on, events[0].explicit
-            else:
+            if events and events[0].explicit:
+                day, explicit = events[0].on, True
+            else:  # "officials said on Tuesday it remains held": the day it was said
                 day, explicit = _event_date(sentence, chunk.published_at)
+            if explicit and chunk.published_at and not mentioned_dates(sentence) and \
+                    ordinal(chunk.published_at) - ordinal(day) > FAR_BACK:
+                day, explicit = chunk.published_at, False  # "closed until June 10" is ahead, not a year back
             found.append(Report(i, start, end, day, explicit, clause_of(sentence),
                                 events[0].holder if events else None))
     return found
