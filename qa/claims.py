@@ -31,7 +31,7 @@ _COUNT = [
                rf"(?:\w+ly\s+)?{_HURT}\b", re.I),
     re.compile(rf"\b{_NUM}\s+(?:[a-z]+\s+)?{_VICTIM}\s+{_HURT}\b", re.I),
     re.compile(rf"\b(?P<v>killing|killed|wounding|wounded|injuring|injured)\s+(?:at least\s+)?{_NUM}\s+"
-               rf"(?:[a-z]+\s+)?{_VICTIM}\b", re.I),
+               r"(?P<noun>[a-z]+)\b", re.I),
 ]
 _NOT_VICTIM = {"people", "person"}  # "14 people" and "31 people" count the same victims; kept as they are
 # a gain told without its day that looks back ("after the IDRB seized it in March") dates nothing
@@ -71,7 +71,7 @@ def counts(sentence: str) -> list[Count]:
     for pattern in _COUNT:
         for m in pattern.finditer(sentence):
             value = number_value(m["n"])
-            noun = m["noun"].split()[-1] if pattern is not _COUNT[2] else m["noun"].split()[-1]
+            noun = m["noun"].split()[-1]
             if value is None or not noun.isalpha() or noun in ("of", "and", "the", "had", "were", "more"):
                 continue
             hurt = "killed" if m["v"].lower() in ("killed", "dead", "died", "killing") else \
