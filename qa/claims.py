@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, ordinal
-from qa.events import _DATED, clause_of
+from qa.events import _DATED, Memo, clause_of, events_in, names
 from qa.text import split_sentences
-from qa.timeline import StateQuestion, _event_date, concerns, control_events, holder_groups, mentions
+from qa.timeline import StateQuestion, _event_date, concerns, holder_groups
 from qa.types import Hit
 
 _UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -107,7 +107,8 @@ class Pair:
     what: str  # what they disagree on: "who holds it", "soldiers killed"
 
 
-def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = True) -> list[Claim]:
+def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = True,
+                 memo: Memo | None = None) -> list[Claim]:
     """Holder and toll claims about the subject in `hits` (articles, and comments unless told not to)."""
     found: list[Claim] = []
     seen: set[tuple[str, int | None, int]] = set()
@@ -115,7 +116,7 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
         chunk = hit.chunk
         if chunk.kind == "comment" and not comments:
             continue
-        about = mentions(f"{chunk.title} {chunk.text}", subject)
+        about = names(f"{chunk.title} {chunk.text}", subject)
         if not about:
             continue
         for start, end in split_sentences(chunk.text):
@@ -124,14 +125,14 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
                 continue
             seen.add(key)
             sentence = chunk.text[start:end]
-            named = mentions(sentence, subject) or subject.by_head(sentence)
+            named = names(sentence, subject) or subject.by_head(sentence)
             clause = clause_of(sentence)
-            for e in control_events(sentence, chunk.published_at, start):
-                if (named or chunk.kind == "comment") and concerns(e, sentence, subject, True):
-                    found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder",
-                                       e.holder, "who holds it", e.kind == "gain"))
             if not (named or chunk.kind == "comment"):
                 continue
+            for e in events_in(sentence, chunk, start, memo):
+                if concerns(e, sentence, subject, True):
+                    found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder",
+                                       e.holder, "who holds it", e.kind == "gain"))
             day, explicit = _event_date(sentence, chunk.published_at) if _DATED.search(sentence) else \
                 (chunk.published_at, False)
             for c in counts(sentence):
@@ -166,7 +167,8 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
     side took it (and no report between of the first side taking it back); two sides reported taking it on
     the same named day."""
     said = [c for c in claims if c.aspect == "holder" and _NAMED.search(c.value)]  # "the group" names no side
-    group = dict(zip([c.value for c in said], holder_groups([c.value for c in said])))
+    names = list(dict.fromkeys(c.value for c in said))  # each phrase once: the grouping is quadratic
+    group = dict(zip(names, holder_groups(names)))
     gains = sorted((c for c in said if c.gain and c.day and hits[c.hit].chunk.kind == "article"
                     and (c.explicit or not _LOOKS_BACK.search(c.clause))), key=lambda c: ordinal(c.day))
     pairs: list[Pair] = []

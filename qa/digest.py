@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from qa.answer import Writer, balance_quotes
 from qa.claims import Claim, Pair, claims_about, contradictions, disagreements
 from qa.dates import format_date, ordinal
-from qa.events import Event, Topic, event_reports, in_window, merge
+from qa.events import Event, Memo, Topic, event_reports, in_window, merge, names
 from qa.intent import read_intent
 from qa.text import plural
-from qa.timeline import StateQuestion, mentions
+from qa.timeline import StateQuestion
 from qa.types import Answer, Citation, Hit, TimelinePoint
 
 if TYPE_CHECKING:
@@ -96,7 +96,8 @@ def answer_timeline(question: str, topic: Topic, hits: Sequence[Hit], nearest: i
     """Dated events about the subject, one line each, oldest first (newest first when asked), undated apart;
     a period answer groups them by day and says how many reports were read. None when no report names the
     subject with anything dated."""
-    events = [e for e in merge(event_reports(topic, hits), hits) if in_window(e, topic) or (
+    memo: Memo = {}
+    events = [e for e in merge(event_reports(topic, hits, memo=memo), hits) if in_window(e, topic) or (
         e.day is None and not topic.windowed)]
     if not events:
         return None
@@ -135,7 +136,7 @@ def answer_timeline(question: str, topic: Topic, hits: Sequence[Hit], nearest: i
             w.own("\n– ")
             _event_line(out, e, hits)
     answer = out.answer(question, nearest, sorted(points, key=lambda p: ordinal(p.day)))
-    pairs = disagreements(claims_about(topic.about, hits), hits)
+    pairs = disagreements(claims_about(topic.about, hits, memo=memo), hits)
     return with_disagreements(answer, pairs, hits) if pairs else answer
 
 
@@ -251,7 +252,7 @@ def answer_readers(question: str, topic: Topic, hits: Sequence[Hit], nearest: in
 
 
 def subject_in(topic: Topic, text: str) -> bool:
-    return mentions(text, topic.about)
+    return names(text, topic.about)
 
 
 _HURT_WORDS = {"killed": ("killed", "died", "dead", "death", "deaths", "toll"), "wounded": ("wounded", "injured"),

@@ -14,22 +14,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, MONTHS, mentioned_dates, ordinal
-from qa.text import analyze, split_sentences
+from qa.text import analyze, skeleton, split_sentences
 from qa.timeline import (
+    _GAIN,
+    _HOLD,
     StateQuestion,
     _event_date,
     _month_end,
     concerns,
     control_events,
     holder_groups,
-    mentions,
     strip_furniture,
 )
-from qa.types import Hit
+from qa.timeline import Event as ControlEvent
+from qa.types import Chunk, Hit
 
 TopicKind = Literal["timeline", "period", "disagree", "readers"]
 
@@ -162,6 +164,50 @@ FAR_BACK = 180  # days: a month and day this far before its report is taken for 
 MAX_WORDS = 40  # words of a sentence quoted as an event's clause
 
 
+# every verb and phrase `qa.timeline.control_events` reads a holder from: a sentence without any is not read
+# (its patterns cost a couple of milliseconds a sentence; this search, a few microseconds)
+_HANDS_WORDS = re.compile(rf"\b(?:{_GAIN}|{_HOLD}|fell to|under|hands|behind|handed|turned|turns|given|gave|gives|"
+                          r"transferred|transfers|passed|ceded|cedes|returned|(?:seized|captured|retaken|recaptured|"
+                          r"taken|overrun|held|controlled|occupied|run|administered|governed|managed|operated|secured|"
+                          r"manned|policed) by)\b", re.I)
+
+
+def may_change_hands(sentence: str) -> bool:
+    return _HANDS_WORDS.search(sentence) is not None
+
+
+Memo = dict[tuple[str, int], list[ControlEvent]]
+
+
+def events_in(sentence: str, chunk: Chunk, start: int, memo: Memo | None = None) -> list[ControlEvent]:
+    """`qa.timeline.control_events` of one sentence of a passage, read once per answer when given a memo."""
+    key = (chunk.chunk_id, start)
+    if memo is not None and key in memo:
+        return memo[key]
+    found = control_events(sentence, chunk.published_at, start) if may_change_hands(sentence) else []
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+@lru_cache(maxsize=1 << 16)
+def _shape(term: str) -> str:
+    return skeleton(term)
+
+
+def names(text: str, subject: StateQuestion) -> bool:
+    """`qa.timeline.mentions`, with each word's spelling shape computed once: the text holds every distinctive
+    term of the subject, or a word of the same consonants."""
+    words = set(analyze(text))
+    missing = [t for t in subject.names if t not in words]
+    if not missing:
+        return True
+    if not all(len(t) >= 3 and t.isalpha() for t in missing):
+        return False
+    shapes = {_shape(w) for w in words if w.isalpha() and len(w) >= 3}
+    return all(_shape(t) in shapes for t in missing)
+
+
 @dataclass(frozen=True)
 class Report:
     """One report of an event: the sentence at `start:end` of hit number `hit`, and the day it gives."""
@@ -200,7 +246,8 @@ def clause_of(sentence: str) -> str:
     return " ".join(words[:MAX_WORDS]) + (" …" if len(words) > MAX_WORDS else "")
 
 
-def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("article",)) -> list[Report]:
+def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("article",),
+                  memo: Memo | None = None) -> list[Report]:
     """The sentences of `hits` that report something dated about the topic's subject: in a passage about it,
     a sentence naming it (or calling it by its head noun) that names a day, reports who took or holds it, or
     is the first of its passage to name it."""
@@ -210,16 +257,15 @@ def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("
         chunk = hit.chunk
         if chunk.kind not in kinds:
             continue
-        passage_about = mentions(f"{chunk.title} {chunk.text}", subject)
+        passage_about = names(f"{chunk.title} {chunk.text}", subject)
         if not passage_about:
             continue
         lede = True
         for start, end in split_sentences(chunk.text):
             sentence = chunk.text[start:end]
-            if len(sentence.split()) < 4 or not (mentions(sentence, subject) or subject.by_head(sentence)):
+            if len(sentence.split()) < 4 or not (names(sentence, subject) or subject.by_head(sentence)):
                 continue
-            events = [e for e in control_events(sentence, chunk.published_at, start)
-                      if concerns(e, sentence, subject, True)]
+            events = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
             dated = _DATED.search(sentence) is not None or bool(mentioned_dates(sentence))
             if not (events or dated or lede):
                 continue
@@ -256,7 +302,7 @@ def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
 
     Two reports are of one event when `_same` says so; a report that gives no day of its own joins a
     dated event it matches, so "the army had recaptured it" does not open an event on the report's date."""
-    holders = [r.holder for r in reports if r.holder]
+    holders = list(dict.fromkeys(r.holder for r in reports if r.holder))  # each once: the grouping is quadratic
     group_of = dict(zip(holders, holder_groups(holders)))
     order = sorted(range(len(reports)), key=lambda i: (not reports[i].explicit, ordinal(reports[i].day) or 10**9,
                                                        ordinal(hits[reports[i].hit].chunk.published_at), i))
