@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, ordinal
-from qa.events import _DATED, Memo, clause_of, events_in, names
-from qa.text import split_sentences
+from qa.events import _DATED, Memo, clause_of, events_in, names_in, sentences_of
 from qa.timeline import StateQuestion, _event_date, concerns, holder_groups
 from qa.types import Hit
 
@@ -116,16 +115,16 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
         chunk = hit.chunk
         if chunk.kind == "comment" and not comments:
             continue
-        about = names(f"{chunk.title} {chunk.text}", subject)
+        about = names_in(f"{chunk.title} {chunk.text}", chunk, -1, subject, memo)
         if not about:
             continue
-        for start, end in split_sentences(chunk.text):
+        for start, end in sentences_of(chunk, memo):
             key = (chunk.doc_id, chunk.comment_index, chunk.start + start)
             if key in seen:
                 continue
             seen.add(key)
             sentence = chunk.text[start:end]
-            named = names(sentence, subject) or subject.by_head(sentence)
+            named = names_in(sentence, chunk, start, subject, memo)
             clause = clause_of(sentence)
             if not (named or chunk.kind == "comment"):
                 continue

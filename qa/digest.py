@@ -136,7 +136,7 @@ def answer_timeline(question: str, topic: Topic, hits: Sequence[Hit], nearest: i
             w.own("\n– ")
             _event_line(out, e, hits)
     answer = out.answer(question, nearest, sorted(points, key=lambda p: ordinal(p.day)))
-    pairs = disagreements(claims_about(topic.about, hits, memo=memo), hits)
+    pairs = disagreements(claims_about(topic.about, hits, comments=False, memo=memo), hits)
     return with_disagreements(answer, pairs, hits) if pairs else answer
 
 
@@ -173,28 +173,32 @@ def write_pairs(out: Cites, pairs: Sequence[Pair], hits: Sequence[Hit]) -> None:
 
 
 def with_disagreements(answer: Answer, pairs: Sequence[Pair], hits: Sequence[Hit]) -> Answer:
-    """The answer with a "Reports disagree:" part after it: its citations kept, a hit it did not cite added."""
+    """The answer with a "Reports disagree:" part after it: its citations kept (each with the sentences now
+    quoted from it added), a hit it did not cite added."""
     if not pairs:
         return answer
     w = Writer()
     w.own(answer.text)
     w.marks = list(answer.marks or ())
     w.quoted = list(answer.quoted)
+    citations = {c.n: c for c in answer.citations}
     cited = {c.hit.chunk.chunk_id: c.n for c in answer.citations}
-    extra: list[Citation] = []
     out = Cites(hits, w)
 
     def number(hit: int, span: tuple[int, int] | None = None) -> int:
         key = hits[hit].chunk.chunk_id
         if key not in cited:
-            cited[key] = len(answer.citations) + len(extra) + 1
-            extra.append(Citation(cited[key], hits[hit], (span,) if span else ()))
-        return cited[key]
+            cited[key] = len(citations) + 1
+            citations[cited[key]] = Citation(cited[key], hits[hit])
+        c = citations[cited[key]]
+        if span is not None and span not in c.used_sentences:
+            citations[c.n] = replace(c, used_sentences=tuple(sorted((*c.used_sentences, span))))
+        return c.n
 
     out.number = number  # type: ignore[method-assign]
     w.own("\nReports disagree:")
     write_pairs(out, pairs, hits)
-    done = w.answer(answer.question, answer.citations + tuple(extra), answer.abstained)
+    done = w.answer(answer.question, tuple(citations[n] for n in sorted(citations)), answer.abstained)
     return replace(answer, text=done.text, citations=done.citations, marks=done.marks, quoted=done.quoted)
 
 
@@ -268,14 +272,15 @@ def with_toll_disagreements(answer: Answer, hits: Sequence[Hit]) -> Answer:
         return answer
     asked = {hurt for hurt, words in _HURT_WORDS.items()
              if any(re.search(rf"\b{w}\b", answer.question, re.I) for w in words)}
-    pairs = [p for p in disagreements(claims_about(StateQuestion(names), hits), hits)
+    pairs = [p for p in disagreements(claims_about(StateQuestion(names), hits, comments=False), hits)
              if p.a.aspect == "count" and p.what.split()[-1] in asked]
     return with_disagreements(answer, pairs, hits)
 
 
 def with_holder_disagreements(answer: Answer, subject: StateQuestion, hits: Sequence[Hit]) -> Answer:
-    """A who-holds answer with the reports that place another holder at the same time."""
-    pairs = [p for p in disagreements(claims_about(subject, hits), hits) if p.a.aspect == "holder"]
+    """A who-holds answer with the reports that place another holder at the same time (articles: what readers
+    say is asked for apart)."""
+    pairs = [p for p in disagreements(claims_about(subject, hits, comments=False), hits) if p.a.aspect == "holder"]
     return with_disagreements(answer, pairs, hits)
 
 

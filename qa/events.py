@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from qa.dates import MONTH_PATTERN, MONTHS, mentioned_dates, ordinal
 from qa.text import analyze, skeleton, split_sentences
@@ -176,15 +176,37 @@ def may_change_hands(sentence: str) -> bool:
     return _HANDS_WORDS.search(sentence) is not None
 
 
-Memo = dict[tuple[str, int], list[ControlEvent]]
+Memo = dict[tuple[str, str, int], Any]  # what one answer has read of a passage's sentences, read once
 
 
 def events_in(sentence: str, chunk: Chunk, start: int, memo: Memo | None = None) -> list[ControlEvent]:
-    """`qa.timeline.control_events` of one sentence of a passage, read once per answer when given a memo."""
-    key = (chunk.chunk_id, start)
+    """`qa.timeline.control_events` of one sentence of a passage."""
+    key = ("events", chunk.chunk_id, start)
     if memo is not None and key in memo:
-        return memo[key]
+        return memo[key]  # type: ignore[no-any-return]
     found = control_events(sentence, chunk.published_at, start) if may_change_hands(sentence) else []
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def sentences_of(chunk: Chunk, memo: Memo | None = None) -> list[tuple[int, int]]:
+    key = ("spans", chunk.chunk_id, 0)
+    if memo is None or key not in memo:
+        spans = split_sentences(chunk.text)
+        if memo is None:
+            return spans
+        memo[key] = spans
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def names_in(text: str, chunk: Chunk, start: int, subject: StateQuestion, memo: Memo | None = None) -> bool:
+    """`names(text, subject)` or, in a passage about it, its head noun ("the crossing"): `text` being the sentence at
+    `start` of `chunk` (-1: its title and text)."""
+    key = ("names", chunk.chunk_id, start)
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    found = names(text, subject) or (start >= 0 and subject.by_head(text))
     if memo is not None:
         memo[key] = found
     return found
@@ -257,13 +279,13 @@ def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("
         chunk = hit.chunk
         if chunk.kind not in kinds:
             continue
-        passage_about = names(f"{chunk.title} {chunk.text}", subject)
+        passage_about = names_in(f"{chunk.title} {chunk.text}", chunk, -1, subject, memo)
         if not passage_about:
             continue
         lede = True
-        for start, end in split_sentences(chunk.text):
+        for start, end in sentences_of(chunk, memo):
             sentence = chunk.text[start:end]
-            if len(sentence.split()) < 4 or not (names(sentence, subject) or subject.by_head(sentence)):
+            if len(sentence.split()) < 4 or not names_in(sentence, chunk, start, subject, memo):
                 continue
             events = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
             dated = _DATED.search(sentence) is not None or bool(mentioned_dates(sentence))
@@ -308,6 +330,8 @@ def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
                                                        ordinal(hits[reports[i].hit].chunk.published_at), i))
     events: list[list[Report]] = []
     terms: list[set[str]] = []
+    by_term: dict[str, list[int]] = {}
+    by_day: dict[str | None, list[int]] = {}
     seen: set[tuple[str, int, int]] = set()
     for i in order:
         r = reports[i]
@@ -316,13 +340,17 @@ def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
             continue
         seen.add(key)
         t = _terms(r)
-        for k, group in enumerate(events):
-            if _same(group[0], r, terms[k], t, group_of):
-                group.append(r)
-                break
-        else:
-            events.append([r])
-            terms.append(t)
+        # only an event sharing a word or the day can be the same one: look those up, not every event
+        near = sorted({k for w in t for k in by_term.get(w, ())} | set(by_day.get(r.day, ())))
+        k = next((k for k in near if _same(events[k][0], r, terms[k], t, group_of)), None)
+        if k is not None:
+            events[k].append(r)
+            continue
+        for w in t:
+            by_term.setdefault(w, []).append(len(events))
+        by_day.setdefault(r.day, []).append(len(events))
+        events.append([r])
+        terms.append(t)
     merged = [Event(tuple(g)) for g in events]
     return sorted(merged, key=lambda e: (e.day is None, ordinal(e.day), ordinal(hits[e.first.hit].chunk.published_at)))
 

@@ -139,8 +139,34 @@ def test_pipeline_timeline_and_period(dated) -> None:  # type: ignore[no-untyped
     assert "2024" not in period.text.split("Reports disagree:")[0].split("\n", 1)[1]
 
 
-def test_pipeline_who_holds_answer_says_where_reports_disagree(dated) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_who_holds_answer_leaves_readers_out_of_reports_disagree(dated) -> None:  # type: ignore[no-untyped-def]
     answer = dated.ask("Who controls the Kessen Bridge?")
-    assert answer.text.startswith("As of 15 May 2024, the Arvane army holds the Kessen Bridge")
-    assert "\nReports disagree:" in answer.text
-    assert all(m[2] in {c.n for c in answer.citations} for m in answer.marks or ())
+    assert "Reports disagree:" not in answer.text  # only readers dispute it there: asked for apart
+    readers = dated.ask("Which commenters disagreed with the article?")
+    assert "contradicts the article (who holds it)" in readers.text and "riverman" in readers.text
+
+
+def test_pipeline_who_holds_answer_says_where_reports_disagree(tmp_path: Path) -> None:
+    from qa.build import build_index
+    from qa.config import load_settings
+    from qa.pipeline import Pipeline
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "a.txt").write_text("Rebels seize the Varna Bridge\n\nMarch 3, 2025\n\nFree Coast fighters captured the "
+                                   "Varna Bridge on Sunday, March 2, 2025, officials said.\n", encoding="utf-8")
+    (archive / "b.txt").write_text("Army says it still holds the Varna Bridge\n\nMarch 5, 2025\n\nThe Varna Bridge "
+                                   "remains under the control of the Dessan army, the ministry said.\n",
+                                   encoding="utf-8")
+    settings = load_settings({"index": tmp_path / "index", "model": "hash"}, env={})
+    build_index([archive], settings)
+    answer = Pipeline.open(settings).ask("Who controls the Varna Bridge?")
+    assert answer.text.startswith("As of 5 Mar 2025, the Dessan army holds the Varna Bridge")
+    pairs = answer_pairs(answer)
+    assert len(pairs) == 1
+    newer, older = pairs[0]
+    assert "remains under the control of the Dessan army" in newer.text and "5 Mar 2025" in newer.text
+    assert "Free Coast fighters captured" in older.text and "3 Mar 2025" in older.text
+    by_n = {c.n: c for c in answer.citations}
+    for _, _, n in answer.marks or ():
+        assert by_n[n].used_sentences
