@@ -32,6 +32,7 @@ _COUNT = [
     re.compile(rf"\b(?P<v>killing|killed|wounding|wounded|injuring|injured)\s+(?:at least\s+)?{_NUM}\s+"
                r"(?P<noun>[a-z]+)\b", re.I),
 ]
+_ANY_HURT = re.compile(r"\b(?:killed|dead|died|wounded|injured|missing|killing|wounding|injuring)\b", re.I)
 _NOT_VICTIM = {"people", "person"}  # "14 people" and "31 people" count the same victims; kept as they are
 # a gain told without its day that looks back ("after the IDRB seized it in March") dates nothing
 _LOOKS_BACK = re.compile(rf"\b(?:{MONTH_PATTERN})\b|\b(?:1[89]|20)\d\d\b|\b(?:ago|had|earlier|previously|before|"
@@ -66,6 +67,8 @@ class Count:
 
 def counts(sentence: str) -> list[Count]:
     """Tolls a sentence states: a number of people killed, dead, wounded or missing."""
+    if not _ANY_HURT.search(sentence):  # what every toll pattern needs, searched first: they are slow
+        return []
     found: dict[int, Count] = {}
     for pattern in _COUNT:
         for m in pattern.finditer(sentence):
