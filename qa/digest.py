@@ -223,6 +223,8 @@ def answer_readers(question: str, topic: Topic, hits: Sequence[Hit], nearest: in
         return None
     flagged = {p.a.hit: p for p in contradictions(claims_about(subject, hits, comments=True), hits)}
     asks_dissent = topic.subject == "" or "disagree" in question.lower() or "contradict" in question.lower()
+    if not flagged and not asks_dissent:
+        return None  # no comment contradicts its article: the comments are quoted as for any question
     if asks_dissent and flagged:
         comments = [i for i in comments if i in flagged]
     out = Cites(hits)
@@ -300,10 +302,11 @@ def answer_topic(question: str, topic: Topic, hits: Sequence[Hit], retriever: Re
         windowed = dc_replace(windowed, kinds=("comment",))
     seen = {h.chunk.chunk_id for h in hits}
     query = topic.subject or question
-    about = [h for h in retriever.search(query, retriever.tuning.subject_passages * 2, windowed)
-             if h.chunk.chunk_id not in seen]
+    about = [] if topic.kind == "readers" else [  # readers: the comments retrieved for the question, as asked
+        h for h in retriever.search(query, retriever.tuning.subject_passages * 2, windowed)
+        if h.chunk.chunk_id not in seen]
     if topic.kind == "readers":  # the articles the comments sit under, for what they contradict
-        docs = {h.chunk.doc_id for h in hits + about if h.chunk.kind == "comment"}
+        docs = {h.chunk.doc_id for h in hits if h.chunk.kind == "comment"}
         about += [h for h in retriever.search(query, retriever.tuning.subject_passages,
                                               dc_replace(windowed, kinds=("article",)))
                   if h.chunk.doc_id in docs and h.chunk.chunk_id not in seen]
