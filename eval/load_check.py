@@ -58,7 +58,8 @@ def run_client(url: str, number: int, questions: int, turns: int, k: int, result
         question = conversation[in_conversation % len(conversation)]
         start = time.perf_counter()
         try:
-            chat, _evidence, notice, _box = client.predict(question, True, k, "", "", api_name="/ask")
+            chat, _evidence, notice, _box = client.predict(question, "Articles and reader comments", k, "", "",
+                                                           api_name="/ask")
         except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
             error = f"client {number} question {i + 1}: {type(exc).__name__}: {exc}"
         else:

@@ -380,6 +380,31 @@ def eval_(ctx: click.Context, questions: Path, index_dir: Path | None, k: int, m
     click.echo(f"outcomes: {run.json_path}" + (f"; report: {report}" if report else ""), err=True)
 
 
+@cli.command("feedback-questions")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder whose ratings to read.")
+@click.pass_context
+def feedback_questions(ctx: click.Context, out: Path, index_dir: Path | None) -> None:
+    """Write the page's liked answers as a question set for `qa eval OUT` (one question per line)."""
+    from qa.eval.questions import parse_question
+    from qa.page.feedback import questions
+
+    settings = _settings(ctx, index=index_dir)
+    records, disliked = questions(settings.index)
+    for record in records:
+        parse_question(record)  # the set `qa eval` reads: checked as it will be
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    except OSError as exc:
+        raise QAError(describe_os_error(exc, out)) from None
+    click.echo(f"{plural(len(records), 'question')} from liked answers written to {terminal_safe(str(out))}; "
+               f"run: qa eval {terminal_safe(str(out))}")
+    if disliked:
+        click.echo(f"{plural(disliked, 'disliked answer')} left out: write its right answer by hand to make it "
+                   "a question.", err=True)
+
+
 def main() -> None:
     cli(prog_name="qa")
 

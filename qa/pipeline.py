@@ -12,7 +12,17 @@ from datetime import date
 
 import numpy as np
 
-from qa.answer import Answerer, ExtractiveAnswerer, answer_state, prefixed, read_state_question
+from qa.answer import (
+    Answerer,
+    ExtractiveAnswerer,
+    answer_state,
+    answer_topic,
+    prefixed,
+    read_state_question,
+    read_topic,
+    with_holder_disagreements,
+    with_toll_disagreements,
+)
 from qa.config import Settings
 from qa.dates import RELATIVE_TIME, ordinal, relative_window
 from qa.embed.models import Embedder, load_embedder
@@ -137,8 +147,20 @@ class Pipeline:
 
     def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
         subject = read_state_question(query)
+        topic = read_topic(query)
+        if topic is not None and subject is not None and topic.kind != "period":
+            topic = None  # "what happened to X?": who held it, as before; "… in 2023?" is a period
+        elif topic is not None:
+            subject = None
+        if topic is not None and isinstance(self.answerer, ExtractiveAnswerer):
+            found = answer_topic(query, topic, hits, self.retriever, filters)
+            if found is not None:
+                yield found
+                return
         if subject is None:
-            yield from self._reply(query, hits)
+            extractive = isinstance(self.answerer, ExtractiveAnswerer)
+            for item in self._reply(query, hits):
+                yield with_toll_disagreements(item, hits) if extractive and isinstance(item, Answer) else item
             return
         # Who holds X: the newest reports about X must be read even when older ones match the wording better.
         seen = {h.chunk.chunk_id for h in hits}
@@ -147,7 +169,8 @@ class Pipeline:
                  if h.chunk.chunk_id not in seen]
         if isinstance(self.answerer, ExtractiveAnswerer):
             found = answer_state(query, subject, hits + about, nearest=len(hits))
-            yield found if found is not None else self.answerer.answer(query, hits)
+            yield with_holder_disagreements(found, subject, hits + about) if found is not None \
+                else self.answerer.answer(query, hits)
             return
         newest = sorted(about, key=lambda h: -ordinal(h.chunk.published_at))[:len(hits)]
         # should the model fail, the quoted answer is the latest state, as without a model

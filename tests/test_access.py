@@ -186,7 +186,7 @@ def test_two_questions_are_answered_at_once(sample_index: Settings, monkeypatch:
 
         def ask(question: str) -> str:
             _chat, _evidence, notice, _box = Client(url, verbose=False).predict(
-                question, True, 5, "", "", api_name="/ask")
+                question, "Articles and reader comments", 5, "", "", api_name="/ask")
             return str(notice)
 
         with ThreadPoolExecutor(2) as pool:

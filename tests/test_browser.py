@@ -177,7 +177,7 @@ def test_an_answer_shows_markers_and_their_source_cards(page: Any) -> None:
 
 
 def test_kind_badges_follow_the_comment_switch(page: Any) -> None:
-    page.locator("#qa-comments input").uncheck()
+    page.locator("#qa-kind").get_by_text("Articles only").click()
     answer = ask(page, "Who controls the Tal Varesh crossing?")
     badges = page.locator("#qa-evidence .qa-turn").first.locator(".qa-badge").all_inner_texts()
     assert badges and set(badges) == {"Article"}

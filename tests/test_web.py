@@ -21,6 +21,7 @@ from qa.pipeline import Pipeline
 from qa.search.retrieve import Filters
 from qa.types import Answer, Chunk, Citation, Hit
 
+ALL = "Articles and reader comments"  # the page's search choice that searches both
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
@@ -66,7 +67,7 @@ def test_cards_carry_a_kind_badge_number_date_source_and_rank() -> None:
     assert "page_01.txt" in no_outlet
 
 
-def test_a_card_from_a_file_opens_its_whole_document_and_a_web_card_links() -> None:
+def test_every_card_opens_its_whole_document_and_a_web_card_also_links() -> None:
     from qa.types import Comment, Document
 
     doc = Document("d1", "A title", "First paragraph.\n\nSecond <b>paragraph</b>.", None, None, "Marta", "2024-03-09",
@@ -76,7 +77,7 @@ def test_a_card_from_a_file_opens_its_whole_document_and_a_web_card_links() -> N
     assert "Second &lt;b&gt;paragraph&lt;/b&gt;." in card and "<b>" not in card and "<script" not in card
     assert "1 reader comment" in card and "comment by Eve · 10 Mar 2024" in card
     web = render.source_card(_citation("x", url="https://example.org/a"), turn=1, document=doc)
-    assert "qa-doc" not in web and '<a href="https://example.org/a"' in web
+    assert "Open the whole document" in web and '<a href="https://example.org/a"' in web
     turn = _turn("q", "a [1]", (_citation("First paragraph."),))
     assert render.shown_documents([turn]) == ["d1"]
     assert "Open the whole document" in render.evidence_html([turn], {"d1": doc})
@@ -175,7 +176,7 @@ def test_plan_sets_the_search_scope() -> None:
     assert off.filters.kinds == ("article",) and off.scope == "articles only"
     readers = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(include_comments=False), 100)
     assert readers.filters.kinds == ("comment",) and readers.scope.startswith("reader comments only · ")
-    assert "although “Include reader comments” is off" in readers.scope  # says it overrides the switch
+    assert "although “Articles only” is chosen" in readers.scope  # says it overrides the switch
     on = chat.plan("What did readers say about Tal Varesh?", [], chat.Options(), 100)
     assert on.scope == "reader comments only"
     dated = chat.plan("Who?", [], chat.Options(date_from="March 1, 2024", date_to=" "), 100)
@@ -262,16 +263,16 @@ def test_the_page_answers_and_keeps_the_conversation_per_session(sample_index: S
     page = serve(sample_index, port=port, block=False)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        chat_value, evidence, notice, box = client.predict("Who controls the Tal Varesh crossing?", True, 5, "", "",
+        chat_value, evidence, notice, box = client.predict("Who controls the Tal Varesh crossing?", ALL, 5, "", "",
                                                            api_name="/ask")
         assert notice == "" and box == "" and len(chat_value) == 2 and 'id="src-1-1"' in evidence
-        chat_value, evidence, notice, _ = client.predict("and who held it before that?", True, 5, "", "",
+        chat_value, evidence, notice, _ = client.predict("and who held it before that?", ALL, 5, "", "",
                                                          api_name="/ask")
         assert len(chat_value) == 4 and "Tal Varesh crossing before that" in str(chat_value[3]["content"])
-        _, _, notice, box = client.predict("  ", True, 5, "", "", api_name="/ask")
+        _, _, notice, box = client.predict("  ", ALL, 5, "", "", api_name="/ask")
         assert "empty" in notice and 'role="alert"' in notice
         other = Client(f"http://127.0.0.1:{port}/", verbose=False)  # a second reader starts afresh
-        chat_value, *_ = other.predict("and who held it before that?", True, 5, "", "", api_name="/ask")
+        chat_value, *_ = other.predict("and who held it before that?", ALL, 5, "", "", api_name="/ask")
         assert "before that?</q>" in str(chat_value[1]["content"])
         chat_value, evidence, notice, box = client.predict(api_name="/new_conversation")
         assert chat_value == [] and "Numbered sources appear here" in evidence
@@ -289,7 +290,7 @@ def test_the_page_without_an_index_shows_how_to_build_one(tmp_path: Path) -> Non
     page = serve(load_settings({"index": tmp_path / "none", "model": "hash"}, env={}), port=port, block=False)
     try:
         _, _, notice, _ = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
-            "Who?", True, 5, "", "", api_name="/ask")
+            "Who?", ALL, 5, "", "", api_name="/ask")
         assert "No index at" in notice and "qa index build" in notice
     finally:
         page.close()
@@ -313,7 +314,7 @@ def test_a_login_is_required_when_credentials_are_set(sample_index: Settings, mo
         with pytest.raises(ValueError, match="login"):
             Client(url, auth=("analyst", "wrong"), verbose=False)
         chat_value, *_ = Client(url, auth=("analyst", "s3cret-for-tests"), verbose=False).predict(
-            "Who controls the Tal Varesh crossing?", True, 5, "", "", api_name="/ask")
+            "Who controls the Tal Varesh crossing?", ALL, 5, "", "", api_name="/ask")
         assert len(chat_value) == 2
     finally:
         page.close()

@@ -16,9 +16,10 @@ from qa.answer.timeline import Event, StateQuestion, concerns, control_events, h
 from qa.dates import format_date, ordinal
 from qa.text import split_sentences
 from qa.tuning import TUNING
-from qa.types import Answer, Citation, Hit
+from qa.types import Answer, Citation, Hit, TimelinePoint
 
 HISTORY = TUNING.history  # earlier changes listed under the current state
+CLAUSE_CHARS = 160  # of a timeline point's quoted clause
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,12 @@ class _Numbers:
         self.hits = hits
         self.order: list[int] = []
         self.spans: dict[int, set[tuple[int, int]]] = {}
+        self.marked: list[Found] = []
         self.w = Writer()
 
     def mark(self, f: Found) -> None:
+        if f not in self.marked:
+            self.marked.append(f)
         if f.hit not in self.order:
             self.order.append(f.hit)
         self.spans.setdefault(f.hit, set()).add((f.event.start, f.event.end))
@@ -130,7 +134,17 @@ class _Numbers:
         order = self.order + [i for i in range(min(nearest, len(self.hits))) if i not in self.order]
         citations = tuple(Citation(n + 1, self.hits[i], tuple(sorted(self.spans.get(i, ()))))
                           for n, i in enumerate(order))
-        return self.w.answer(question, citations)
+        return replace(self.w.answer(question, citations), timeline=self.timeline())
+
+    def timeline(self) -> tuple[TimelinePoint, ...]:
+        """The dated events the answer cites, oldest first: day, the sentence that reports it, its `[n]`, holder."""
+        points = []
+        for f in sorted((f for f in self.marked if f.event.on), key=lambda f: (f.event.day, f.hit)):
+            clause = " ".join(self.hits[f.hit].chunk.text[f.event.start:f.event.end].split())
+            if len(clause) > CLAUSE_CHARS:
+                clause = clause[:CLAUSE_CHARS - 1].rstrip() + "…"
+            points.append(TimelinePoint(str(f.event.on)[:10], clause, self.order.index(f.hit) + 1, f.event.holder))
+        return tuple(points)
 
 
 def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nearest: int = 5,

@@ -71,6 +71,7 @@ class IndexReader:
                  else RowFacts.read_sqlite(con))  # a build from before rows.npz
         self.kinds, self.doc_rows, self.days, self.sources = facts.kinds, facts.doc_rows, facts.days, facts.sources
         self.source_names: list[str] = facts.source_names
+        self._authors: tuple[np.ndarray, list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -109,6 +110,17 @@ class IndexReader:
     def outlets(self, rows: Sequence[int]) -> list[str | None]:
         """Each row's outlet, None when unknown."""
         return [self.source_names[self.sources[r]] if self.sources[r] >= 0 else None for r in rows]
+
+    def authors(self) -> tuple[np.ndarray, list[str]]:
+        """Each row's author (an article's byline, a comment's commenter) as a position in the sorted
+        names, -1 when none; read from the database on first use, then kept."""
+        if self._authors is None:
+            found = self._query("SELECT author FROM chunks ORDER BY row")
+            names = sorted({a for (a,) in found if a})
+            at = {name: i for i, name in enumerate(names)}
+            codes = np.fromiter((at.get(a, -1) if a else -1 for (a,) in found), dtype=np.int32, count=len(found))
+            self._authors = (codes, names)
+        return self._authors
 
     def idf(self, term: str) -> float:
         """The BM25 inverse document frequency of an analysed term."""

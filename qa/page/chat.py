@@ -29,13 +29,16 @@ class Options:
     k: int = 5
     date_from: str | None = None  # ISO dates, inclusive; None or "" for open
     date_to: str | None = None
+    comments_only: bool = False  # search reader comments only
+    outlets: tuple[str, ...] = ()  # only these outlets; () for all
+    authors: tuple[str, ...] = ()  # only these authors or commenters; () for all
 
 
 @dataclass(frozen=True)
 class Plan:
     rewrite: Rewrite
     filters: Filters
-    overrides_switch: bool = False  # the question asks about readers while "Include reader comments" is off
+    overrides_switch: bool = False  # the question asks about readers while "Articles only" is chosen
 
     @property
     def query(self) -> str:
@@ -51,9 +54,13 @@ class Plan:
             parts.append(f"from {format_date(self.filters.date_from)}")
         if self.filters.date_to:
             parts.append(f"to {format_date(self.filters.date_to)}")
+        if self.filters.outlets:
+            parts.append("from " + " or ".join(self.filters.outlets))
+        if self.filters.authors:
+            parts.append("by " + " or ".join(self.filters.authors))
         if self.overrides_switch:
             parts.append("the question asks what readers said, so their comments are searched although "
-                         "“Include reader comments” is off")
+                         "“Articles only” is chosen")
         return " · ".join(parts)
 
 
@@ -95,9 +102,22 @@ def plan(question: str, previous: Sequence[Turn], options: Options, max_chars: i
     if date_from and date_to and date_from > date_to:
         raise BadQuestion(f"The date range is empty: {date_from} is after {date_to}.")
     rw = rewrite(text, [t.plan.query for t in previous])
-    kinds: tuple[Kind, ...] = rw.kinds or (KINDS if options.include_comments else ("article",))
+    chosen: tuple[Kind, ...] = (("comment",) if options.comments_only
+                                else KINDS if options.include_comments else ("article",))
+    kinds: tuple[Kind, ...] = rw.kinds or chosen
     overrides = not options.include_comments and "comment" in kinds
-    return Plan(rw, Filters(kinds=kinds, date_from=date_from, date_to=date_to), overrides)
+    return Plan(rw, Filters(kinds=kinds, date_from=date_from, date_to=date_to, outlets=_names(options.outlets),
+                            authors=_names(options.authors)), overrides)
+
+
+def _names(names: Sequence[str]) -> tuple[str, ...]:
+    """Names with spaces tidied, blanks and repeats dropped: `_names([" Ann  Lee", "", "Ann Lee"])` -> `("Ann Lee",)`"""
+    return tuple(dict.fromkeys(n for n in (" ".join(str(x).split()) for x in names) if n))
+
+
+def split_names(text: str | None) -> tuple[str, ...]:
+    """A comma-separated list of names from the page: `split_names("Ann Lee, Bo ,")` -> `("Ann Lee", "Bo")`."""
+    return _names((text or "").split(","))
 
 
 def answer(pipeline: Pipeline, planned: Plan, k: int) -> Turn:

@@ -19,6 +19,7 @@ import numpy as np
 from qa.answer import answer_marks
 from qa.dates import format_date
 from qa.page.chat import Turn
+from qa.page.picture import timeline_svg
 from qa.text import plural
 from qa.types import Answer, Citation, Document
 
@@ -84,8 +85,8 @@ def safe_url(url: str | None) -> str | None:
 
 
 def source_card(citation: Citation, turn: int, document: Document | None = None) -> str:
-    """One numbered source: its title links to the web address when it has one; a file's card holds its whole
-    `document` in a folded panel instead, when given."""
+    """One numbered source: its title links to the web address when it has one; the card holds its whole
+    `document` in a folded panel, when given."""
     hit, chunk = citation.hit, citation.hit.chunk
     url = safe_url(hit.url)
     title = iso(chunk.title)
@@ -106,12 +107,12 @@ def source_card(citation: Citation, turn: int, document: Document | None = None)
         f'<div class="qa-title">{title}</div>'
         f'<div class="qa-meta">{" · ".join([*(iso(m) for m in meta if m), rank])}</div>'
         f'<p class="qa-passage"><bdi>{highlight(chunk.text, citation.used_sentences)}</bdi></p>'
-        f'{"" if url or document is None else whole_document(document)}</article>'
+        f'{"" if document is None else whole_document(document)}</article>'
     )
 
 
 def whole_document(doc: Document) -> str:
-    """A folded panel with the whole document a card's passage comes from (for sources with no web address):
+    """A folded panel with the whole document a card's passage comes from:
     title, byline, date, text and its reader comments, as indexed — escaped, never the file's own markup."""
     head = " · ".join(p for p in (f"by {doc.author}" if doc.author else "", format_date(doc.published_at),
                                   PurePath(doc.path).name if doc.path else "") if p)
@@ -134,7 +135,7 @@ def turn_sources(turn: Turn, number: int, documents: Mapping[str, Document] | No
     cards = ("".join(source_card(c, number, docs.get(c.hit.chunk.doc_id)) for c in a.citations)
              or '<p class="qa-empty">No passages found.</p>')
     return (f'<div class="qa-turn-title">{note} for Q{number}: {iso(turn.question)}</div>'
-            f'<div class="qa-cards">{cards}</div>')
+            f'{timeline_svg(a.timeline, number)}<div class="qa-cards">{cards}</div>')
 
 
 def shown_documents(turns: Sequence[Turn]) -> list[str]:
@@ -145,7 +146,7 @@ def shown_documents(turns: Sequence[Turn]) -> list[str]:
 
 def evidence_html(turns: Sequence[Turn], documents: Mapping[str, Document] | None = None) -> str:
     """The sources of the latest answer, then those of up to `EARLIER_TURNS` earlier answers, folded;
-    `documents` (by id) fill the whole-document panels of cards whose source has no web address."""
+    `documents` (by id) fill the cards' whole-document panels; an answer with a timeline has its picture."""
     if not turns:
         return '<div class="qa-evidence"><p class="qa-empty">Numbered sources appear here with each answer.</p></div>'
     parts = [f'<section class="qa-turn" id="turn-{len(turns)}">{turn_sources(turns[-1], len(turns), documents)}'
@@ -208,6 +209,11 @@ def notice_html(message: str) -> str:
     return f'<div class="qa-notice" role="alert">{esc(message)}</div>' if message else ""
 
 
+def info_html(message: str) -> str:
+    """A line that reports, not warns (a rating kept)."""
+    return f'<div class="qa-info" role="status">{esc(message)}</div>' if message else ""
+
+
 CSS = """
 .qa-status { font-size: 0.85em; opacity: 0.8; }
 .qa-searched { font-size: 0.8em; opacity: 0.75; margin-bottom: 0.3em; }
@@ -220,6 +226,11 @@ bdi { unicode-bidi: isolate; }
 a.qa-cite { font-weight: 600; text-decoration: none; padding: 0 1px; color: var(--link-text-color, #2563eb); }
 .qa-notice { border: 1px solid #dc2626; background: rgba(220, 38, 38, 0.08); color: inherit;
   border-radius: 6px; padding: 0.5em 0.75em; margin: 0.25em 0; }
+.qa-info { border: 1px solid #059669; background: rgba(5, 150, 105, 0.08); border-radius: 6px;
+  padding: 0.5em 0.75em; margin: 0.25em 0; }
+.qa-export { font-size: 0.85em; margin: 0 0 0.5em; }
+a.qa-export-link { display: inline-block; border: 1px solid rgba(127, 127, 127, 0.5); border-radius: 6px;
+  padding: 0.1em 0.6em; margin-left: 0.3em; text-decoration: none; }
 .qa-evidence { max-height: 78vh; overflow-y: auto; padding-right: 4px; }
 .qa-turn-title { font-weight: 600; margin: 0.2em 0 0.5em; }
 details.qa-turn { margin-top: 0.8em; }
@@ -240,6 +251,12 @@ details.qa-turn summary { cursor: pointer; opacity: 0.85; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; }
 .qa-empty { opacity: 0.7; }
 .qa-rank { cursor: help; }
+figure.qa-timeline { margin: 0 0 0.6em; }
+figure.qa-timeline figcaption { font-size: 0.8em; opacity: 0.75; }
+.qa-timeline-svg { display: block; max-width: 100%; overflow: visible; }
+.qa-timeline-svg a.qa-point { cursor: pointer; }
+.qa-timeline-svg a.qa-point:hover circle, .qa-timeline-svg a.qa-point:focus circle { stroke: #111827;
+  stroke-width: 2.5; }
 details.qa-doc { margin-top: 0.4em; font-size: 0.9em; }
 details.qa-doc summary { cursor: pointer; color: var(--link-text-color, #2563eb); }
 .qa-doc-body { max-height: 50vh; overflow-y: auto; border-top: 1px solid rgba(127, 127, 127, 0.35);

@@ -17,7 +17,7 @@ from typing import Any
 
 from qa.config import Settings
 from qa.errors import ConfigError, IndexNotFound, QAError
-from qa.page import chat, render
+from qa.page import chat, export, feedback, render
 from qa.page.access import AccessGuard, LoginThrottle, check_exposure, is_loopback
 from qa.pipeline import Pipeline
 
@@ -26,6 +26,7 @@ UNEXPECTED = "Something went wrong answering this question; the details are in t
 SAMPLE_ARCHIVE = Path(__file__).parent.parent / "data" / "sample_archive"
 MAX_PASSAGES = 10
 STATUS_SECONDS = 5  # how often the page's header checks for a rebuild and shows its counts
+KIND_CHOICES = ("Articles and reader comments", "Articles only", "Reader comments only")
 
 
 def warm_up(pipeline: Pipeline) -> threading.Event:
@@ -52,15 +53,18 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
 
     span = render.date_span(pipeline.index.days) if pipeline else None
     k_default = pipeline.settings.k if pipeline else 5
+    outlet_names = list(pipeline.index.source_names) if pipeline else []
 
-    def respond(question: str, turns: list[chat.Turn], include_comments: bool, k: float,
-                date_from: str, date_to: str) -> Iterator[tuple[Any, ...]]:
+    def respond(question: str, turns: list[chat.Turn], kind: str, k: float, date_from: str, date_to: str,
+                outlets: list[str] | None = None, authors: str = "") -> Iterator[tuple[Any, ...]]:
         """Yields the question with a progress line at once, then (from a language model) its text
         as it is written, then the checked answer and its sources."""
         if pipeline is None:
             yield gr.skip(), gr.skip(), render.notice_html(missing), gr.skip(), gr.skip()
             return
-        options = chat.Options(bool(include_comments), int(k or k_default), date_from or None, date_to or None)
+        options = chat.Options(kind != KIND_CHOICES[1], int(k or k_default), date_from or None, date_to or None,
+                               comments_only=kind == KIND_CHOICES[2], outlets=tuple(outlets or ()),
+                               authors=chat.split_names(authors))
         try:
             planned = chat.plan(question, turns, options, pipeline.settings.max_question_chars)
         except QAError as exc:  # empty, too long, a bad date: said on the page, the question stays to fix
@@ -93,6 +97,24 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         notice_text = render.notice_html(chat.dropped_note(dropped))
         yield render.messages(turns), render.evidence_html(turns, documents(turns)), notice_text, "", turns
 
+    def rate(turns: list[chat.Turn], note: str, liked: Any) -> tuple[Any, ...]:
+        """A thumb on an answer (`liked`: Gradio's LikeData): kept with the note in the index folder's feedback file."""
+        index = liked.index[0] if isinstance(liked.index, (list, tuple)) else liked.index
+        number = int(index) // 2 + 1  # messages alternate question, answer
+        if pipeline is None or not isinstance(index, int) or index % 2 != 1 or number > len(turns):
+            return render.notice_html("That message is not an answer that can be rated."), gr.skip()
+        if liked.liked not in (True, False):  # a thumb taken back: what was kept stays (the file is append-only)
+            return render.info_html(f"Rating of Q{number} taken back on the page; the feedback file keeps what "
+                                    "was given (rate again to add a new rating)."), gr.skip()
+        turn = turns[number - 1]
+        try:
+            feedback.append(pipeline.settings.index, feedback.rating(turn.answer, turn.question, liked.liked, note))
+        except feedback.FeedbackError as exc:
+            return render.notice_html(str(exc)), gr.skip()
+        return (render.info_html(f"Thanks: your {'thumbs-up' if liked.liked else 'thumbs-down'} on Q{number}"
+                                 f"{' and its note' if note.strip() else ''} is kept in the index folder."), "")
+
+    rate.__annotations__["liked"] = gr.LikeData  # how Gradio knows to pass the thumb's event data
     def documents(turns: list[chat.Turn]) -> dict[str, Any]:
         """The documents behind the cards shown, for the whole-document panels of those from files."""
         try:
@@ -107,6 +129,10 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         pipeline.refresh()
         return render.status_html(pipeline.index.manifest)
 
+    def export_links_for(turns: list[chat.Turn]) -> str:
+        """The conversation so far as download links; a line saying there is none yet before an answer."""
+        return export.export_html(turns) or render.info_html("Ask a question first: there is nothing to export yet.")
+
     def reset() -> tuple[Any, ...]:
         return [], render.evidence_html([]), "", "", []
 
@@ -117,7 +143,7 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Conversation", height=520, render_markdown=False, sanitize_html=True,
-                                     elem_id="qa-chat", feedback_options=None, buttons=["copy"],
+                                     elem_id="qa-chat", feedback_options=("Like", "Dislike"), buttons=["copy"],
                                      placeholder="Ask about the archive. Follow-up questions keep the subject.")
                 notice = gr.HTML("", elem_id="qa-notice")
                 with gr.Row(equal_height=True):
@@ -126,23 +152,38 @@ def build_ui(pipeline: Pipeline | None, missing: str = "", ready: threading.Even
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     new_button = gr.Button("New conversation", scale=1, elem_id="qa-new")
                 with gr.Row(equal_height=True):
-                    include = gr.Checkbox(value=True, label="Include reader comments (opinion, labelled)",
-                                          elem_id="qa-comments")
+                    note = gr.Textbox(show_label=False, max_lines=2, elem_id="qa-feedback-note", scale=6,
+                                      max_length=feedback.MAX_NOTE_CHARS,
+                                      placeholder="Optional note to send with a thumbs-up or thumbs-down on an answer")
+                    export_button = gr.Button("Export conversation", scale=1, elem_id="qa-export")
+                export_links = gr.HTML("", elem_id="qa-export-links")
+                kind = gr.Radio(list(KIND_CHOICES), value=KIND_CHOICES[0], label="Search", elem_id="qa-kind")
+                with gr.Row(equal_height=True):
                     k = gr.Slider(1, MAX_PASSAGES, value=k_default, step=1, label="Passages", elem_id="qa-k")
                     date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder=span[0] if span else "",
                                            visible=span is not None, elem_id="qa-from")
                     date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder=span[1] if span else "",
                                          visible=span is not None, elem_id="qa-to")
+                with gr.Row(equal_height=True):
+                    outlets = gr.Dropdown(outlet_names, value=[], multiselect=True, label="Outlets (none: all)",
+                                          visible=bool(outlet_names), elem_id="qa-outlets")
+                    authors = gr.Textbox("", label="Authors or commenters (comma-separated; empty: all)",
+                                         elem_id="qa-authors")
             with gr.Column(scale=2):
                 evidence = gr.HTML(render.evidence_html([]), elem_id="qa-evidence")
         turns = gr.State([])
 
-        gr.on([question.submit, ask_button.click], respond,
-              [question, turns, include, k, date_from, date_to], [chatbot, evidence, notice, question, turns],
-              api_name="ask", show_progress="minimal")
+        asked = gr.on([question.submit, ask_button.click], respond,
+                      [question, turns, kind, k, date_from, date_to, outlets, authors],
+                      [chatbot, evidence, notice, question, turns], api_name="ask", show_progress="minimal")
         cleared = [chatbot, evidence, notice, question, turns]
-        new_button.click(reset, None, cleared, api_name="new_conversation")
-        chatbot.clear(reset, None, cleared, api_visibility="private")  # the chat's own bin icon
+        asked.then(lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        new_button.click(reset, None, cleared, api_name="new_conversation").then(
+            lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        chatbot.clear(reset, None, cleared, api_visibility="private").then(  # the chat's own bin icon
+            lambda: "", None, export_links, api_visibility="private", show_progress="hidden")
+        export_button.click(export_links_for, turns, export_links, api_visibility="private")
+        chatbot.like(rate, [turns, note], [notice, note], api_visibility="private", show_progress="hidden")
         if pipeline is not None:
             page.load(current_status, None, status, api_visibility="private")
             gr.Timer(STATUS_SECONDS).tick(current_status, None, status, api_visibility="private",

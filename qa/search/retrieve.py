@@ -94,9 +94,12 @@ class Filters:
     kinds: tuple[str, ...] = KINDS
     date_from: str | None = None  # ISO dates, inclusive
     date_to: str | None = None
+    outlets: tuple[str, ...] = ()  # outlet names (any of them; case ignored); () for every outlet
+    authors: tuple[str, ...] = ()  # article authors or commenters (any of them; case ignored); () for all
 
     def mask(self, index: IndexReader) -> np.ndarray | None:
-        """Bool per row, or None when nothing is filtered out."""
+        """Bool per row, or None when nothing is filtered out. An outlet or author the index does not
+        know is a BadQuestion that names it."""
         unknown = set(self.kinds) - set(KINDS)
         if unknown:
             raise BadQuestion(f"Unknown kind {sorted(unknown)[0]!r}; use article, comment or all.")
@@ -109,7 +112,31 @@ class Filters:
                 if iso is None:
                     raise BadQuestion(f"Bad date {bound!r}; write it as YYYY-MM-DD.")
                 mask &= (index.days >= 0) & keep(index.days, ordinal(iso))
+        if self.outlets:
+            mask &= np.isin(index.sources, _positions(self.outlets, index.source_names, "outlet"))
+        if self.authors:
+            codes, names = index.authors()
+            mask &= np.isin(codes, _positions(self.authors, names, "author"))
         return None if mask.all() else mask
+
+
+def _positions(wanted: Sequence[str], names: Sequence[str], what: str) -> list[int]:
+    """Positions in `names` of each wanted name, case and spacing ignored; BadQuestion for one not there."""
+    def key(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    by_key: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        by_key.setdefault(key(name), []).append(i)
+    out = []
+    for name in wanted:
+        found = by_key.get(key(name))
+        if not found:
+            shown = " ".join(name.split())[:80]
+            raise BadQuestion(f"No {what} named {shown!r} in this index; check the spelling "
+                              f"(an {what} is matched whole, case ignored).")
+        out += found
+    return out
 
 
 @dataclass
