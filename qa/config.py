@@ -17,7 +17,8 @@ from qa.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 FUSIONS = ("rrf", "weighted")
-RUNTIMES = ("torch", "onnx-int8")  # the `embedder` setting: what runs the embedding model
+RUNTIMES = ("torch", "onnx-int8")  # what can run the embedding model
+EMBEDDERS = ("auto", *RUNTIMES)  # the `embedder` setting: a runtime, or auto (`qa.runtime.pick_runtime`)
 ENV_PREFIX = "QA_"
 API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.llm, checked here
 KEY_HOST_FROM_FILE = "-"  # llm_key_host of an llm_url read from a settings file: the key goes nowhere
@@ -28,7 +29,9 @@ UNFILED = ("llm_key_host",)  # settings a settings file may not set: where the A
 class Settings:
     index: Path = Path("index")
     model: str = PACKAGED_MODEL  # the packaged MiniLM, or any sentence-transformers name/path
-    embedder: str = "torch"  # what runs the model: torch, or onnx-int8 (the packaged MiniLM on onnxruntime)
+    embedder: str = "auto"  # what runs the model: torch, onnx-int8 (the packaged MiniLM on onnxruntime), or
+    #                         auto: onnx-int8 for the packaged model on the CPU, else torch; an existing
+    #                         index keeps the runtime that built it (qa/runtime.py)
     device: str = "cpu"  # where the torch embedder runs: cpu, cuda or cuda:N
     batch_size: int = 32
     chunk_tokens: int = 200  # target passage size in the embedding model's word pieces
@@ -51,9 +54,9 @@ class Settings:
     concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
-        if self.embedder not in RUNTIMES:
+        if self.embedder not in EMBEDDERS:
             raise ConfigError(f"Setting {_label('embedder')} names an unknown embedder {self.embedder!r}; "
-                              f"known: {', '.join(RUNTIMES)}.")
+                              f"known: {', '.join(EMBEDDERS)}.")
         if not re.fullmatch(r"cpu|cuda(:\d{1,2})?", self.device):
             raise ConfigError(f"Setting {_label('device')} must be cpu, cuda or cuda:N, got {self.device!r}.")
         if self.fusion not in FUSIONS:

@@ -333,12 +333,18 @@ def check_device(device: str) -> None:
 
 def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", device: str = "cpu") -> Embedder:
     """The embedder the `model`, `embedder` and `device` settings name: "hash[:DIM]", the packaged
-    default, a folder or a name; run by torch on `device`, or (the packaged model only) by int8 ONNX."""
+    default, a folder or a name; run by torch on `device`, or (the packaged model only) by int8 ONNX;
+    `auto` picks between the two for a new build (`qa.runtime.pick_runtime`; `qa.runtime.runtime_for`
+    also heeds an existing index)."""
     if name == "hash" or name.startswith("hash:"):
         try:
             return HashEmbedder(int(name.split(":", 1)[1]) if ":" in name else 256)
         except ValueError:
             raise ConfigError(f"Bad model {name!r}: use hash or hash:DIM with DIM a number.") from None
+    if runtime == "auto":
+        from qa.runtime import pick_runtime
+
+        runtime = pick_runtime(name, runtime, device)
     if runtime not in RUNTIMES:
         raise ConfigError(f"Unknown embedder {runtime!r}; known: {', '.join(RUNTIMES)}.")
     if runtime == "torch":
