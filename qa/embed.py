@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.cache import Recent
-from qa.config import PACKAGED_MODEL, RUNTIMES
+from qa.config import PACKAGED_MODEL, RUNTIMES, pick_runtime
 from qa.errors import ConfigError
 from qa.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, Span, pool_spans: used by importers of qa.embed)
     EMBED_BATCH,
@@ -341,10 +341,7 @@ def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", devic
             return HashEmbedder(int(name.split(":", 1)[1]) if ":" in name else 256)
         except ValueError:
             raise ConfigError(f"Bad model {name!r}: use hash or hash:DIM with DIM a number.") from None
-    if runtime == "auto":
-        from qa.runtime import pick_runtime
-
-        runtime = pick_runtime(name, runtime, device)
+    runtime = pick_runtime(name, runtime, device)  # `auto`: int8 for the packaged model on the CPU
     if runtime not in RUNTIMES:
         raise ConfigError(f"Unknown embedder {runtime!r}; known: {', '.join(RUNTIMES)}.")
     if runtime == "torch":

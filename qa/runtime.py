@@ -13,23 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.commands import rebuild_command
-from qa.config import PACKAGED_MODEL, RUNTIMES, Settings
+from qa.config import AUTO, DEFAULT_RUNTIME, Settings, pick_runtime
 from qa.errors import QAError
 
-AUTO = "auto"
-DEFAULT_RUNTIME = "onnx-int8"  # MultiHop ranking within 0.003 of torch held out, with its own reranker fit
-
-
-def pick_runtime(model: str, embedder: str, device: str = "cpu", built: str | None = None) -> str:
-    """The runtime the `embedder` setting means for `model` on `device`: the one named, else (`auto`)
-    the runtime `built` that made an existing index, else the default for this model and device."""
-    if embedder != AUTO:
-        return embedder
-    if built in RUNTIMES:
-        return built  # type: ignore[return-value]
-    packaged = model in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}")
-    return DEFAULT_RUNTIME if packaged and device == "cpu" else "torch"
-
+__all__ = ["AUTO", "DEFAULT_RUNTIME", "index_runtime", "pick_runtime", "runtime_for"]
 
 def index_runtime(index_dir: Path) -> str | None:
     """The runtime that built the index in `index_dir`; None when there is no readable index (opening
