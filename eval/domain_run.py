@@ -29,7 +29,7 @@ from qa.eval.report import save_run  # noqa: E402
 @click.option("--sets", "names", metavar="A,B", help="Only these sets (names from the sets file).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every question's outcome here (for eval/compare.py).")
-@click.option("--embedder", type=click.Choice(["torch", "onnx-int8"]), help="What runs the embedding model.")
+@click.option("--embedder", type=click.Choice(["auto", "torch", "onnx-int8"]), help="What runs the embedding model.")
 @click.option("--model", help="Embedding model: the packaged default, a folder, a name, or hash (tests).")
 @click.option("--k", type=click.IntRange(1, 100), default=10, show_default=True, help="Passages scored per question.")
 @click.option("--sets-file", type=click.Path(dir_okay=False, path_type=Path),

@@ -18,13 +18,14 @@ STEPS = 2000  # and its Adam steps
 
 
 def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, hidden: int = HIDDEN, steps: int = STEPS,
-        l2: float = 1e-4, seed: int = 0, model: str = "", dtype: type[np.floating] = np.float32,
+        l2: float = 1e-4, seed: int = 0, model: str = "", runtime: str = "torch", dtype: type[np.floating] = np.float32,
         features: Sequence[str] | None = None) -> Ranker:
     """Fit by full-batch Adam on the log loss. `x`'s columns are `features` (every registered
     feature, in registration order, by default). Each question's candidates are weighted so that
     every question counts the same, whatever its number of candidates or of relevant ones.
     Computed in `dtype` (float32 by default: faster than float64, `eval/bench_fit.py`, with the same
-    held-out figures); the model is stored in float64. Deterministic for a given seed."""
+    held-out figures); the model is stored in float64. Deterministic for a given seed. `model` and
+    `runtime` name the embedding model and what ran it, whose cosines `x` holds."""
     names = tuple(features if features is not None else FEATURES)
     if x.shape[1] != len(names):
         raise ValueError(f"x has {x.shape[1]} columns for {len(names)} features")
@@ -53,4 +54,4 @@ def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, hidden: int = HIDDEN, 
             b += 0.001 * g * g
             p -= 0.01 * (a / (1 - 0.9**step)) / (np.sqrt(b / (1 - 0.999**step)) + 1e-8)
     w1, b1, w2, b2 = (p.astype(np.float64) for p in params)
-    return Ranker(names, mean, std, w1, b1, w2, float(b2[0]), model)
+    return Ranker(names, mean, std, w1, b1, w2, float(b2[0]), model, runtime)

@@ -1,13 +1,14 @@
 """Fit the reranker (`qa/rerank/`) on a question set with evidence quotes, and measure it held out.
 
-    python eval/train_rerank.py eval/runs/multihop_dev.jsonl --index DIR [--out qa/data/rerank.json]
+    python eval/train_rerank.py eval/runs/multihop_dev.jsonl --index DIR [--out FILE]
                                 [--folds 2] [--draws 1] [--drop FEATURE ...] [--hidden HIDDEN] [--steps STEPS] [--k 10]
 
 A candidate passage is relevant when it holds an evidence quote (the fact rule of `qa eval`).
 The questions are split into folds; a model fitted on the other folds ranks each fold, and the
 held-out figures (Hits@1/4/k, MRR@k, evidence recall@k) are printed next to the first stage's on
-the same candidates. The model written to `--out` is then fitted on every question; the held-out
-figures go into its file. `--draws N` repeats the held-out measure over N random fold splits and
+the same candidates. The model written to `--out` (default: the file `qa` loads for the index's
+embedding runtime, `qa.rerank.weights_file`) is then fitted on every question; the held-out figures
+go into its file. `--draws N` repeats the held-out measure over N random fold splits and
 prints their mean (one split moves MRR by about ±0.005); `--drop FEATURE` fits without a feature
 (its column held at 0), to measure what the feature adds on the same candidates. Candidates come
 from the same code the retriever runs (`Retriever.first_stage` and `Retriever.candidates`), so what
@@ -29,7 +30,7 @@ from qa.config import load_settings
 from qa.eval.metrics import squash
 from qa.eval.questions import load_questions
 from qa.pipeline import Pipeline, clean_question
-from qa.rerank import FEATURES, WEIGHTS_FILE, feature_matrix
+from qa.rerank import FEATURES, feature_matrix, weights_file
 from qa.search import cap_per_document
 from qa.text import analyze
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("questions", type=Path)
     ap.add_argument("--index", type=Path, default=None)
-    ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    ap.add_argument("--out", type=Path, default=None, help="default: the shipped file for the index's runtime")
     ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--draws", type=int, default=1, help="fold splits to average the held-out figures over")
     ap.add_argument("--drop", action="append", default=[], choices=NAMES, metavar="FEATURE",
@@ -143,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     reranked = summary([r for held in draws for r in held], args.k)  # every split's questions: their mean
     if args.draws > 1:
         print(f"mean of {args.draws} splits  {reranked}")
-    model = fit(*stack(items), hidden=args.hidden, steps=args.steps, model=pipeline.embedder.model_id)
+    model = fit(*stack(items), hidden=args.hidden, steps=args.steps, model=pipeline.embedder.model_id,
+                runtime=pipeline.embedder.runtime)
+    args.out = args.out or weights_file(pipeline.embedder.runtime)
     min_terms = min(len(set(analyze(q.question))) for q in questions if q.evidence)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model.to_json(

@@ -39,6 +39,7 @@ from qa.index import (
 )
 from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter_documents
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
+from qa.runtime import runtime_for
 from qa.text import plural
 from qa.types import Chunk, Document
 
@@ -337,7 +338,11 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
     if missing and not prune:
         raise IngestError(f"No such file or folder: {missing[0]}. To remove the documents read from it, "
                           f"add --prune: qa index update {missing[0]} --prune")
-    embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
+    if embedder is None:
+        runtime, note = runtime_for(settings)  # an update keeps the runtime that built the index
+        if note:
+            log.warning("%s", note)
+        embedder = load_embedder(settings.model, settings.batch_size, runtime, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         old_docs, old_hashes, known, sources = _read_live(settings, embedder)

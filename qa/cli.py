@@ -132,8 +132,10 @@ class _Group(click.Group):
 @click.option("--index", type=click.Path(path_type=Path), envvar="QA_INDEX",
               help="Index folder (default: ./index, or $QA_INDEX).")
 @click.option("--model", envvar="QA_MODEL", help="Embedding model: the packaged default, a folder, or a name.")
-@click.option("--embedder", envvar="QA_EMBEDDER", type=click.Choice(["torch", "onnx-int8"]),
-              help="What runs the model: torch (default) or onnx-int8 (the packaged model, int8, on onnxruntime).")
+@click.option("--embedder", envvar="QA_EMBEDDER", type=click.Choice(["auto", "torch", "onnx-int8"]),
+              help="What runs the model: onnx-int8 (the packaged model, int8, on onnxruntime) or torch. "
+                   "Default auto: onnx-int8 for the packaged model on the CPU, else torch; an existing "
+                   "index is searched and updated with the runtime that built it.")
 @click.option("--device", envvar="QA_DEVICE", help="Where the torch embedder runs: cpu (default), cuda, cuda:N.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="TOML settings file (default: $QA_CONFIG, else ~/.config/archive-qa/qa.toml if it exists; "

@@ -17,18 +17,36 @@ from qa.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 FUSIONS = ("rrf", "weighted")
-RUNTIMES = ("torch", "onnx-int8")  # the `embedder` setting: what runs the embedding model
+RUNTIMES = ("torch", "onnx-int8")  # what can run the embedding model
+EMBEDDERS = ("auto", *RUNTIMES)  # the `embedder` setting: a runtime, or auto (`qa.runtime.pick_runtime`)
 ENV_PREFIX = "QA_"
 API_KEYS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # read by qa.answer.llm, checked here
 KEY_HOST_FROM_FILE = "-"  # llm_key_host of an llm_url read from a settings file: the key goes nowhere
 UNFILED = ("llm_key_host",)  # settings a settings file may not set: where the API key may be sent
 
 
+AUTO = "auto"
+DEFAULT_RUNTIME = "onnx-int8"  # MultiHop ranking within 0.003 of torch held out, with its own reranker fit
+
+
+def pick_runtime(model: str, embedder: str, device: str = "cpu", built: str | None = None) -> str:
+    """The runtime the `embedder` setting means for `model` on `device`: the one named, else (`auto`)
+    the runtime `built` that made an existing index, else the default for this model and device."""
+    if embedder != AUTO:
+        return embedder
+    if built in RUNTIMES:
+        return built  # type: ignore[return-value]
+    packaged = model in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}")
+    return DEFAULT_RUNTIME if packaged and device == "cpu" else "torch"
+
+
 @dataclass(frozen=True)
 class Settings:
     index: Path = Path("index")
     model: str = PACKAGED_MODEL  # the packaged MiniLM, or any sentence-transformers name/path
-    embedder: str = "torch"  # what runs the model: torch, or onnx-int8 (the packaged MiniLM on onnxruntime)
+    embedder: str = "auto"  # what runs the model: torch, onnx-int8 (the packaged MiniLM on onnxruntime), or
+    #                         auto: onnx-int8 for the packaged model on the CPU, else torch; an existing
+    #                         index keeps the runtime that built it (qa/runtime.py)
     device: str = "cpu"  # where the torch embedder runs: cpu, cuda or cuda:N
     batch_size: int = 32
     chunk_tokens: int = 200  # target passage size in the embedding model's word pieces
@@ -51,9 +69,9 @@ class Settings:
     concurrency: int = 4  # questions the page answers at once (they share the index and the model)
 
     def __post_init__(self) -> None:
-        if self.embedder not in RUNTIMES:
+        if self.embedder not in EMBEDDERS:
             raise ConfigError(f"Setting {_label('embedder')} names an unknown embedder {self.embedder!r}; "
-                              f"known: {', '.join(RUNTIMES)}.")
+                              f"known: {', '.join(EMBEDDERS)}.")
         if not re.fullmatch(r"cpu|cuda(:\d{1,2})?", self.device):
             raise ConfigError(f"Setting {_label('device')} must be cpu, cuda or cuda:N, got {self.device!r}.")
         if self.fusion not in FUSIONS:

@@ -29,6 +29,7 @@ from qa.embed.models import Embedder, load_embedder
 from qa.errors import BadQuestion, QAError
 from qa.index import IndexReader, live_build, open_index
 from qa.rerank import Ranker, default_ranker
+from qa.runtime import runtime_for
 from qa.search.retrieve import Filters, Mode, Retriever
 from qa.text import plural
 from qa.types import KINDS, Answer, Hit
@@ -63,10 +64,14 @@ class Pipeline:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, ranker: Ranker | None = None) -> Pipeline:
         """The assistant for `settings`: the given embedder and reranker, else the configured model
-        and the shipped reranker (loaded only when `rerank` is on)."""
-        embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
+        and the shipped reranker fitted on the embedder's runtime (loaded only when `rerank` is on)."""
+        if embedder is None:
+            runtime, note = runtime_for(settings)  # an index built with torch is searched with torch
+            if note:
+                log.warning("%s", note)
+            embedder = load_embedder(settings.model, settings.batch_size, runtime, settings.device)
         if ranker is None and settings.rerank:
-            ranker = default_ranker()
+            ranker = default_ranker(embedder.runtime)
         # Sizes and the manifest are checked now, the files' hashes while the model loads: `check`
         # waits for them before the first result leaves.
         index = open_index(settings.index, embedder.model_id, embedder.dim, embedder.fingerprint,

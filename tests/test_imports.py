@@ -131,6 +131,7 @@ LAYERS: list[tuple[str, set[str]]] = [
                 "qa.cache", "qa.aliases"}),
     ("before the index", {"qa.ingest", "qa.chunk", "qa.embed"}),
     ("index", {"qa.index"}),
+    ("index runtime", {"qa.runtime"}),
     ("build journal", {"qa.journal"}),
     ("reranker", {"qa.rerank"}),
     ("search", {"qa.search"}),

@@ -27,11 +27,11 @@ SAMPLE = Path(__file__).resolve().parent.parent / "qa" / "data" / "sample_archiv
 def test_embedder_and_device_settings_come_from_the_environment() -> None:
     settings = load_settings(env={"QA_EMBEDDER": "onnx-int8", "QA_DEVICE": "cuda:1"})
     assert (settings.embedder, settings.device) == ("onnx-int8", "cuda:1")
-    assert (load_settings(env={}).embedder, load_settings(env={}).device) == ("torch", "cpu")
+    assert (load_settings(env={}).embedder, load_settings(env={}).device) == ("auto", "cpu")
 
 
 @pytest.mark.parametrize(("env", "words"), [
-    ({"QA_EMBEDDER": "tensorrt"}, "(QA_EMBEDDER) names an unknown embedder 'tensorrt'; known: torch, onnx-int8"),
+    ({"QA_EMBEDDER": "tensorrt"}, "(QA_EMBEDDER) names an unknown embedder 'tensorrt'; known: auto, torch, onnx-int8"),
     ({"QA_DEVICE": "gpu"}, "device (QA_DEVICE) must be cpu, cuda or cuda:N, got 'gpu'"),
     ({"QA_DEVICE": "cuda:x"}, "device (QA_DEVICE) must be cpu, cuda or cuda:N"),
 ])

@@ -39,7 +39,7 @@ def test_fit_learns_a_signal_and_the_model_round_trips(tmp_path: Path) -> None:
     again = Ranker.load(path)
     assert again.features == tuple(NAMES) and np.allclose(again.score(x), s)
     data = json.loads(path.read_text())
-    assert data["info"] == {"model": "", "note": "test"}
+    assert data["info"] == {"model": "", "runtime": "torch", "note": "test"}
     with pytest.raises(ValueError, match="x has 3 columns"):
         fit(x[:, :3], y, groups, hidden=4, steps=2)
 

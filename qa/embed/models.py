@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.cache import Recent
-from qa.config import PACKAGED_MODEL, RUNTIMES
+from qa.config import PACKAGED_MODEL, RUNTIMES, pick_runtime
 from qa.embed.vectors import (  # noqa: F401  (EMBED_BATCH, QUERY_CACHE, SMALL_BATCH, Span, pool_spans: used by importers of qa.embed.models)
     EMBED_BATCH,
     QUERY_CACHE,
@@ -333,12 +333,15 @@ def check_device(device: str) -> None:
 
 def load_embedder(name: str, batch_size: int = 32, runtime: str = "torch", device: str = "cpu") -> Embedder:
     """The embedder the `model`, `embedder` and `device` settings name: "hash[:DIM]", the packaged
-    default, a folder or a name; run by torch on `device`, or (the packaged model only) by int8 ONNX."""
+    default, a folder or a name; run by torch on `device`, or (the packaged model only) by int8 ONNX;
+    `auto` picks between the two for a new build (`qa.runtime.pick_runtime`; `qa.runtime.runtime_for`
+    also heeds an existing index)."""
     if name == "hash" or name.startswith("hash:"):
         try:
             return HashEmbedder(int(name.split(":", 1)[1]) if ":" in name else 256)
         except ValueError:
             raise ConfigError(f"Bad model {name!r}: use hash or hash:DIM with DIM a number.") from None
+    runtime = pick_runtime(name, runtime, device)  # `auto`: int8 for the packaged model on the CPU
     if runtime not in RUNTIMES:
         raise ConfigError(f"Unknown embedder {runtime!r}; known: {', '.join(RUNTIMES)}.")
     if runtime == "torch":

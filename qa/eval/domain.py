@@ -103,8 +103,10 @@ def ensure_index(ds: DomainSet, settings: Settings, log: Callable[[str], None] =
     content with the same model, embedder, passage sizes and package version. True when it was built now."""
     from qa import __version__
     from qa.build import build_index
+    from qa.runtime import pick_runtime
 
-    stamp = {"archive_hash": archive_hash(ds.archive), "model": settings.model, "embedder": settings.embedder,
+    runtime = pick_runtime(settings.model, settings.embedder, settings.device)  # what a build here runs
+    stamp = {"archive_hash": archive_hash(ds.archive), "model": settings.model, "embedder": runtime,
              "chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens,
              "package_version": __version__}
     stamp_path = settings.index.parent / "source.json"

@@ -18,7 +18,8 @@ a benchmark's answers at query time).
 
 from qa.rerank.context import CandidateReader, Context, PartEmbedder, best_cosines, build_context, question_parts
 from qa.rerank.features import FEATURES, feature, feature_matrix, part_cover
-from qa.rerank.model import WEIGHTS_FILE, Ranker, default_ranker
+from qa.rerank.model import WEIGHTS_FILE, Ranker, default_ranker, weights_file
 
 __all__ = ["FEATURES", "WEIGHTS_FILE", "CandidateReader", "Context", "PartEmbedder", "Ranker", "best_cosines",
-           "build_context", "default_ranker", "feature", "feature_matrix", "part_cover", "question_parts"]
+           "build_context", "default_ranker", "feature", "feature_matrix", "part_cover", "question_parts",
+           "weights_file"]

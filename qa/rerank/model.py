@@ -1,9 +1,11 @@
 """The reranker's model: loading its weights file and scoring a candidate context.
 
-The file (`qa/data/rerank.json`) is JSON: `features` (names, in the order of the columns the arrays
-expect), `mean` and `std` (per feature), `w1` (features x hidden), `b1`, `w2` (hidden), `b2`, and
-`info` (the embedding model it was fitted on, `min_terms`, how and when it was fitted, held-out figures).
-It is written by `eval/train_rerank.py`.
+The file is JSON: `features` (names, in the order of the columns the arrays expect), `mean` and `std`
+(per feature), `w1` (features x hidden), `b1`, `w2` (hidden), `b2`, and `info` (the embedding model and
+runtime it was fitted on, `min_terms`, how and when it was fitted, held-out figures). One file per
+embedding runtime, since each runtime's cosines sit on a slightly different scale: `qa/data/rerank.json`
+(torch, written by `eval/train_rerank.py`) and `qa/data/rerank-onnx-int8.json` (written by
+`eval/runtime_parity.py --write-int8`); `weights_file(runtime)` names the one an index's runtime reads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from qa.rerank.context import Context
 from qa.rerank.features import FEATURES, feature_matrix
 from qa.text import analyze
 
-WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "data" / "rerank.json"
+WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "data" / "rerank.json"  # fitted on torch's cosines
+RUNTIME_FILES = {"onnx-int8": WEIGHTS_FILE.with_name("rerank-onnx-int8.json")}  # other runtimes' own fits
 _ARRAYS = ("mean", "std", "w1", "b1", "w2")
 
 
@@ -43,6 +46,7 @@ class Ranker:
     w2: np.ndarray  # (hidden,)
     b2: float
     model: str = ""  # the embedding model whose cosines it was fitted on
+    runtime: str = "torch"  # and what ran that model (files from before the field: torch)
     min_terms: int = 0  # the fewest distinct terms of a question it was fitted on
 
     def fits(self, question: str) -> bool:
@@ -63,7 +67,7 @@ class Ranker:
     def to_json(self, **info: object) -> str:
         arrays = {k: getattr(self, k).tolist() for k in _ARRAYS}
         return json.dumps({"features": list(self.features), **arrays, "b2": self.b2,
-                           "info": {"model": self.model, **info}})
+                           "info": {"model": self.model, "runtime": self.runtime, **info}})
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Ranker:
@@ -81,7 +85,7 @@ class Ranker:
         _check_shapes(path, arrays, len(names))
         info = data.get("info", {})
         return cls(tuple(names), **arrays, b2=float(data["b2"]), model=str(info.get("model", "")),
-                   min_terms=int(info.get("min_terms", 0)))
+                   runtime=str(info.get("runtime", "torch")), min_terms=int(info.get("min_terms", 0)))
 
 
 def _check_shapes(path: Path, arrays: dict[str, np.ndarray], f: int) -> None:
@@ -92,7 +96,18 @@ def _check_shapes(path: Path, arrays: dict[str, np.ndarray], f: int) -> None:
         raise ValueError(f"{path} has arrays of the wrong shape for {f} features")
 
 
-@lru_cache(maxsize=1)
-def default_ranker() -> Ranker:
-    """The shipped model (loaded once)."""
-    return Ranker.load(WEIGHTS_FILE)
+def weights_file(runtime: str = "torch") -> Path:
+    """The shipped weights fitted on the cosines of `runtime` (an index's `model.runtime`): its own
+    file for a runtime listed in RUNTIME_FILES when it ships, else the torch fit (torch, the test embedders)."""
+    own = RUNTIME_FILES.get(runtime)
+    return own if own is not None and own.is_file() else WEIGHTS_FILE
+
+
+def default_ranker(runtime: str = "torch") -> Ranker:
+    """The shipped model for an index whose vectors `runtime` computed (each file loaded once)."""
+    return _shipped(weights_file(runtime))
+
+
+@lru_cache(maxsize=4)
+def _shipped(path: Path) -> Ranker:
+    return Ranker.load(path)
