@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from qa.timeline import StateQuestion
 
 from qa.answer.claims import claims_about, counts, disagreements
 from qa.answer.digest import answer_disagreements, answer_readers, answer_timeline, with_toll_disagreements
 from qa.answer.events import read_topic
+from qa.answer.timeline import StateQuestion
 from qa.eval.timelines import answer_pairs, score_pairs, score_timeline
 from qa.types import Answer, Citation
 from tests.test_events import hit

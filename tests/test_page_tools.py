@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from qa.retrieve import Filters
-from qa.rewrite import Rewrite
 
+from qa.answer.followup import Rewrite
 from qa.config import Settings, load_settings
 from qa.errors import BadQuestion
 from qa.eval.questions import load_questions
 from qa.page import chat, export, feedback, render
 from qa.page.picture import timeline_svg
 from qa.pipeline import Pipeline
+from qa.search.retrieve import Filters
 from qa.types import Answer, Chunk, Citation, Hit, TimelinePoint
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -305,7 +305,7 @@ def _handler(page: object, name: str):  # type: ignore[no-untyped-def]
 def test_a_thumb_on_the_page_keeps_the_rated_answer(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from qa.web import build_ui
+    from qa.page.web import build_ui
 
     page = build_ui(pipeline)
     rate, links = _handler(page, "rate"), _handler(page, "export_links_for")

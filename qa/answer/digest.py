@@ -21,7 +21,7 @@ from qa.text import plural
 from qa.types import Answer, Citation, Hit, TimelinePoint
 
 if TYPE_CHECKING:
-    from qa.retrieve import Filters, Retriever
+    from qa.search.retrieve import Filters, Retriever
 
 MOST_LINES = 30  # dated lines of one timeline; a longer one says how many it left out
 POINT_WORDS = 12  # words of a timeline point's clause for the page's picture

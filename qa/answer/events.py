@@ -76,7 +76,7 @@ class Topic:
 
     @cached_property
     def about(self) -> StateQuestion:
-        """The subject as `qa.timeline` reads one: its distinctive names and head noun."""
+        """The subject as `qa.answer.timeline` reads one: its distinctive names and head noun."""
         return StateQuestion(self.subject)
 
     @property
@@ -164,7 +164,7 @@ FAR_BACK = 180  # days: a month and day this far before its report is taken for 
 MAX_WORDS = 40  # words of a sentence quoted as an event's clause
 
 
-# every verb and phrase `qa.timeline.control_events` reads a holder from: a sentence without any is not read
+# every verb and phrase `qa.answer.timeline.control_events` reads a holder from: a sentence without any is not read
 # (its patterns cost a couple of milliseconds a sentence; this search, a few microseconds)
 _HANDS_WORDS = re.compile(rf"\b(?:{_GAIN}|{_HOLD}|fell to|under|hands|behind|handed|turned|turns|given|gave|gives|"
                           r"transferred|transfers|passed|ceded|cedes|returned|(?:seized|captured|retaken|recaptured|"
@@ -180,7 +180,7 @@ Memo = dict[tuple[str, str, int], Any]  # what one answer has read of a passage'
 
 
 def events_in(sentence: str, chunk: Chunk, start: int, memo: Memo | None = None) -> list[ControlEvent]:
-    """`qa.timeline.control_events` of one sentence of a passage."""
+    """`qa.answer.timeline.control_events` of one sentence of a passage."""
     key = ("events", chunk.chunk_id, start)
     if memo is not None and key in memo:
         return memo[key]  # type: ignore[no-any-return]
@@ -218,7 +218,7 @@ def _shape(term: str) -> str:
 
 
 def names(text: str, subject: StateQuestion) -> bool:
-    """`qa.timeline.mentions`, with each word's spelling shape computed once: the text holds every distinctive
+    """`qa.answer.timeline.mentions`, with each word's spelling shape computed once: the text holds every distinctive
     term of the subject, or a word of the same consonants."""
     words = set(analyze(text))
     missing = [t for t in subject.names if t not in words]
