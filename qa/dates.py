@@ -63,7 +63,8 @@ def resolve_day(phrase: str, reported: str | None) -> str | None:
     -> `'2025-03-20'`."""
     last = re.match(r"\s*last\s", phrase, re.I) is not None  # "last Tuesday": the one before the report's day
     text = re.sub(r"^(?:on|last|this)\s+", "", phrase.strip(), flags=re.I).strip().rstrip(".,")
-    if whole := parse_date(text) or (mentioned_dates(text)[:1] or [None])[0]:
+    found = mentioned_dates(text)
+    if whole := parse_date(text) or (found[0] if found else None):
         return whole
     if not reported or parse_date(reported[:10]) is None:
         return None

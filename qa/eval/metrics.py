@@ -53,7 +53,8 @@ def contains_answer(answer: str, text: str) -> bool:
     needle = normalise(answer)
     if bool(needle) and f" {needle} " in f" {normalise(text)} ":
         return True
-    day = parse_date(answer.strip()) or (mentioned_dates(answer) or [None])[0]
+    days = mentioned_dates(answer)
+    day = parse_date(answer.strip()) or (days[0] if days else None)
     return day is not None and day in mentioned_dates(text)
 
 
