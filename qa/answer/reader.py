@@ -513,9 +513,7 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
     phrases = _joined(sentence, _phrases(sentence))
     if kind == "person":  # "Defence Minister Roza Hartel and Colonel Piet Morane" are two people
         phrases = [(m.group(), a + m.start(), a + m.end()) for text, a, _ in phrases
-                   for m in re.finditer(r"\S(?:.*?\S)?(?=\s+and\s+|$)", text)]
-        phrases = [(re.sub(r"^and\s+", "", t), a + (len(t) - len(re.sub(r"^and\s+", "", t))), b)
-                   for t, a, b in phrases]
+                   for m in re.finditer(r"(?:(?<=^)|(?<=\sand\s))\S(?:.*?\S)?(?=\s+and\s+|$)", text)]
     for phrase in phrases:
         text, a, b = phrase
         if kind == "group":
@@ -567,12 +565,7 @@ def _clause_between(sentence: str, a: int, b: int) -> bool:
 def _asked(question: str) -> set[str]:
     """The question's terms, with the initials of each of its multi-word names ("Teral Liberation Army" ->
     "tla"): a report that writes the acronym names the same body."""
-    body = _LEAD_IN.sub("", question)
-    first = re.match(r"\s*\S+", body)
-    rest = body[first.end():] if first else body
-    initials = {"".join(w[0] for w in text.split() if w[:1].isupper()).lower()
-                for text, _, _ in _phrases(rest) if sum(w[:1].isupper() for w in text.split()) >= 2}
-    return set(analyze(question)) | {i for i in initials if len(i) >= 2}
+    return set(analyze(question)) | {initials for _, initials in _name_groups(question) if initials}
 
 
 def _names_in(question: str) -> list[set[str]]:
@@ -826,10 +819,9 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
             continue
         if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
             day = reported[i] if reported is not None else None
-            scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist in scored
-                      if (iso := resolve_day(text, day))] + \
-                [(text, dist) for text, dist in scored if resolve_day(text, day) is None
-                 and re.search(r"\b\d{4}\b", text)]
+            days = [(text, dist, resolve_day(text, day)) for text, dist in scored]
+            scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist, iso in days if iso] + \
+                [(text, dist) for text, dist, iso in days if iso is None and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None
         second = None
         for text, dist in scored:

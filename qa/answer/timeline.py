@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Literal
 
 from qa.aliases import initials
-from qa.dates import MONTH_PATTERN, MONTHS, RELATIVE_TIME, mentioned_dates, ordinal
+from qa.dates import MONTH_PATTERN, MONTHS, RELATIVE_TIME, mentioned_dates, ordinal, resolve_day
 from qa.text import analyze, fold, skeleton
 
 Mode = Literal["current", "history", "since"]
@@ -249,21 +249,13 @@ def _event_date(sentence: str, reported: str | None, after: int = 0) -> tuple[st
     tail = sentence[after:]
     if found := mentioned_dates(tail):
         return found[0], True
-    if reported:
-        day = date.fromisoformat(reported[:10])
-        if m := _MONTH_DAY.search(tail):
-            month = _month_number(m[1])
-            try:
-                when = date(day.year, month, int(m[2])) if month else None
-            except ValueError:
-                when = None
-            if when is not None:
-                if when > day:
-                    when = when.replace(year=day.year - 1)
-                return when.isoformat(), True
-        if m := _WEEKDAY.search(tail):
-            back = (day.weekday() - _WEEKDAYS.index(m[1].lower())) % 7
-            return (day - timedelta(days=back)).isoformat(), True
+    if reported:  # "March 20", "on Sunday": the latest such day not after the report
+        m = _MONTH_DAY.search(tail)
+        day = resolve_day(f"{m[1]} {m[2]}", reported) if m else None
+        if day is None and (m := _WEEKDAY.search(tail)):
+            day = resolve_day(m[1], reported)
+        if day is not None:
+            return day, True
     return reported, False
 
 
