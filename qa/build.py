@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from qa.index import (
 from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter_documents
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
 from qa.runtime import runtime_for
+from qa.spool import MemoryRows, SpooledRows, StagedDocuments, Staging, remove_stale_spools, spool_folder
 from qa.text import plural
 from qa.types import Chunk, Document
 
@@ -115,13 +116,17 @@ def bars_wanted(progress: bool) -> bool:
     return progress and sys.stderr.isatty()
 
 
+def iter_chunks(docs: Sequence[Document], embedder: Embedder, settings: Settings,
+                progress: bool = False) -> Iterator[Chunk]:
+    """Every document's chunks in turn, cut as they are asked for."""
+    for doc in tqdm(docs, desc="Chunking", unit="doc", disable=not progress, dynamic_ncols=True):
+        yield from chunk_document(doc, embedder.count_tokens, embedder.max_tokens,
+                                  settings.chunk_tokens, settings.overlap_tokens)
+
+
 def chunk_documents(docs: Sequence[Document], embedder: Embedder, settings: Settings,
                     progress: bool = False) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    for doc in tqdm(docs, desc="Chunking", unit="doc", disable=not progress, dynamic_ncols=True):
-        chunks += chunk_document(doc, embedder.count_tokens, embedder.max_tokens,
-                                 settings.chunk_tokens, settings.overlap_tokens)
-    return chunks
+    return list(iter_chunks(docs, embedder, settings, progress))
 
 
 def _no_checkpoint(stage: str) -> None:
@@ -129,11 +134,13 @@ def _no_checkpoint(stage: str) -> None:
 
 
 def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str, Vectors],
-             embedder: Embedder, progress: bool, checkpoint: Checkpoint = _no_checkpoint,
-             journal: Journal | None = None) -> tuple[np.ndarray, list[np.ndarray], int]:
-    """One vector per chunk and its sentence vectors: from `known` by content hash, else from the
-    `journal` of an earlier build that stopped part-way, else embedded now, a block at a time, each
-    block written to the journal before the next begins. Also: how many chunks were embedded."""
+             embedder: Embedder, progress: bool, rows: MemoryRows | SpooledRows,
+             checkpoint: Checkpoint = _no_checkpoint, journal: Journal | None = None) -> int:
+    """One vector per chunk and its sentence vectors, handed to `rows` in row order: from `known` by
+    content hash, else from the `journal` of an earlier build that stopped part-way, else embedded now,
+    a block at a time, each block written to the journal before the next begins. Returns how many
+    chunks were embedded. Rows are handed over as soon as every row before them is known, so `rows`
+    on disk (`SpooledRows`) keeps the build's memory to a block of vectors."""
     resumed = journal.read() if journal is not None else {}
     if journal is not None and resumed:
         _check_blocks(chunks, hashes, resumed, journal.held, embedder)
@@ -146,26 +153,55 @@ def _vectors(chunks: Sequence[Chunk], hashes: Sequence[str], known: Mapping[str,
         if progress:
             tqdm.write(note, file=sys.stderr)
     checkpoint("embedding")
-    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), dtype=np.float16)] * len(chunks)
+    handed = 0  # rows handed to `rows` so far
+
+    def hand_over(upto: int, fresh: Mapping[int, Vectors]) -> None:
+        nonlocal handed
+        for at in range(handed, upto, BLOCK):
+            span = range(at, min(upto, at + BLOCK))
+            got = [fresh[i] if i in fresh else known[hashes[i]] if hashes[i] in known else resumed[hashes[i]]
+                   for i in span]
+            rows.add(np.stack([np.asarray(v, dtype=np.float32) for v, _ in got]) if got
+                     else np.zeros((0, embedder.dim), np.float32), [s for _, s in got])
+        handed = max(handed, upto)
+
     block = getattr(embedder, "journal_block", BLOCK)
     with progress_over(len(todo), progress and bool(todo), "Embedding"):
         for at in range(0, len(todo), block):
             part = todo[at:at + block]
-            fresh, fresh_sentences = embedder.embed_passages(
+            vectors, sentences = embedder.embed_passages(
                 [chunks[i].indexed_text for i in part], [sentence_spans(chunks[i]) for i in part], progress=progress)
             if journal is not None:
-                journal.append([hashes[i] for i in part], fresh, fresh_sentences)
-            for i, vector, per_sentence in zip(part, fresh, fresh_sentences):
-                # float16 now, as the index stores them: half the memory a long build holds
-                vectors[i], sentences[i] = vector, np.asarray(per_sentence, dtype=np.float16)
+                journal.append([hashes[i] for i in part], vectors, sentences)
+            # float16 now, as the index stores them: half the memory a long build holds
+            fresh = {i: (v, np.asarray(s, dtype=np.float16)) for i, v, s in zip(part, vectors, sentences)}
+            hand_over(part[-1] + 1, fresh)
             checkpoint("embedded a block")
-    for i, h in enumerate(hashes):
-        if h in known:
-            vectors[i], sentences[i] = known[h]
-        elif h in resumed:
-            vectors[i], sentences[i] = resumed[h]
-    return vectors, sentences, len(todo)
+    hand_over(len(chunks), {})
+    return len(todo)
+
+
+SPOOL_ABOVE = 50_000  # passages: an update of more keeps its vectors on disk until the write (`qa.spool`)
+STAGE_ABOVE = 64 << 20  # bytes of archive files: a build of more keeps documents, chunks and vectors on disk
+
+
+def _archive_bytes(paths: Sequence[Path]) -> int:
+    """The size of the files under `paths` (links not followed): what decides where a build's rows wait."""
+    total = 0
+    for path in paths:
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+            elif path.is_dir():
+                total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+        except OSError:
+            continue  # ingest says what it cannot read
+    return total
+
+
+def _rows(spool: Path | None, n: int, dim: int) -> MemoryRows | SpooledRows:
+    """Where the build's vectors wait for the write: in the spool folder when there is one, else in memory."""
+    return SpooledRows(spool, n, dim) if spool is not None else MemoryRows(n, dim)
 
 
 def _check_blocks(chunks: Sequence[Chunk], hashes: Sequence[str], resumed: dict[str, Vectors],
@@ -267,32 +303,56 @@ def _previous_vectors(settings: Settings, embedder: Embedder) -> dict[str, Vecto
 def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | None = None,
                 progress: bool = False, checkpoint: Checkpoint = _no_checkpoint) -> BuildReport:
     """Index every readable document under `paths` into `settings.index`, replacing what was there.
-    `checkpoint` is called at each stage of the write (see `write_index`)."""
+    `checkpoint` is called at each stage of the write (see `write_index`). An archive of more than
+    STAGE_ABOVE bytes goes through a spool folder (`qa.spool`): its documents, chunks and vectors wait
+    on disk, not in memory, between being read and being written."""
     started = time.perf_counter()
     progress = bars_wanted(progress)
     embedder = embedder or load_embedder(settings.model, settings.batch_size, settings.embedder, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
-        skipped: list[Skipped] = []
-        docs = sorted(iter_documents(paths, skipped, follow_links=settings.follow_links), key=lambda d: d.doc_id)
-        if not docs:
-            listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
-            raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
-        chunks = chunk_documents(docs, embedder, settings, progress)
-        hashes = [content_hash(embedder.model_id, c) for c in chunks]
-        journal = Journal(settings.index, embedder)
-        vectors, sentences, embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder),
-                                                embedder, progress, checkpoint, journal)
-        sources = [str(p.resolve()) for p in paths]
-        _write_making_room(settings, journal, docs, chunks, vectors, sentences,
-                           _manifest(embedder, settings, sources, count_skipped(skipped)), checkpoint, progress)
-        journal.clear()
+        remove_stale_spools(settings.index)
+        with spool_folder(settings.index, _archive_bytes(paths) > STAGE_ABOVE) as spool:
+            skipped: list[Skipped] = []
+            found = iter_documents(paths, skipped, follow_links=settings.follow_links)
+            docs: Sequence[Document]
+            chunks: Sequence[Chunk]
+            if spool is None:
+                docs = sorted(found, key=lambda d: d.doc_id)
+                chunks = chunk_documents(docs, embedder, settings, progress)
+            else:
+                staging = Staging(spool)
+                staging.add_documents(found)
+                docs = staging.documents()
+                if docs:
+                    staging.add_chunks(iter_chunks(docs, embedder, settings, progress))
+                chunks = staging.chunks()
+            if not docs:
+                listed = "; ".join(str(s) for s in skipped[:5]) or "no files"
+                raise IngestError(f"No documents found in {', '.join(map(str, paths))} ({listed}).")
+            hashes = [content_hash(embedder.model_id, c) for c in chunks]
+            journal = Journal(settings.index, embedder)
+            rows = _rows(spool, len(chunks), embedder.dim)
+            try:
+                embedded = _vectors(chunks, hashes, _previous_vectors(settings, embedder), embedder, progress, rows,
+                                    checkpoint, journal)
+                vectors, sentences = rows.done()
+                sources = [str(p.resolve()) for p in paths]
+                _write_making_room(settings, journal, docs, chunks, vectors, sentences,
+                                   _manifest(embedder, settings, sources, count_skipped(skipped)), checkpoint, progress)
+            finally:
+                rows.close()
+            journal.clear()
+            per_page = tuple((d.doc_id, len(d.comments)) for d in docs)
+            formats = count_formats(docs)
+            if isinstance(docs, StagedDocuments):
+                docs.close()
     return BuildReport(
-        index=settings.index, documents=len(docs), comments=sum(len(d.comments) for d in docs),
-        chunks=len(chunks), embedded=embedded, reused=len(chunks) - embedded,
+        index=settings.index, documents=len(per_page), comments=sum(n for _, n in per_page),
+        chunks=len(hashes), embedded=embedded, reused=len(hashes) - embedded,
         skipped=tuple(skipped), seconds=time.perf_counter() - started,
-        formats=tuple(sorted(count_formats(docs).items(), key=lambda kv: (-kv[1], kv[0]))),
-        per_page=tuple((d.doc_id, len(d.comments)) for d in docs),
+        formats=tuple(sorted(formats.items(), key=lambda kv: (-kv[1], kv[0]))),
+        per_page=per_page,
     )
 
 
@@ -345,6 +405,7 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         embedder = load_embedder(settings.model, settings.batch_size, runtime, settings.device)
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
+        remove_stale_spools(settings.index)
         old_docs, old_hashes, known, sources = _read_live(settings, embedder)
         roots = [p.resolve() for p in paths]
         inside = {i for i, d in old_docs.items() if _under(d.path, roots)}
@@ -367,9 +428,16 @@ def update_index(paths: Sequence[Path], settings: Settings, prune: bool = False,
         embedded = 0
         journal = Journal(settings.index, embedder)
         if written:
-            vectors, sentences, embedded = _vectors(chunks, hashes, known, embedder, progress, checkpoint, journal)
-            manifest = _manifest(embedder, settings, _merge_sources(sources, paths), count_skipped(skipped))
-            _write_making_room(settings, journal, docs, chunks, vectors, sentences, manifest, checkpoint, progress)
+            with spool_folder(settings.index, len(chunks) > SPOOL_ABOVE) as spool:
+                rows = _rows(spool, len(chunks), embedder.dim)
+                try:
+                    embedded = _vectors(chunks, hashes, known, embedder, progress, rows, checkpoint, journal)
+                    vectors, sentences = rows.done()
+                    manifest = _manifest(embedder, settings, _merge_sources(sources, paths), count_skipped(skipped))
+                    _write_making_room(settings, journal, docs, chunks, vectors, sentences, manifest, checkpoint,
+                                       progress)
+                finally:
+                    rows.close()
         if written or journal.covered_by(set(hashes)):
             journal.clear()  # an update that writes nothing keeps blocks a stopped build may still need
     return UpdateReport(

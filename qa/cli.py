@@ -175,7 +175,7 @@ def index_build(ctx: click.Context, paths: tuple[Path, ...], index_dir: Path | N
     if ray_address is not None:
         from qa.embed.ray_build import ray_embedder
 
-        embedder = ray_embedder(settings.model, settings.batch_size, ray_address)
+        embedder = ray_embedder(settings.model, settings.batch_size, ray_address, settings.embedder)
     report = build_index(list(paths), settings, embedder=embedder, progress=not quiet)
     for skipped in report.skipped:
         click.echo(f"skipped {terminal_safe(str(skipped))}", err=True)

@@ -132,7 +132,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("before the index", {"qa.ingest", "qa.chunk", "qa.embed"}),
     ("index", {"qa.index"}),
     ("index runtime", {"qa.runtime"}),
-    ("build journal", {"qa.journal"}),
+    ("build journal", {"qa.journal", "qa.spool"}),
     ("reranker", {"qa.rerank"}),
     ("search", {"qa.search"}),
     ("answer", {"qa.answer"}),

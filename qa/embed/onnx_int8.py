@@ -154,6 +154,7 @@ class OnnxInt8Embedder:
     """
 
     runtime = RUNTIME
+    passage_threads = 0  # a build's threads (0: onnxruntime's default, the physical cores); a Ray actor sets its own
     device = "cpu"
 
     def __init__(self, model_id: str, source: Path, max_tokens: int, dim: int, batch_size: int = 32) -> None:
@@ -243,7 +244,7 @@ class OnnxInt8Embedder:
         sentences: list[np.ndarray] = []
         with _progress(len(texts), progress and len(texts) > SMALL_BATCH, "Embedding") as bar:
             for at in range(0, len(texts), EMBED_BATCH):
-                tokens, offsets = self._passages(texts[at:at + EMBED_BATCH])
+                tokens, offsets = self._passages(texts[at:at + EMBED_BATCH], self.passage_threads)
                 for i, (t, where) in enumerate(zip(tokens, offsets)):
                     vectors[at + i] = _unit(t.mean(axis=0))
                     sentences.append(pool_spans(t, where, spans[at + i], self.dim))

@@ -58,15 +58,19 @@ class _EmbedGroups:
 
     model: str = ""
     batch_size: int = 32
-    expect: tuple[str, str, str] = ("", "", "")  # model id, weights fingerprint, package version
+    runtime: str = "torch"
+    expect: tuple[str, str, str, str] = ("", "", "", "")  # model id, weights fingerprint, runtime, package version
 
     def __init__(self) -> None:
-        self.embedder = load_embedder(self.model, self.batch_size)
-        found = (self.embedder.model_id, self.embedder.fingerprint, __version__)
+        self.embedder = load_embedder(self.model, self.batch_size, self.runtime)
+        # one thread per actor's CPU: torch heeds the OMP_NUM_THREADS Ray sets, onnxruntime is told
+        self.embedder.passage_threads = CPUS_PER_ACTOR  # type: ignore[union-attr]
+        found = (self.embedder.model_id, self.embedder.fingerprint, self.embedder.runtime, __version__)
         if found != self.expect:
-            raise RayError(f"A Ray worker has model {found[0]} (weights {found[1] or 'unknown'}) and archive-qa "
-                           f"{found[2]}, this machine {self.expect[0]} (weights {self.expect[1] or 'unknown'}) and "
-                           f"archive-qa {self.expect[2]}: install the same version on every node ({INSTALL}).")
+            raise RayError(f"A Ray worker has model {found[0]} (weights {found[1] or 'unknown'}, {found[2]}) and "
+                           f"archive-qa {found[3]}, this machine {self.expect[0]} (weights "
+                           f"{self.expect[1] or 'unknown'}, {self.expect[2]}) and archive-qa {self.expect[3]}: "
+                           f"install the same version on every node ({INSTALL}).")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, list[Any]] = {"at": [], "vectors": [], "sentences": [], "counts": []}
@@ -82,8 +86,9 @@ class _EmbedGroups:
                 **{k: np.array(out[k], dtype=object) for k in ("vectors", "sentences", "counts")}}
 
 
-def build_actor_class(model: str, batch_size: int, expect: tuple[str, str, str]) -> type:
-    return type("EmbedPassages", (_EmbedGroups,), {"model": model, "batch_size": batch_size, "expect": expect})
+def build_actor_class(model: str, batch_size: int, runtime: str, expect: tuple[str, str, str, str]) -> type:
+    return type("EmbedPassages", (_EmbedGroups,), {"model": model, "batch_size": batch_size, "runtime": runtime,
+                                                   "expect": expect})
 
 
 def groups(texts: Sequence[str], spans: Sequence[Sequence[Span]], size: int = EMBED_BATCH) -> list[dict[str, Any]]:
@@ -187,11 +192,11 @@ class RayEmbedder:
     journal_block = 100_000
 
     def __init__(self, model: str, batch_size: int = 32, address: str | None = None,
-                 actors: int | None = None) -> None:
+                 actors: int | None = None, runtime: str = "auto") -> None:
         _ray()  # say at once when Ray is missing, before any work
         if actors is not None and actors < 1:
             raise ConfigError(f"The Ray actor pool needs at least 1 actor, got {actors}.")
-        self.local: Embedder = load_embedder(model, batch_size)
+        self.local: Embedder = load_embedder(model, batch_size, runtime)  # `auto`: as a one-process build picks
         self.model, self.batch_size, self.address, self.actors = model, batch_size, address, actors
         self.model_id = self.local.model_id
         self.fingerprint = self.local.fingerprint
@@ -227,7 +232,8 @@ class RayEmbedder:
         if not texts:
             return vectors, sentences
         rows = groups(texts, spans)
-        actor = build_actor_class(self.model, self.batch_size, (self.model_id, self.fingerprint, __version__))
+        actor = build_actor_class(self.model, self.batch_size, self.runtime,
+                                  (self.model_id, self.fingerprint, self.runtime, __version__))
         with ray_session(self.address) as ray:
             ray.data.DataContext.get_current().enable_progress_bars = False
             self.used_actors = self._pool_size(ray, len(rows))
@@ -250,11 +256,11 @@ class RayEmbedder:
         return vectors, sentences
 
 
-def ray_embedder(model: str, batch_size: int, address: str | None) -> RayEmbedder:
+def ray_embedder(model: str, batch_size: int, address: str | None, runtime: str = "auto") -> RayEmbedder:
     """The embedder `qa index build --ray [ADDRESS]` builds with ("" or None: a local instance)."""
     if address and Path(address).exists():
         raise RayError(f"--ray took {address!r} as a cluster address, but it is a path here: put --ray after "
                        f"the paths (qa index build PATH... --ray [ADDRESS]).")
     if address:
         _host_port(address)  # a malformed address is refused before any work
-    return RayEmbedder(model, batch_size, address or None)
+    return RayEmbedder(model, batch_size, address or None, runtime=runtime)

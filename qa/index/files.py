@@ -59,16 +59,11 @@ def write_sqlite(path: Path, documents: Iterable[Document], chunks: Iterable[Chu
     try:
         con.executescript(SCHEMA)
         con.execute("PRAGMA journal_mode = OFF")  # a new file in a build folder: a failed write is removed whole
-        docs = list(documents)
-        con.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            ((d.doc_id, d.title, d.body, d.source, d.url, d.author, d.published_at, d.category, d.path)
-             for d in docs),
-        )
-        con.executemany(
-            "INSERT INTO comments VALUES (?,?,?,?,?)",
-            ((d.doc_id, i, c.author, c.text, c.date) for d in docs for i, c in enumerate(d.comments)),
-        )
+        for d in documents:  # one pass: `documents` may be read from disk as it is iterated
+            con.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                        (d.doc_id, d.title, d.body, d.source, d.url, d.author, d.published_at, d.category, d.path))
+            con.executemany("INSERT INTO comments VALUES (?,?,?,?,?)",
+                            ((d.doc_id, i, c.author, c.text, c.date) for i, c in enumerate(d.comments)))
         con.executemany(
             f"INSERT INTO chunks (row, {CHUNK_COLS}, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ((row, c.chunk_id, c.doc_id, c.kind, c.text, c.header, c.start, c.end, c.title, c.author,
@@ -338,12 +333,13 @@ class SentenceVectors:
     offsets: np.ndarray  # (chunks + 1,) int64, rising from 0 to len(vectors)
 
     @staticmethod
-    def write(folder: Path, per_chunk: Sequence[np.ndarray], dim: int, block: int = 65_536) -> int:
+    def write(folder: Path, per_chunk: Sequence[np.ndarray], dim: int, block: int = 16_384) -> int:
         """Write `per_chunk` as the two files without holding them together in memory: the header,
         then each block of chunks' vectors appended in turn (plain writes, so a full disk is an
         OSError, not the SIGBUS a memory-mapped output file gets); returns how many were written."""
         offsets = np.zeros(len(per_chunk) + 1, dtype=np.int64)
-        np.cumsum([len(v) for v in per_chunk], out=offsets[1:])
+        counts = getattr(per_chunk, "counts", None)  # a spool knows them without reading its rows
+        np.cumsum(counts if counts is not None else [len(v) for v in per_chunk], out=offsets[1:])
         total = int(offsets[-1])
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False,
                   "shape": (total, dim)}
