@@ -8,6 +8,7 @@ claims that cannot both be true: two holders for the same time, two tolls for th
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -127,17 +128,20 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
                 continue
             seen.add(key)
             sentence = chunk.text[start:end]
-            named = names_in(sentence, chunk, start, subject, memo)
-            clause = clause_of(sentence)
-            if not (named or chunk.kind == "comment"):
+            if not (chunk.kind == "comment" or names_in(sentence, chunk, start, subject, memo)):
                 continue
-            for e in events_in(sentence, chunk, start, memo):
-                if concerns(e, sentence, subject, True):
-                    found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder",
-                                       e.holder, "who holds it", e.kind == "gain"))
-            day, explicit = _event_date(sentence, chunk.published_at) if _DATED.search(sentence) else \
-                (chunk.published_at, False)
-            for c in counts(sentence):
+            holders = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
+            tolls = counts(sentence)
+            if not (holders or tolls):
+                continue
+            clause = clause_of(sentence)
+            for e in holders:
+                found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder", e.holder,
+                                   "who holds it", e.kind == "gain"))
+            if tolls:
+                day, explicit = _event_date(sentence, chunk.published_at) if _DATED.search(sentence) else \
+                    (chunk.published_at, False)
+            for c in tolls:
                 found.append(Claim(i, start, end, clause, chunk.published_at, day, explicit, "count",
                                    str(c.value), c.what))
     return found
@@ -173,6 +177,7 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
     group = dict(zip(names, holder_groups(names)))
     gains = sorted((c for c in said if c.gain and c.day and hits[c.hit].chunk.kind == "article"
                     and (c.explicit or not _LOOKS_BACK.search(c.clause))), key=lambda c: ordinal(c.day))
+    days = [ordinal(c.day) for c in gains]
     pairs: list[Pair] = []
     for h in said:
         if h.gain and hits[h.hit].chunk.kind == "article":
@@ -185,10 +190,11 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
             if own:
                 pairs.append(Pair(h, own[-1], "who holds it"))
                 continue
-        before = [g for g in gains if ordinal(g.day) <= ordinal(h.reported) and _doc(hits, g) != _doc(hits, h)]
-        if not before:
+        # the latest gain by then in another report (gains are oldest first)
+        latest = next((g for g in reversed(gains[:bisect_right(days, ordinal(h.reported))])
+                       if _doc(hits, g) != _doc(hits, h)), None)
+        if latest is None:
             continue
-        latest = before[-1]
         if group[latest.value] != group[h.value] and not (h.gain and ordinal(h.day) > ordinal(latest.day)):
             pairs.append(Pair(h, latest, "who holds it"))
     for j, b in enumerate(gains):

@@ -11,6 +11,7 @@ model, no index.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +31,7 @@ from qa.answer.timeline import (
 )
 from qa.answer.timeline import Event as ControlEvent
 from qa.dates import MONTH_PATTERN, MONTHS, mentioned_dates, ordinal
-from qa.text import analyze, skeleton, split_sentences
+from qa.text import STOPWORDS, analyze, fold, skeleton, split_sentences, stem
 from qa.types import Chunk, Hit
 
 TopicKind = Literal["timeline", "period", "disagree", "readers"]
@@ -172,8 +173,18 @@ _HANDS_WORDS = re.compile(rf"\b(?:{_GAIN}|{_HOLD}|fell to|under|hands|behind|han
                           r"manned|policed) by)\b", re.I)
 
 
+# a word every alternative of `_HANDS_WORDS` holds: a sentence without any is not searched
+_HANDS_KEYS = frozenset(
+    "seized seizes seize captured captures capture recaptured recaptures recapture retook retakes retake retaken "
+    "overran overrun overruns stormed storms occupied liberated took taken take takes regained wrested controls holds "
+    "hold maintain maintains runs administers administer running administering manning guarding control fell under "
+    "hands behind handed turned turns given gave gives transferred transfers passed ceded cedes returned held "
+    "controlled run administered governed managed operated secured manned policed".split())
+_WORD = re.compile(r"\w+")
+
+
 def may_change_hands(sentence: str) -> bool:
-    return _HANDS_WORDS.search(sentence) is not None
+    return not _HANDS_KEYS.isdisjoint(_WORD.findall(sentence.lower())) and _HANDS_WORDS.search(sentence) is not None
 
 
 Memo = dict[tuple[str, str, int], Any]  # what one answer has read of a passage's sentences, read once
@@ -200,13 +211,40 @@ def sentences_of(chunk: Chunk, memo: Memo | None = None) -> list[tuple[int, int]
     return memo[key]  # type: ignore[no-any-return]
 
 
+def _words(text: str, chunk: Chunk, start: int, memo: Memo | None) -> set[str]:
+    """The terms of the sentence at `start` of `chunk` (-1: of its title and text), `analyze`d once per passage."""
+    key = ("words", chunk.chunk_id, start)
+    if memo is None:
+        return set(analyze(text))
+    if key not in memo:
+        if start >= 0:  # a sentence of a passage `_sentence_words` could not split by offsets
+            memo[key] = set(analyze(text))
+        else:
+            memo[key] = set(analyze(chunk.title)).union(*_sentence_words(chunk, memo))
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _sentence_words(chunk: Chunk, memo: Memo) -> list[set[str]]:
+    """The terms of each sentence of a passage, from one pass over its text when folding keeps every character
+    where it was (the words of a passage lie inside its sentences: only spaces lie between them)."""
+    spans = sentences_of(chunk, memo)
+    text = chunk.text
+    folded = fold(text)
+    if len(folded) != len(text) or not unicodedata.is_normalized("NFKD", text):
+        return [_words(text[a:b], chunk, a, memo) for a, b in spans]
+    found = [{stem(w) for w in _WORD.findall(folded, a, b) if w not in STOPWORDS} for a, b in spans]
+    for (a, _), words in zip(spans, found):
+        memo[("words", chunk.chunk_id, a)] = words
+    return found
+
+
 def names_in(text: str, chunk: Chunk, start: int, subject: StateQuestion, memo: Memo | None = None) -> bool:
     """`names(text, subject)` or, in a passage about it, its head noun ("the crossing"): `text` being the sentence at
     `start` of `chunk` (-1: its title and text)."""
     key = ("names", chunk.chunk_id, start)
     if memo is not None and key in memo:
         return memo[key]  # type: ignore[no-any-return]
-    found = names(text, subject) or (start >= 0 and subject.by_head(text))
+    found = names_among(_words(text, chunk, start, memo), subject) or (start >= 0 and subject.by_head(text))
     if memo is not None:
         memo[key] = found
     return found
@@ -220,14 +258,20 @@ def _shape(term: str) -> str:
 def names(text: str, subject: StateQuestion) -> bool:
     """`qa.answer.timeline.mentions`, with each word's spelling shape computed once: the text holds every distinctive
     term of the subject, or a word of the same consonants."""
-    words = set(analyze(text))
+    return names_among(set(analyze(text)), subject)
+
+
+def names_among(words: set[str], subject: StateQuestion) -> bool:
+    """`names` of a text whose terms are `words`."""
     missing = [t for t in subject.names if t not in words]
     if not missing:
         return True
     if not all(len(t) >= 3 and t.isalpha() for t in missing):
         return False
-    shapes = {_shape(w) for w in words if w.isalpha() and len(w) >= 3}
-    return all(_shape(t) in shapes for t in missing)
+    shapes = {_shape(t) for t in missing}
+    firsts = {t[0] for t in missing}  # a shape starts with its word's first letter
+    found = {_shape(w) for w in words if w[:1] in firsts and len(w) >= 3 and w.isalpha()} & shapes
+    return len(found) == len(shapes)
 
 
 @dataclass(frozen=True)
@@ -288,16 +332,15 @@ def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("
             if len(sentence.split()) < 4 or not names_in(sentence, chunk, start, subject, memo):
                 continue
             events = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
-            dated = _DATED.search(sentence) is not None or bool(mentioned_dates(sentence))
-            if not (events or dated or lede):
+            if not (events or lede or _DATED.search(sentence) or mentioned_dates(sentence)):
                 continue
             lede = False
             if events and events[0].explicit:
                 day, explicit = events[0].on, True
             else:  # "officials said on Tuesday it remains held": the day it was said
                 day, explicit = _event_date(sentence, chunk.published_at)
-            if explicit and chunk.published_at and not mentioned_dates(sentence) and \
-                    ordinal(chunk.published_at) - ordinal(day) > FAR_BACK:
+            if explicit and chunk.published_at and ordinal(chunk.published_at) - ordinal(day) > FAR_BACK and \
+                    not mentioned_dates(sentence):
                 day, explicit = chunk.published_at, False  # "closed until June 10" is ahead, not a year back
             found.append(Report(i, start, end, day, explicit, clause_of(sentence),
                                 events[0].holder if events else None))
@@ -319,6 +362,12 @@ def _same(a: Report, b: Report, ta: set[str], tb: set[str], groups: dict[str, in
     return overlap >= (0.6 if a.day == b.day else 0.75)
 
 
+@lru_cache(maxsize=256)
+def _least(m: int) -> int:
+    """The fewest words `_same` lets two reports share when the shorter has `m` (more than `m`: none)."""
+    return next((n for n in range(m + 1) if n / max(1, m) >= 0.6), m + 1)
+
+
 def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
     """Reports of one event merged, the report naming its day first; events oldest first, undated last.
 
@@ -330,7 +379,16 @@ def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
                                                        ordinal(hits[reports[i].hit].chunk.published_at), i))
     events: list[list[Report]] = []
     terms: list[set[str]] = []
+    # Only an event sharing the day, or enough words, can be the same one. Words ranked rarest first: two sets
+    # sharing n words share one among the first len - n + 1 of each, so each event is indexed by all its words
+    # (probed with a report's first words) and by its own first words (probed with all of a report's).
+    all_terms = [_terms(r) for r in reports]
+    df: dict[str, int] = {}
+    for t in all_terms:
+        for w in t:
+            df[w] = df.get(w, 0) + 1
     by_term: dict[str, list[int]] = {}
+    by_lead: dict[str, list[int]] = {}
     by_day: dict[str | None, list[int]] = {}
     seen: set[tuple[str, int, int]] = set()
     for i in order:
@@ -339,15 +397,20 @@ def merge(reports: Sequence[Report], hits: Sequence[Hit]) -> list[Event]:
         if key in seen:  # one sentence in two overlapping passages
             continue
         seen.add(key)
-        t = _terms(r)
-        # only an event sharing a word or the day can be the same one: look those up, not every event
-        near = sorted({k for w in t for k in by_term.get(w, ())} | set(by_day.get(r.day, ())))
-        k = next((k for k in near if _same(events[k][0], r, terms[k], t, group_of)), None)
+        t = all_terms[i]
+        ranked = sorted(t, key=lambda w: (df[w], w))
+        lead = ranked[:len(t) - _least(len(t)) + 1]
+        near = set(by_day.get(r.day, ()))
+        near.update(k for w in lead for k in by_term.get(w, ()) if len(terms[k]) >= len(t))
+        near.update(k for w in t for k in by_lead.get(w, ()) if len(terms[k]) < len(t))
+        k = next((k for k in sorted(near) if _same(events[k][0], r, terms[k], t, group_of)), None)
         if k is not None:
             events[k].append(r)
             continue
         for w in t:
             by_term.setdefault(w, []).append(len(events))
+        for w in lead:
+            by_lead.setdefault(w, []).append(len(events))
         by_day.setdefault(r.day, []).append(len(events))
         events.append([r])
         terms.append(t)
