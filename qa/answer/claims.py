@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.answer.events import _DATED, Memo, clause_of, events_in, names_in, sentences_of
+from qa.answer.events import _DATED, Memo, clause_of, events_in, names_in, report_end, sentences_of, undated
 from qa.answer.timeline import StateQuestion, _event_date, concerns, holder_groups
 from qa.dates import MONTH_PATTERN, ordinal
 from qa.types import Hit
@@ -122,7 +122,10 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
         about = names_in(f"{chunk.title} {chunk.text}", chunk, -1, subject, memo)
         if not about:
             continue
+        ends = report_end(chunk)
         for start, end in sentences_of(chunk, memo):
+            if start >= ends:
+                break
             key = (chunk.doc_id, chunk.comment_index, chunk.start + start)
             if key in seen:
                 continue
@@ -139,7 +142,8 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
                 found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder", e.holder,
                                    "who holds it", e.kind == "gain"))
             if tolls:
-                day, explicit = _event_date(sentence, chunk.published_at) if _DATED.search(sentence) else \
+                told = undated(sentence)
+                day, explicit = _event_date(told, chunk.published_at) if _DATED.search(told) else \
                     (chunk.published_at, False)
             for c in tolls:
                 found.append(Claim(i, start, end, clause, chunk.published_at, day, explicit, "count",

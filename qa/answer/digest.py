@@ -110,7 +110,8 @@ def answer_timeline(question: str, topic: Topic, hits: Sequence[Hit], nearest: i
     shown = dated[-MOST_LINES:]
     if topic.kind == "period":
         span = " – ".join(format_date(d) if d else "…" for d in (topic.date_from, topic.date_to))
-        w.own(f"{topic.subject[:1].upper()}{topic.subject[1:]}, {span}: {plural(n_reports, 'report')} read, "
+        about = topic.subject or "The archive"  # "what did the Courier report in May?": all of it
+        w.own(f"{about[:1].upper()}{about[1:]}, {span}: {plural(n_reports, 'report')} read, "
               f"{plural(len(dated), 'development')} dated in the period.")
     else:
         w.own(f"Timeline of {topic.subject} from {plural(n_reports, 'report')}, "
