@@ -39,6 +39,10 @@ _NOT_VICTIM = {"people", "person"}  # "14 people" and "31 people" count the same
 _LOOKS_BACK = re.compile(rf"\b(?:{MONTH_PATTERN})\b|\b(?:1[89]|20)\d\d\b|\b(?:ago|had|earlier|previously|before|"
                          r"last (?:week|month|year)|since)\b", re.I)
 _NAMED = re.compile(r"\b[A-Z]")
+# the day a toll was given, not of the deaths: "the ministry said on Monday", "told reporters on March 3"
+_SAID_ON = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|reported|confirmed)\s+(?:on|late on|early on)\s+"
+                      r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+                      rf"(?:{MONTH_PATTERN})\.? \d{{1,2}}(?:,? \d{{4}})?)\b", re.I)
 _SAME_TIME = 35  # days: two undated-by-their-words tolls this close count the same fighting
 
 
@@ -145,6 +149,9 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
                 told = undated(sentence)
                 day, explicit = _event_date(told, chunk.published_at) if _DATED.search(told) else \
                     (chunk.published_at, False)
+                if explicit and _SAID_ON.search(told) and not _DATED.search(_SAID_ON.sub("", told)):
+                    day, explicit = chunk.published_at, False  # "31 were killed last month, the ministry said on
+                    # Monday": the day it was said, not of the deaths
             for c in tolls:
                 found.append(Claim(i, start, end, clause, chunk.published_at, day, explicit, "count",
                                    str(c.value), c.what))

@@ -300,7 +300,8 @@ def names_in(text: str, chunk: Chunk, start: int, subject: StateQuestion, memo: 
     key = ("names", chunk.chunk_id, start)
     if memo is not None and key in memo:
         return memo[key]  # type: ignore[no-any-return]
-    found = names_among(_words(text, chunk, start, memo), subject) or (start >= 0 and subject.by_head(text))
+    found = names_among(_words(text, chunk, start, memo), subject) or (
+        start >= 0 and subject.head is not None and subject.head in text and subject.by_head(text))
     if memo is not None:
         memo[key] = found
     return found
@@ -419,15 +420,15 @@ def event_reports(topic: Topic, hits: Sequence[Hit], kinds: tuple[str, ...] = ("
             named = names_in(sentence, chunk, start, subject, memo)
             if not (named or loose):
                 continue
-            # what a report about the subject tells of a day or of who took a place counts though the sentence
-            # does not name it again: in a period, any such sentence of a report naming it; in a timeline, one of
-            # a report whose headline names it that tells who took it ("retook it") or writes the day ("on April 22")
+            # what a report about the subject tells of a day counts though the sentence does not name it again:
+            # in a period, any dated sentence or change of hands of a report naming it; in a timeline, a sentence
+            # writing its day ("on April 22") in a report whose headline names it
             period = topic.kind == "period"
+            if not (named or period or (_DIGIT.search(sentence) and _MONTH_DAY.search(undated(sentence)))):
+                continue
             told = undated(sentence)
             # (`concerns` takes a sentence not naming the subject to mean it by a pronoun or "the town" only)
-            may_concern = named or period or (may_change_hands(sentence) and _ALLUDES.search(sentence) is not None)
-            if not (may_concern or (_DIGIT.search(told) and _MONTH_DAY.search(told))):
-                continue
+            may_concern = named or period or _ALLUDES.search(sentence) is not None
             events = [e for e in events_in(sentence, chunk, start, memo) if (period and not named) or
                       concerns(e, sentence, subject, True)] if may_concern else []
             if not (events or (lede and named) or (named or period) and _DATED.search(told) or mentioned_dates(told) or
