@@ -23,6 +23,7 @@ MONTH_PATTERN = "|".join(sorted(MONTHS, key=len, reverse=True))  # month names a
 _DATE_MDY = re.compile(rf"\b({MONTH_PATTERN})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_PATTERN})\.?,?\s+(\d{{4}})\b", re.I)
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_YEAR_DIGITS = re.compile(r"\d{4}")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T\s].*)?$")
 _MDY = re.compile(r"^\s*([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\s*$")  # March 14, 2024
 _DMY = re.compile(r"^\s*(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\s*$")  # 14 March 2024
@@ -111,6 +112,8 @@ def mentioned_dates(question: str) -> list[str]:
 
     `mentioned_dates('published on October 13th, 2023, and 5 Nov 2023')` -> `['2023-10-13', '2023-11-05']`
     """
+    if not _YEAR_DIGITS.search(question):  # every form below holds a four-digit year
+        return []
     found: list[tuple[int, str]] = []
     for pattern, order in ((_DATE_MDY, (3, 1, 2)), (_DATE_DMY, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
         for m in pattern.finditer(question):

@@ -170,3 +170,30 @@ def test_pipeline_who_holds_answer_says_where_reports_disagree(tmp_path: Path) -
     by_n = {c.n: c for c in answer.citations}
     for _, _, n in answer.marks or ():
         assert by_n[n].used_sentences
+
+
+def test_an_event_is_scored_on_the_line_that_tells_it_and_any_way_a_date_is_written() -> None:
+    chunk = HITS[2].chunk
+    text = ("4 June 2025 — “The Dessan army said the Free Coast had held Tesk” [1]\n"
+            "May 18, 2025: “The Dessan army recaptured Tesk on Sunday” [1]")
+    marks = tuple((m.start(), m.end(), 1) for m in re.finditer(r"\[1\]", text))
+    answer = Answer("q", text, (Citation(1, HITS[2], ((0, len(chunk.text)),)),), marks=marks)
+    gold = {"events": [{"date": "2025-05-18", "doc": "Army retakes Tesk", "quote": "The Dessan army recaptured Tesk"}]}
+    s = score_timeline(answer, gold)
+    assert (s.found, s.right_date) == (1, 1)  # the second line holds all the quote; the first only half
+
+
+def test_a_toll_said_on_a_day_is_not_a_toll_of_that_day() -> None:
+    hits = [hit("Rebels seize Tesk", "2025-02-03", "A doctor said 14 people had been killed in Tesk."),
+            hit("Tesk toll at 31", "2025-03-03", "Thirty-one people were killed in the fighting for Tesk last month, "
+                "the health ministry said on Monday.")]
+    dis = answer_disagreements("x", topic("Where do reports disagree about the death toll in Tesk?"), hits)
+    assert dis is not None and "14 people" in dis.text and "Thirty-one" in dis.text
+
+
+def test_a_toll_question_gets_toll_pairs_only() -> None:
+    dis = answer_disagreements("x", topic("Where do reports disagree about the death toll in Tesk?"), HITS)
+    assert dis is not None
+    assert [a.text.split(":")[0] for a, _ in answer_pairs(dis)] == ["• people killed"]
+    both = answer_disagreements("x", topic("Where do reports disagree about Tesk?"), HITS)
+    assert both is not None and any("who holds it" in a.text for a, _ in answer_pairs(both))

@@ -8,11 +8,12 @@ claims that cannot both be true: two holders for the same time, two tolls for th
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.answer.events import _DATED, Memo, clause_of, events_in, names_in, sentences_of
+from qa.answer.events import _DATED, Memo, clause_of, events_in, names_in, report_end, sentences_of, undated
 from qa.answer.timeline import StateQuestion, _event_date, concerns, holder_groups
 from qa.dates import MONTH_PATTERN, ordinal
 from qa.types import Hit
@@ -38,6 +39,10 @@ _NOT_VICTIM = {"people", "person"}  # "14 people" and "31 people" count the same
 _LOOKS_BACK = re.compile(rf"\b(?:{MONTH_PATTERN})\b|\b(?:1[89]|20)\d\d\b|\b(?:ago|had|earlier|previously|before|"
                          r"last (?:week|month|year)|since)\b", re.I)
 _NAMED = re.compile(r"\b[A-Z]")
+# the day a toll was given, not of the deaths: "the ministry said on Monday", "told reporters on March 3"
+_SAID_ON = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|reported|confirmed)\s+(?:on|late on|early on)\s+"
+                      r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+                      rf"(?:{MONTH_PATTERN})\.? \d{{1,2}}(?:,? \d{{4}})?)\b", re.I)
 _SAME_TIME = 35  # days: two undated-by-their-words tolls this close count the same fighting
 
 
@@ -121,23 +126,33 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
         about = names_in(f"{chunk.title} {chunk.text}", chunk, -1, subject, memo)
         if not about:
             continue
+        ends = report_end(chunk)
         for start, end in sentences_of(chunk, memo):
+            if start >= ends:
+                break
             key = (chunk.doc_id, chunk.comment_index, chunk.start + start)
             if key in seen:
                 continue
             seen.add(key)
             sentence = chunk.text[start:end]
-            named = names_in(sentence, chunk, start, subject, memo)
-            clause = clause_of(sentence)
-            if not (named or chunk.kind == "comment"):
+            if not (chunk.kind == "comment" or names_in(sentence, chunk, start, subject, memo)):
                 continue
-            for e in events_in(sentence, chunk, start, memo):
-                if concerns(e, sentence, subject, True):
-                    found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder",
-                                       e.holder, "who holds it", e.kind == "gain"))
-            day, explicit = _event_date(sentence, chunk.published_at) if _DATED.search(sentence) else \
-                (chunk.published_at, False)
-            for c in counts(sentence):
+            holders = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
+            tolls = counts(sentence)
+            if not (holders or tolls):
+                continue
+            clause = clause_of(sentence)
+            for e in holders:
+                found.append(Claim(i, start, end, clause, chunk.published_at, e.on, e.explicit, "holder", e.holder,
+                                   "who holds it", e.kind == "gain"))
+            if tolls:
+                told = undated(sentence)
+                day, explicit = _event_date(told, chunk.published_at) if _DATED.search(told) else \
+                    (chunk.published_at, False)
+                if explicit and _SAID_ON.search(told) and not _DATED.search(_SAID_ON.sub("", told)):
+                    day, explicit = chunk.published_at, False  # "31 were killed last month, the ministry said on
+                    # Monday": the day it was said, not of the deaths
+            for c in tolls:
                 found.append(Claim(i, start, end, clause, chunk.published_at, day, explicit, "count",
                                    str(c.value), c.what))
     return found
@@ -173,6 +188,7 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
     group = dict(zip(names, holder_groups(names)))
     gains = sorted((c for c in said if c.gain and c.day and hits[c.hit].chunk.kind == "article"
                     and (c.explicit or not _LOOKS_BACK.search(c.clause))), key=lambda c: ordinal(c.day))
+    days = [ordinal(c.day) for c in gains]
     pairs: list[Pair] = []
     for h in said:
         if h.gain and hits[h.hit].chunk.kind == "article":
@@ -185,10 +201,11 @@ def _holder_pairs(claims: Sequence[Claim], hits: Sequence[Hit]) -> list[Pair]:
             if own:
                 pairs.append(Pair(h, own[-1], "who holds it"))
                 continue
-        before = [g for g in gains if ordinal(g.day) <= ordinal(h.reported) and _doc(hits, g) != _doc(hits, h)]
-        if not before:
+        # the latest gain by then in another report (gains are oldest first)
+        latest = next((g for g in reversed(gains[:bisect_right(days, ordinal(h.reported))])
+                       if _doc(hits, g) != _doc(hits, h)), None)
+        if latest is None:
             continue
-        latest = before[-1]
         if group[latest.value] != group[h.value] and not (h.gain and ordinal(h.day) > ordinal(latest.day)):
             pairs.append(Pair(h, latest, "who holds it"))
     for j, b in enumerate(gains):

@@ -110,7 +110,8 @@ def answer_timeline(question: str, topic: Topic, hits: Sequence[Hit], nearest: i
     shown = dated[-MOST_LINES:]
     if topic.kind == "period":
         span = " – ".join(format_date(d) if d else "…" for d in (topic.date_from, topic.date_to))
-        w.own(f"{topic.subject[:1].upper()}{topic.subject[1:]}, {span}: {plural(n_reports, 'report')} read, "
+        about = topic.subject or "The archive"  # "what did the Courier report in May?": all of it
+        w.own(f"{about[:1].upper()}{about[1:]}, {span}: {plural(n_reports, 'report')} read, "
               f"{plural(len(dated), 'development')} dated in the period.")
     else:
         w.own(f"Timeline of {topic.subject} from {plural(n_reports, 'report')}, "
@@ -202,9 +203,18 @@ def with_disagreements(answer: Answer, pairs: Sequence[Pair], hits: Sequence[Hit
     return replace(answer, text=done.text, citations=done.citations, marks=done.marks, quoted=done.quoted)
 
 
+_TOLL_SUBJECT = re.compile(r"\b(?:toll|dead|deaths?|killed|casualt(?:y|ies)|wounded|injured|missing|lost|losses)\b",
+                           re.I)
+_HOLDER_SUBJECT = re.compile(r"\b(?:who (?:holds|held|controls|controlled|runs|ran)|control of|holder)\b", re.I)
+
+
 def answer_disagreements(question: str, topic: Topic, hits: Sequence[Hit], nearest: int = 5) -> Answer | None:
-    """Reports about the subject that state different holders or numbers for the same time, side by side."""
+    """Reports about the subject that state different holders or numbers for the same time, side by side: only
+    numbers when the subject is a toll ("the death toll in Tesk"), only holders when it asks who holds a place."""
     pairs = disagreements(claims_about(topic.about, hits), hits)
+    aspect = "count" if _TOLL_SUBJECT.search(topic.subject) else "holder" if _HOLDER_SUBJECT.search(
+        topic.subject) else None
+    pairs = [p for p in pairs if aspect is None or p.a.aspect == aspect]
     if not pairs:
         return None
     out = Cites(hits)

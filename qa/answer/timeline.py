@@ -189,10 +189,11 @@ def strip_furniture(text: str) -> str:
     return _FURNITURE.sub(lambda m: " " * len(m.group()), text)
 
 
-_ACTIVE = re.compile(rf"(?P<h>[^,;:“”\"]{{2,90}}?)\s+(?:(?:now|still|again|briefly|fully|later|then|"
-                     rf"reportedly|finally|quickly|also|continue to|continues to|continued to)\s+)*"
-                     rf"(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))",
-                     re.I)
+_ACTIVE_TAIL = (r"\s+(?:(?:now|still|again|briefly|fully|later|then|reportedly|finally|quickly|also|continue to|"
+                rf"continues to|continued to)\s+)*(?P<v>{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))")
+_ACTIVE = re.compile(rf"(?P<h>[^,;:“”\"]{{2,90}}?){_ACTIVE_TAIL}", re.I)
+_AFTER_HOLDER = re.compile(_ACTIVE_TAIL, re.I)  # what follows `_ACTIVE`'s holder: tried at each space
+_SPACE_OR_BAR = re.compile(r"\s|(?P<bar>[,;:“”\"])")  # where a holder may end; what it may not hold
 # what `_ACTIVE` needs somewhere in a sentence: searched first, as `_ACTIVE` itself is slow on a sentence without it
 _ACTIVE_VERB = re.compile(rf"\b(?:{_GAIN}|{_HOLD})\b(?=\s+(?:it|them|the|of|\w))", re.I)
 _CLAUSE = re.compile(r".*(?:[.!?]\s+|\btold\s+\S+\s+|\b(?:claimed|reported|that|after|when|while|as|since|because|"
@@ -259,6 +260,19 @@ def _event_date(sentence: str, reported: str | None, after: int = 0) -> tuple[st
     return reported, False
 
 
+def _search_active(text: str, pos: int, endpos: int) -> re.Match[str] | None:
+    """`_ACTIVE.search(text, pos, endpos)`, tried only at its first possible start: the leftmost one within 90
+    characters, and no bar character, before a space where `_AFTER_HOLDER` matches."""
+    bar = pos - 1
+    for s in _SPACE_OR_BAR.finditer(text, pos, endpos):
+        if s["bar"]:
+            bar = s.start()
+        elif (start := max(pos, bar + 1, s.start() - 90)) <= s.start() - 2 and \
+                _AFTER_HOLDER.match(text, s.start(), endpos):
+            return _ACTIVE.match(text, start, endpos)  # the starts before `start` reach no verb
+    return None
+
+
 def _active(sentence: str) -> Iterator[re.Match[str]]:
     """`_ACTIVE.finditer(sentence)`, searched only near the verbs it needs: its holder is at most 90 characters
     before the verb, so each search starts a little before the next verb and stops a little after it (a
@@ -267,7 +281,7 @@ def _active(sentence: str) -> Iterator[re.Match[str]]:
     for v in _ACTIVE_VERB.finditer(sentence):
         if v.start() < pos:
             continue
-        m = _ACTIVE.search(sentence, max(pos, v.start() - 160), min(len(sentence), v.end() + 40))
+        m = _search_active(sentence, max(pos, v.start() - 160), min(len(sentence), v.end() + 40))
         if m is not None:
             pos = m.end()
             yield m
@@ -278,8 +292,10 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
     end = start + len(sentence)
     found: list[tuple[int, Event]] = []
     sentence = strip_furniture(sentence)
-    for pattern in (_PASSIVE, _UNDER, _UNDER_BODY, _HANDS, _LINES):
-        for m in pattern.finditer(sentence):
+    low = sentence.lower()  # a word each pattern needs, looked for first: the patterns are slow to fail
+    for pattern, needs in ((_PASSIVE, ""), (_UNDER, "under"), (_UNDER_BODY, "under"), (_HANDS, "hands"),
+                           (_LINES, "behind")):
+        for m in pattern.finditer(sentence) if needs in low else ():
             holder = _holder(m["h"]) if pattern is _PASSIVE else m["h"]
             if holder:
                 gain = pattern is _PASSIVE and bool(re.search(r"fell|seized|captured|retaken|recaptured|taken|overrun|"
@@ -288,7 +304,8 @@ def control_events(sentence: str, reported: str | None, start: int = 0) -> list[
                 on, explicit = _event_date(sentence, reported, m.start("v")) if gain else (reported, False)
                 found.append((m.start(), Event(holder.strip(), m["v"], "gain" if gain else "hold", on, reported,
                                                start, end, explicit, True, m.span("v"))))
-    for m in _HANDOVER.finditer(sentence):
+    hands_over = any(w in low for w in ("hand", "turn", "transfer", "cede", "gave", "give"))
+    for m in _HANDOVER.finditer(sentence) if hands_over else ():
         holder = _holder(m["h"])
         if holder:
             on, explicit = _event_date(sentence, reported, m.end())

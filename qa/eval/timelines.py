@@ -5,7 +5,8 @@ Gold files (`timelines.jsonl`, `disagreements.jsonl`): `{"id", "question", "type
 "quote"}]}` and `{"id", "subject", "pairs": [[{"doc", "quote"}, {"doc", "quote"}]]}`, `doc` a document title.
 
 - a gold event is *found* when one line of the answer cites a passage of its document and shares at least half
-  of its quote's terms; its date is *right* when that line's leading date is the gold date;
+  of its quote's terms; its date is *right* when the line of those sharing the most leads with the gold date
+  (written any way: "4 Jun 2023", "4 June 2023", "June 4, 2023", "2023-06-04", after a list mark or "As of");
 - *citation precision*: of the markers on an answer's event lines, the share whose passage shares at least
   half of the line's quoted terms (the passage says what the line quotes);
 - a gold pair is *found* when one "•"/"vs" pair of the answer's "Reports disagree" part matches both sides,
@@ -21,13 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.dates import mentioned_dates
+from qa.dates import MONTH_PATTERN, mentioned_dates
 from qa.errors import QAError
 from qa.text import analyze, fold
 from qa.types import Answer
 
 OVERLAP = 0.5  # share of a quote's terms a line must hold to match it
-_LEAD_DATE = re.compile(r"^\s*(?:[–•-]\s*)?(\d{1,2} [A-Z][a-z]{2} \d{4})\b")
+# the date a line leads with, written any way an answer writes one: "4 Jun 2023", "4 June 2023", "June 4, 2023",
+# "2023-06-04", after a list mark or "As of"/"On"
+_LEAD_DATE = re.compile(rf"^\s*(?:[–•-]\s*)?(?:(?:as of|on)\s+)?(\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN})\.?,?"
+                        rf"\s+\d{{4}}|(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
+                        r"\d{4}-\d{2}-\d{2})\b", re.I)
 
 
 def load_gold(path: Path) -> list[dict[str, Any]]:
@@ -76,9 +81,14 @@ def lines_of(answer: Answer) -> list[Line]:
     return out
 
 
-def overlaps(quote: str, text: str) -> bool:
+def overlap(quote: str, text: str) -> float:
+    """The share of the quote's terms the text holds."""
     terms = set(analyze(quote))
-    return bool(terms) and len(terms & set(analyze(text))) / len(terms) >= OVERLAP
+    return len(terms & set(analyze(text))) / len(terms) if terms else 0.0
+
+
+def overlaps(quote: str, text: str) -> bool:
+    return overlap(quote, text) >= OVERLAP
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,10 @@ def score_timeline(answer: Answer, gold: dict[str, Any]) -> TimelineScore:
     found = right = 0
     for event in gold["events"]:
         doc = fold(event["doc"])
-        hit = next((ln for ln in lines if doc in ln.docs and overlaps(event["quote"], ln.text)), None)
+        # the line that tells it: of the lines citing its document, the one holding most of its quote
+        scored = [(overlap(event["quote"], ln.text), -k, ln) for k, ln in enumerate(lines) if doc in ln.docs]
+        best = max(scored, key=lambda x: x[:2], default=None)
+        hit = best[2] if best is not None and best[0] >= OVERLAP else None
         if hit is not None:
             found += 1
             right += hit.day == event["date"]
