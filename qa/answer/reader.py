@@ -129,6 +129,7 @@ _ROLE_FORMS: dict[str, tuple[str, ...]] = {
     "creat": ("creat", "made", "produc", "drew", "drawn", "publish"),
     "send": ("sent", "send", "deploy", "dispatch"),
     "run": ("run", "ran", "administ", "manag", "operat"),
+    "charg": ("charg", "head", "lead", "chief", "run", "command", "director"),
     "becom": ("becam", "becom", "named", "appoint", "took over", "succeed", "replac"),
 }
 
@@ -263,8 +264,8 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
     if aux in {"is", "was", "are", "were"} and len(after) > 2 and not after[-1][:1].isupper() \
             and (last.endswith("ed") or last in _IRREGULAR):
         return (stem(_IRREGULAR.get(last, last)),), False  # "was the ceasefire for Dunmere signed": the participle
-    owner = next((j for j, w in enumerate(after[:5]) if re.search(r"['’]s$", w)), None)
-    if owner is not None and any(w.lower() in _PREPOSITIONS for w in after[:owner]):
+    owner = next((j for j, w in enumerate(after[:3]) if re.search(r"['’]s$", w)), None)
+    if owner is not None and any(w.lower() in _PREPOSITIONS or re.search(r"(?:ing|ed)$", w) for w in after[:owner]):
         owner = None  # "the director of St. Brigid's hospital": the role comes before the owner
     if aux in {"is", "was", "are", "were"} and owner is not None and (owner == 0 or after[0].lower() in {"the", "a",
                                                                                                         "an"}) \
@@ -655,9 +656,14 @@ _YEARISH = re.compile(rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:{MONTH_PATTERN})\b", re
 def _times_said(question: str, sentence: str, reported: str | None = None) -> bool:
     """Every year and month the question names is in the sentence, or is the year or month of its report's
     date: "who commanded X before 2015" is not answered by a sentence about X's commander that names no year."""
-    iso = parse_date(reported) if reported else None
-    dated = date.fromisoformat(iso).strftime("%Y %B") if iso else ""
+    dated = _date_words(reported)
     return all(re.search(rf"\b{re.escape(m.group())}", f"{sentence} {dated}", re.I) for m in _YEARISH.finditer(question))
+
+
+def _date_words(reported: str | None) -> str:
+    """The month and year of a report's date, as words a question may name ("September 2024")."""
+    iso = parse_date(reported) if reported else None
+    return date.fromisoformat(iso).strftime("%B %Y") if iso else ""
 
 
 def _figures_said(question: str, sentence: str) -> bool:
@@ -733,7 +739,8 @@ def _speaker(question: str) -> str | None:
     if m is None:
         return None
     words = [w for w in re.findall(r"[\w\-]+", m["np"]) if w.lower() not in _FUNCTION]
-    return stem(words[-1].lower()) if words else None
+    terms = analyze(words[-1]) if words else []
+    return terms[-1] if terms else None  # "did Omar al-Rawi say": "rawi", as a sentence's terms have it
 
 
 def _names_said(names: Sequence[set[str]], s: str, title: str,
@@ -818,8 +825,18 @@ def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, ask
     question names."""
     a, b = tokens[p][1], tokens[p][2]
     name = r"[A-Z0-9][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*"
-    if m := re.search(rf"({name})['’]s\s+(?:[a-z]+\s+){{0,2}}$", s[max(0, a - 60):a]):
-        owner = m[1]
+    before = s[max(0, a - 60):a]
+    if m := re.search(rf"({name})(?:['’]s|s['’])\s+((?:[a-z]+\s+){{0,2}})$", before):
+        owner = m[1]  # "the TLA's chief", "the Friends' chair"
+        other = set(analyze(m[2])) - asked - {"new", "current", "top", "own", "acting"}
+        if other:
+            return False  # "the TLA's intelligence chief" is not the TLA's chief
+    elif m := re.search(rf"({name}),\s+whose\s+(?:[a-z]+\s+){{0,2}}$", before):
+        owner = m[1]  # "Mirsk Potash, whose new director, …"
+    elif m := re.search(r"\b(?:the|its|their)\s+([a-z][\w\-]*)['’]s\s+(?:[a-z]+\s+){0,2}$", before):
+        owner = m[1]  # "the division's commander": a body named by a common noun; "the group's" stands for it
+        if owner in _ANAPHOR:
+            return True
     elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name})", s[b:b + 60]):
         if b + m.start(1) <= cand[1] and b + m.end(1) >= cand[0]:
             return True  # "under the command of Colonel X": the owner is the candidate itself
@@ -919,7 +936,8 @@ def _body_of_role(s: str, tokens: Sequence[tuple[str, int, int]], p: int, cand: 
     verb_a, verb_b = tokens[p][1], tokens[p][2]
     if p + 1 < len(tokens) and tokens[p + 1][0] == "by" and a >= verb_b:
         lo, _ = _clause_at(s, verb_a)
-        body = s[lo:verb_a]
+        # "the Guard said the convoy would be led by X": the convoy, after the verb of speech, is led
+        body = re.split(r"\b(?:said|says|told|announced|reported|added|that)\b", s[lo:verb_a])[-1]
         body = re.sub(r"(?:\b(?:is|was|are|were|be|been|being|will|would|has|have|had|to|now|also|currently|"
                       r"reportedly|still)\s+)+$", "", body.strip() + " ", flags=re.I).strip()
     elif b <= verb_a and not (p + 1 < len(tokens) and tokens[p + 1][0] == "by"):
@@ -941,7 +959,7 @@ def _body_of_role(s: str, tokens: Sequence[tuple[str, int, int]], p: int, cand: 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
                     "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found", "chair",
-                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own")
+                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own", "charg", "correspond")
 
 
 def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
@@ -963,8 +981,13 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
     names = _names_in(question)
     reported = reported or [None] * len(sentences)
     now = bool(_NOW.search(question))
-    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s, day)
-                   and tied(e, asked, s, names, question, now) for s, t, day in zip(sentences, titles, reported))
+    for s, t, day in zip(sentences, titles, reported):
+        if sentence_fit(e, question, s, t, spell) < 0.5 or not _times_said(question, s, day):
+            continue
+        found = tied(e, asked, s, names, question, now)
+        if found and not (now and role and all(gone(text, sentences) for text, _ in found)):
+            return False  # someone holds the role; "now" and every one named has left it: nobody said holds it
+    return True
 
 
 def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
@@ -990,9 +1013,10 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
         s = sentences[i]
         fit = sentence_fit(e, question, s, titles[i], spell)
         day = reported[i] if reported is not None else None
-        if fit < LIMITS.fit or not _times_said(question, s, day) or not _names_said(names, s, titles[i], spell, e):
+        when = f"{s} {_date_words(day)}"  # the report's month and year count as said
+        if fit < LIMITS.fit or not _times_said(question, s, day) or not _names_said(names, when, titles[i], spell, e):
             continue  # a sentence about another subject ("in Velna" for a question about Brask) answers nothing
-        if not _figures_said(question, s):
+        if not _figures_said(question, when):
             continue  # "which outlet had 40 dead" is not answered by a sentence without the 40
         if speaker and speaker not in analyze(s):
             continue  # "did the hospital director say": the health ministry's figure is not his
@@ -1043,7 +1067,7 @@ def gone(name: str, sentences: Sequence[str]) -> bool:
     """Whether a sentence says `name` has left the post: resigned, stepped down, was replaced, dismissed,
     killed … ("The ministry's media adviser, Ines Caro, left her post in August.")."""
     last = re.escape(name.split()[-1])
-    pattern = re.compile(rf"\b{last}\b(?:[^.;]{{0,60}}?)\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
+    pattern = re.compile(rf"\b{last}\b(?:(?!\b(?:said|says|told|added|reported)\b)[^.;]){{0,60}}?\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
                          rf"fired|ousted)\s+(?:[^.;]{{0,30}}?)\b{last}\b", re.I)
     return any(pattern.search(s) for s in sentences)
 
