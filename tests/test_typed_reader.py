@@ -401,3 +401,25 @@ def test_a_holder_is_neither_the_subject_itself_nor_a_phrase_standing_for_a_name
     s3 = "The Vask dam is now run by the Vask Water Authority."
     found3 = answer_state(q2, subject2, [make_hit(1, s3, published_at="2024-08-06")])
     assert found3 is not None and found3.direct == "the Vask Water Authority"
+
+
+def test_a_role_is_over_what_the_question_puts_it_over() -> None:
+    q = "Who commanded the Legion's checkpoint on the quarry road?"
+    assert lead(q, ["The Legion's commander, Colonel Dario Kemp, spoke of the checkpoint on the quarry road."]) is None
+    assert lead("Who is the director of Tarn's district hospital?",
+                ["The director of Tarn's district hospital, Dr. Saba Ime, said 14 people had been killed."]) \
+        == "Dr. Saba Ime"
+    # "the regiment" stands for a regiment, not for the battalion asked about; "the group" for any body
+    assert lead("Who commanded the guard battalion at Ulm?",
+                ["The regiment is commanded by Colonel Mihai Brana, the Ulm office said."]) is None
+    assert lead("Who leads the Teral Liberation Army?",
+                ["The Teral Liberation Army has grown; the group is led by Edvard Sarno."]) == "Edvard Sarno"
+
+
+def test_a_near_miss_reads_the_passage_title_as_said() -> None:
+    from qa.answer.reader import near_miss
+
+    q = "Who negotiated the first convoy into Tarn?"
+    s = "It came down the quarry road under an arrangement that the regional director, Samuel Oka, negotiated."
+    assert not near_miss(q, [s], ["The first convoy got through to Tarn"])
+    assert near_miss(q, [s], ["Quarry road reopens"])

@@ -345,7 +345,8 @@ def expect(question: str) -> Expect | None:
         pred, role = _predicate(m["rest"])
         if kind == "outlet" and (spoke := re.search(r"\b(?:tell|told|speak|spoke|talk(?:ed)?|quote[ds]?|cite[ds]?|"
                                                     r"report(?:ed|s)?|say|said|interview(?:ed)?)\b", m["rest"], re.I)):
-            pred = (stem(_IRREGULAR.get(spoke[0].lower(), spoke[0].lower())),)  # "did P tell that …": the outlet he told
+            verb = spoke[0].lower()
+            pred = (stem(_IRREGULAR.get(verb, verb)),)  # "did P tell that …": the outlet he told
         if kind == "group" and noun == "side":
             return None  # "which side of the crossing" asks for a part, not a group
         return Expect(kind, pred, terms, role)
@@ -408,7 +409,7 @@ _TITLE_WORDS = {"deputy", "foreign", "defence", "defense", "interior", "finance"
                 "top", "customs", "police", "army", "state", "imam", "mullah", "cleric", "negotiator", "leader",
                 "editor", "correspondent", "reporter", "analyst", "professor", "prof", "sir", "lord", "lady",
                 "archbishop", "bishop", "patriarch", "father", "inspector", "superintendent", "chairman",
-                "chairwoman", "chair", "councillor", "representative", "special", "head", "police"}
+                "chairwoman", "chair", "councillor", "representative", "special", "head"}
 
 
 def _clean_phrase(text: str, person: bool = False) -> str:
@@ -657,7 +658,8 @@ def _times_said(question: str, sentence: str, reported: str | None = None) -> bo
     """Every year and month the question names is in the sentence, or is the year or month of its report's
     date: "who commanded X before 2015" is not answered by a sentence about X's commander that names no year."""
     dated = _date_words(reported)
-    return all(re.search(rf"\b{re.escape(m.group())}", f"{sentence} {dated}", re.I) for m in _YEARISH.finditer(question))
+    return all(re.search(rf"\b{re.escape(m.group())}", f"{sentence} {dated}", re.I)
+               for m in _YEARISH.finditer(question))
 
 
 def _date_words(reported: str | None) -> str:
@@ -705,7 +707,8 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = (), que
                     or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
         if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
-                and not _role_of_subject(s, tokens, near, asked, (a, b)):
+                and not _role_of_subject(s, tokens, near, asked, (a, b),
+                                         _object_head(question, e, whole=True) if question else []):
             continue  # "the National Guard's chief" does not answer who commands the 3rd Brigade
         if e.kind == "person" and at and b <= tokens[near][1] and (e.role or e.predicate[0].startswith(
                 _ROLE_PREDICATES)) and re.search(r"\b(?:to|of|for|with|and)\s+(?:the\s+|its\s+|their\s+|his\s+|her\s+)?"
@@ -819,7 +822,7 @@ def _new_holder(s: str, found: list[tuple[str, int, int]]) -> list[tuple[str, in
 
 
 def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, asked: set[str],
-                     cand: tuple[int, int] = (-1, -1)) -> bool:
+                     cand: tuple[int, int] = (-1, -1), over: Sequence[set[str]] = ()) -> bool:
     """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role word
     nearest the candidate belongs to a named body ("X's chief", "chief of X"), that body must be one the
     question names."""
@@ -837,13 +840,16 @@ def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, ask
         owner = m[1]  # "the division's commander": a body named by a common noun; "the group's" stands for it
         if owner in _ANAPHOR:
             return True
-    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name})", s[b:b + 60]):
+    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name}(?:['’]s(?:\s+[a-z][\w\-]*){{1,3}})?)", s[b:b + 60]):
         if b + m.start(1) <= cand[1] and b + m.end(1) >= cand[0]:
             return True  # "under the command of Colonel X": the owner is the candidate itself
-        owner = m[1]
+        owner = m[1]  # "director of Tesk's district hospital": the hospital
     else:
         return True  # the role word is not owned by anyone named: nothing to check
-    return bool(set(analyze(owner)) & asked)
+    terms = set(analyze(owner)) | _initials_of(owner) | ({owner.lower()} if owner.isupper() else set())
+    if over:  # "Who commanded the Legion's checkpoint?": the checkpoint's, not the Legion's, commander
+        return any(terms & head for head in over)
+    return bool(terms & asked)
 
 
 _FORMER = re.compile(r"\b(?:previously|formerly|former|once|until now|until recently|ex-|earlier)\b", re.I)
@@ -852,7 +858,8 @@ _SAID_ON = re.compile(r"\b(?:said|says|told\s+(?:[\w'’\-]+\s+){1,3}?|announced
 _SPEECH_STEMS = ("say", "said", "tell", "told", "announc", "stat", "report", "confirm", "deni", "claim", "warn",
                  "wrote", "write")
 _PARTY_VERBS = ("sign", "negoti", "vote", "testif")
-_PARTY = re.compile(r"\b(?:on behalf of|for)\s+(?:the\s+)?(?P<p>[A-Z][\w'’\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’\-]*)*|"
+_PARTY = re.compile(r"\b(?:on behalf of|for)\s+(?:the\s+)?"
+                    r"(?P<p>[A-Z][\w'’\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’\-]*)*|"
                     r"government|opposition|rebels|army)")
 
 
@@ -885,6 +892,10 @@ _ANAPHOR = {"it", "they", "which", "that", "who", "whom", "group", "militia", "m
             "faction", "body", "council", "board", "society", "agency", "ministry", "authority"}
 
 
+_UNIT_NOUNS = set(analyze("regiment battalion brigade division unit army militia council board society agency ministry "
+                           "authority party faction company platoon squad"))
+
+
 def _name_heads(question: str) -> list[set[str]]:
     """The head of each name the question gives (its last word, analysed), with the name's initials:
     "the Red Lantern Society" -> {"societi", "rls"}."""
@@ -901,9 +912,10 @@ def _name_heads(question: str) -> list[set[str]]:
     return out
 
 
-def _object_head(question: str, e: Expect) -> list[set[str]]:
+def _object_head(question: str, e: Expect, whole: bool = False) -> list[set[str]]:
     """The head noun of what the question's role predicate governs: "Who led the FCM fighters who …" ->
-    {"fighter"}; "Who is the leader of the Teral Liberation Army?" -> {"armi"}."""
+    {"fighter"}; "Who is the leader of the Teral Liberation Army?" -> {"armi", "tla"}; `whole`: every term of
+    a name ("the Friends of Wenlow Library" is said as "the Friends")."""
     tokens = _tokens(question)
     at = _predicate_at(e.predicate[:1], tokens)
     if not at:
@@ -916,12 +928,16 @@ def _object_head(question: str, e: Expect) -> list[set[str]]:
                  "before", "after", "since"} or w in _AUX:
             break
         words.append(w)
+    owned = [j for j, w in enumerate(words) if re.search(r"['’]s$", w)]
+    words = words[owned[-1] + 1:] if owned else words  # "the Legion's checkpoint": the checkpoint
     if not words:
         return []
+    said = {fold(w): w for w in re.findall(r"[\w'’\-]+", question[tokens[at[0]][2]:])}
+    caps = [said.get(w, w) for w in words if said.get(w, w)[:1].isupper()]
     # "the government side": a common noun is said by any of its words; "the Red Lantern Society" by its head
-    head = set(analyze(words[-1])) if words[-1][:1].isupper() or any(
-        w[:1].isupper() for w in re.findall(r"[\w'’\-]+", question[tokens[at[0]][2]:]) if fold(w) == words[-1]) \
-        else set(analyze(" ".join(words)))
+    head = set(analyze(" ".join(words) if whole else words[-1])) | (
+        {"".join(w[0] for w in caps).lower()} if len(caps) >= 2 else set()) \
+        if said.get(words[-1], words[-1])[:1].isupper() else set(analyze(" ".join(words)))
     return [head] if head else []
 
 
@@ -954,7 +970,13 @@ def _body_of_role(s: str, tokens: Sequence[tuple[str, int, int]], p: int, cand: 
     if any(head & own for head in heads):
         return True
     rest = [w for w in words if w not in _DETERMINERS and w not in _AUX]
-    return bool(rest) and all(w in _ANAPHOR for w in rest) or not rest
+    if not rest:
+        return True
+    if not all(w in _ANAPHOR for w in rest):
+        return False
+    # "the regiment" stands for a regiment, not for the battalion asked about
+    kinds = {w for head in heads for w in head} & _UNIT_NOUNS
+    return not kinds or not (set(analyze(" ".join(rest))) & _UNIT_NOUNS) or bool(kinds & set(analyze(" ".join(rest))))
 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
@@ -982,7 +1004,8 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
     reported = reported or [None] * len(sentences)
     now = bool(_NOW.search(question))
     for s, t, day in zip(sentences, titles, reported):
-        if sentence_fit(e, question, s, t, spell) < 0.5 or not _times_said(question, s, day):
+        # the passage's title counts as said: "It came down the quarry road …" under "The first convoy got through"
+        if sentence_fit(e, question, f"{s} {t}", t, spell) < 0.5 or not _times_said(question, s, day):
             continue
         found = tied(e, asked, s, names, question, now)
         if found and not (now and role and all(gone(text, sentences) for text, _ in found)):
@@ -1067,7 +1090,8 @@ def gone(name: str, sentences: Sequence[str]) -> bool:
     """Whether a sentence says `name` has left the post: resigned, stepped down, was replaced, dismissed,
     killed … ("The ministry's media adviser, Ines Caro, left her post in August.")."""
     last = re.escape(name.split()[-1])
-    pattern = re.compile(rf"\b{last}\b(?:(?!\b(?:said|says|told|added|reported)\b)[^.;]){{0,60}}?\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
+    pattern = re.compile(rf"\b{last}\b(?:(?!\b(?:said|says|told|added|reported)\b)[^.;]){{0,60}}?\b{_GONE}\b|"
+                         rf"\b(?:replaced|succeeded|dismissed|sacked|"
                          rf"fired|ousted)\s+(?:[^.;]{{0,30}}?)\b{last}\b", re.I)
     return any(pattern.search(s) for s in sentences)
 

@@ -219,7 +219,8 @@ def _beside(office: str, person: str, sentence: str) -> bool:
         return True  # the office is written as the person's title
     name = re.escape(person)
     return bool(re.search(rf"(?:{office})\w*\.?(?:\s+of\s+(?:the\s+)?[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)?,?\s+{name}"
-                          rf"|{name}(?:,\s+(?:the\s+|a\s+)?|\s+(?:is|was|became|becomes|as|has been)\s+(?:the\s+|a\s+)?|"
+                          rf"|{name}(?:,\s+(?:the\s+|a\s+)?|"
+                          rf"\s+(?:is|was|became|becomes|as|has been)\s+(?:the\s+|a\s+)?|"
                           rf"\s+(?:was\s+|is\s+)?(?:elected|named|appointed|sworn in as)\s+(?:the\s+)?)"
                           rf"(?:[\w\-]+\s+){{0,2}}?(?:{office})", sentence, re.I))
 
