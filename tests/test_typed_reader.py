@@ -423,3 +423,11 @@ def test_a_near_miss_reads_the_passage_title_as_said() -> None:
     s = "It came down the quarry road under an arrangement that the regional director, Samuel Oka, negotiated."
     assert not near_miss(q, [s], ["The first convoy got through to Tarn"])
     assert near_miss(q, [s], ["Quarry road reopens"])
+
+
+def test_days_counted_back_from_the_report() -> None:
+    s = "Two days ago, in Varenne, the council and the Legion signed what everyone calls the corridor agreement."
+    assert lead("When was the corridor agreement signed?", [s], ["2025-04-07"]) == "5 April 2025"
+    s2 = "The council and the Legion signed the corridor agreement yesterday."
+    assert lead("When was the corridor agreement signed?", [s2], ["2025-04-07"]) == "6 April 2025"
+    assert lead("When was the corridor agreement signed?", [s2], [None]) is None  # no report date, no day

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, parse_date, resolve_day, spoken_date
@@ -194,7 +194,21 @@ _DATE = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"(?:of\s+)?(?:{MONTH_PATTERN})\b\.?(?:,?\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
     r"(?:(?:on|last|this)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
-    r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4})\b", re.I)
+    r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4}|yesterday|last night|"
+    r"(?:a|one|two|three|four|five|six|\d)\s+days?\s+ago)\b", re.I)
+_AGO = {"yesterday": 1, "last night": 1, "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def _days_back(phrase: str, reported: str | None) -> str | None:
+    """"yesterday", "last night", "two days ago" in a report dated `reported`: the day counted back from it."""
+    iso = parse_date(reported[:10]) if reported else None
+    m = re.fullmatch(r"(yesterday|last night)|(\w+)\s+days?\s+ago", phrase.strip().lower())
+    if iso is None or m is None:
+        return None
+    back = _AGO.get(m[1] or m[2]) or (int(m[2]) if m[2] and m[2].isdigit() else None)
+    return (date.fromisoformat(iso) - timedelta(days=back)).isoformat() if back else None
+
+
 _CLAUSE_BREAK = re.compile(r";|\bbut\b|\bwhile\b|\bwhereas\b|—|–|\(|\)|:")
 
 
@@ -1048,7 +1062,7 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
             continue
         if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
             day = reported[i] if reported is not None else None
-            days = [(text, dist, resolve_day(text, day)) for text, dist in scored]
+            days = [(text, dist, resolve_day(text, day) or _days_back(text, day)) for text, dist in scored]
             scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist, iso in days if iso] + \
                 [(text, dist) for text, dist, iso in days if iso is None and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None

@@ -101,7 +101,8 @@ _NUMBER = re.compile(
 _TIME = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\b\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|today|tonight|"
     r"(?:last|this|next|early|late|earlier|later) (?:this )?(?:morning|night|week|month|year|spring|summer|autumn|"
-    r"fall|winter)|\d+ (?:days?|weeks?|months?|years?) (?:ago|earlier|later|before|after)|\d{4}s?|"
+    r"fall|winter)|(?:\d+|a|one|two|three|four|five|six) (?:days?|weeks?|months?|years?) (?:ago|earlier|later|before|"
+    r"after)|last night|\d{4}s?|"
     r"\d{1,2}(?:st|nd|rd|th))\b", re.I)
 _NAME_WORD = r"(?:[A-Z][\w'’\-]+|[A-Z]{2,}|al-[A-Z][\w'’\-]+|al|bin|ibn|de|van|von)"
 _PERSON = re.compile(rf"\b[A-Z][\w'’\-]+(?:\s+{_NAME_WORD}){{1,3}}\b")
