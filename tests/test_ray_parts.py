@@ -30,7 +30,7 @@ def test_groups_read_back_as_the_one_process_embedder_gives_them() -> None:
     spans = [[(0, 9), (10, 14)] if i % 3 else [] for i in range(11)]  # some passages have no sentence
     rows = groups(texts, spans, size=4)
     assert [r["at"] for r in rows] == [0, 4, 8]
-    actor = build_actor_class("hash", 32, ("hash:256", "hash-v1", __import__("qa").__version__))()
+    actor = build_actor_class("hash", 32, "hash", ("hash:256", "hash-v1", "hash", __import__("qa").__version__))()
     batch = {"at": np.array([r["at"] for r in rows]), "payload": np.array([r["payload"] for r in rows], dtype=object)}
     out = actor(batch)
     vectors = np.zeros((len(texts), 256), dtype=np.float32)

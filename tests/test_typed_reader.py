@@ -229,3 +229,205 @@ def test_which_after_another_name_is_about_that_name() -> None:
     s = ("Grain lorries queued to cross Amber Bridge, which remains under the Orun Valley Civil Authority, as the "
          "harvest moved south to Port Halvik.")
     assert not any(concerns(e, s, subject, True) for e in control_events(s, "2025-08-19"))
+
+
+# A role is held for a body: the one the question names, not the delegation, team or station beside it.
+
+def test_a_passive_role_verb_ties_the_holder_to_its_own_subject() -> None:
+    q = "Who leads the Harbour Guard?"
+    assert lead(q, ["The Harbour Guard is led by Colonel Ada Brenn, the port authority said."]) == "Colonel Ada Brenn"
+    assert lead(q, ["The Harbour Guard said the relief convoy would be led by Deputy Mayor Ivo Strand."]) is None
+    assert lead("Who heads the Orchard Aid Society?",
+                ["Orchard Aid Society staff arrived on Monday, and a team of six Orchard Aid engineers led by "
+                 "a local surveyor, Mila Dorn, walked into the depot."]) is None
+    # what comes before "is commanded by" is what is commanded
+    assert lead("Who commands the Lake Police?",
+                ["The town is now policed by the Lake Police; its depot on Mill Street is commanded by "
+                 "Inspector Jon Hale."]) is None
+
+
+def test_an_active_role_verb_has_its_agent_before_it_and_the_body_after() -> None:
+    s = ("Coast Front field commander Ola Berg led the fighters who entered the port, Ivo Lind, the group's "
+         "political chief, told reporters.")
+    assert lead("Who led the Coast Front fighters who entered Port Mira?", [s], ["2025-03-12"]) == "Ola Berg"
+
+
+def test_an_adviser_to_the_commander_is_not_the_commander() -> None:
+    s = "Pia Holm, media adviser to the commander of the Lake Guard, told reporters the quay was calm."
+    assert lead("Who commands the Lake Guard?", [s]) is None
+    assert lead("Who is the media adviser to the commander of the Lake Guard?", [s]) == "Pia Holm"
+
+
+def test_the_owner_and_the_modifier_of_a_role_must_be_the_ones_asked() -> None:
+    assert lead("Who is the Coast Front's chief?", ["Ana Lusk, the Coast Front's intelligence chief, spoke."]) is None
+    assert lead("Who is the Coast Front's chief?", ["Ana Lusk, the Coast Front's chief, spoke."]) == "Ana Lusk"
+    assert lead("Who chairs the Civic Society?",
+                ["The Friends' chair, Rosa Imbe, said the Civic Society had not been asked."]) is None
+    assert lead("Who is the director of Tarn Transport?",
+                ["Tarn Transport lost the contract to Delta Haulage, whose new director, Arkady Moll, came on "
+                 "Friday."]) is None
+
+
+def test_a_signatory_answers_only_for_the_party_it_signed_for() -> None:
+    s = ("The Lissa accord was signed for the government by Foreign Minister Rina Vell and for the Coast Front "
+         "by its political chief, Tomas Arn.")
+    assert lead("Who signed the Lissa accord for the River Union?", [s]) is None
+    assert lead("Who signed the Lissa accord for the government?", [s]) == "Foreign Minister Rina Vell"
+    assert lead("Who signed the Lissa accord on behalf of the Coast Front?",
+                ["The head of the observer mission, Ingrid Sol, signed the Lissa accord as witness."]) is None
+
+
+def test_a_day_said_beside_a_verb_of_speech_dates_the_saying() -> None:
+    s = "The ministry said on Monday that no police will enter Tarn until local elections."
+    assert lead("On what date will local elections be held in Tarn?", [s], ["2025-03-31"]) is None
+    s2 = "Local elections will be held in Tarn on Monday, the ministry said."
+    assert lead("On what date will local elections be held in Tarn?", [s2], ["2025-03-31"]) == "31 March 2025"
+
+
+def test_now_is_not_answered_by_who_held_the_role_before() -> None:
+    s = "Major General Ivo Halm previously commanded the 7th Rifle Regiment."
+    assert lead("Who commands the 7th Rifle Regiment now?", [s]) is None
+    assert lead("Who commanded the 7th Rifle Regiment?", [s]) == "Major General Ivo Halm"
+
+
+def test_a_figure_the_question_names_must_be_in_the_sentence() -> None:
+    assert lead("Which outlet reported 40 dead in Tarn?", ['"There were no dead in Tarn," Major Rusk told the '
+                                                           'Tarn Daily.']) is None
+
+
+def test_a_title_an_outlet_a_possessor_or_a_day_is_no_person() -> None:
+    from qa.answer.reader import candidates, kind_fits
+
+    assert not kind_fits("person", "Deputy Minister", ["Deputy Minister of the Interior Sofia Lentz signed."])
+    people = [t for t, _, _ in candidates("person", "Mayor Brill said on Tarn FM and Radio Kolt's correspondent "
+                                                   "heard it on Christmas Eve from Deputy Minister Ola Vik.")]
+    assert "Tarn FM" not in people and "Radio Kolt" not in people and "Christmas Eve" not in people
+    assert "Deputy Minister" not in people and "Ola Vik" in people
+
+
+def test_names_with_al_are_read_whole() -> None:
+    s = "Sameer al-Tayeb, media adviser to the governor of Tarn, told AFP the road was open."
+    assert lead("Who is the media adviser to the governor of Tarn?", [s]) == "Sameer al-Tayeb"
+
+
+def test_a_role_after_a_possessive_is_the_role_asked() -> None:
+    from qa.answer.reader import expect
+
+    found = expect("Who is the town council's harbour officer?")
+    assert found is not None and found.role and found.predicate == ("offic", "harbour")
+    assert lead("Who is the town council's harbour officer?",
+                ["The council's harbour officer, Lewis Abe, said the boat would run daily."]) == "Lewis Abe"
+    # a multi-word role is found where its head and modifier are said together
+    assert lead("Who is Tarn's interior minister?", ["Sofia Lentz was sworn in as Tarn's Minister of the Interior."]) \
+        == "Sofia Lentz"
+    assert lead("Who is the Coast Front's political chief?",
+                ["Coast Front field commander Ola Berg spoke first."]) is None
+
+
+def test_phrasal_verbs_and_outlets_told() -> None:
+    from qa.answer.reader import expect
+
+    found = expect("When were the Tarn Transport drivers let go?")
+    assert found is not None and found.predicate == ("let",)
+    s = "The drivers of Tarn Transport were detained on Tuesday at a checkpoint."
+    assert lead("When were the Tarn Transport drivers let go?", [s], ["2024-07-25"]) is None
+    s2 = "Omar al-Rawi, spokesman of the Tarn police, told Reuters the army still controlled the bridge."
+    assert lead("Which news agency did Omar al-Rawi tell that the army controlled the bridge?", [s2]) == "Reuters"
+
+
+def test_a_time_the_question_names_may_be_the_report_date() -> None:
+    s = "The assault on Mill Junction was led by Ilan Moss, the front's field commander."
+    q = "Who led the assault on Mill Junction in September 2024?"
+    assert lead(q, [s], ["2024-09-16"]) is not None
+    assert lead(q, [s], ["2025-03-02"]) is None
+
+
+def test_holder_questions_go_to_the_holder_reader() -> None:
+    from qa.answer.reader import expect
+
+    assert expect("Who was running the pumping station before the water board got it back?") is None
+    assert expect("Who controlled Brask at the end of June 2025?") is None
+
+
+def test_near_miss_when_everyone_named_in_the_role_has_left_it() -> None:
+    from qa.answer.reader import near_miss
+
+    q = "Who is the media adviser to Interior Minister Paul Dram now?"
+    named = "Ines Karo, media adviser to Interior Minister Paul Dram, told AFP the talks would go on."
+    left = "The Interior Ministry's media adviser, Ines Karo, left her post in August."
+    assert near_miss(q, [named, left])
+    assert not near_miss(q, [named])
+    # "said … had been killed" is what the person said, not what became of the person
+    assert not near_miss("Who is the director of Tarn's hospital?",
+                         ["The director of Tarn's hospital, Dr. Saba Ime, said 14 people had been killed."])
+
+
+def test_an_office_is_held_by_the_person_written_beside_it() -> None:
+    from qa.answer.verify import holds, read_ask
+
+    ask = read_ask("Who is the President of Tarnia?")
+    assert ask is not None and ask.kind == "office"
+    assert not holds(ask, "Sofia Lentz was sworn in as minister before the President of the Republic.",
+                     "Who is the President of Tarnia?")
+    assert holds(ask, "President Anton Marek of Tarnia said no.", "Who is the President of Tarnia?")
+    assert holds(ask, "Tarnia's president, Anton Marek, said no.", "Who is the President of Tarnia?")
+    assert read_ask("Who was Colonel Kemp's deputy?") is None  # asks for the deputy, not a colonel
+
+
+def test_a_title_and_surname_is_said_in_full_where_a_report_does() -> None:
+    from qa.answer.reader import titled_surname
+
+    assert titled_surname("Mayor Brill") == "Brill"
+    assert titled_surname("Hana Brill") is None
+
+
+def test_a_holder_is_neither_the_subject_itself_nor_a_phrase_standing_for_a_name() -> None:
+    from qa.answer.state import answer_state
+    from qa.answer.timeline import read_state_question
+    from tests.conftest import make_hit
+
+    q = "Who runs the Tarn Water Board?"
+    subject = read_state_question(q)
+    assert subject is not None
+    s = "On 1 October the Lantern Society handed the pumping station back to the Tarn Water Board."
+    found = answer_state(q, subject, [make_hit(1, s, published_at="2025-10-13")])
+    assert found is None or found.direct != "the Tarn Water Board"  # the board does not hold itself
+    q2 = "Who runs the Vask dam now?"
+    subject2 = read_state_question(q2)
+    assert subject2 is not None
+    s2 = "The Vask dam is now run by the authority's engineers."
+    found2 = answer_state(q2, subject2, [make_hit(1, s2, published_at="2024-08-06")])
+    assert found2 is not None and "the authority's engineers" in found2.text and found2.direct is None
+    s3 = "The Vask dam is now run by the Vask Water Authority."
+    found3 = answer_state(q2, subject2, [make_hit(1, s3, published_at="2024-08-06")])
+    assert found3 is not None and found3.direct == "the Vask Water Authority"
+
+
+def test_a_role_is_over_what_the_question_puts_it_over() -> None:
+    q = "Who commanded the Legion's checkpoint on the quarry road?"
+    assert lead(q, ["The Legion's commander, Colonel Dario Kemp, spoke of the checkpoint on the quarry road."]) is None
+    assert lead("Who is the director of Tarn's district hospital?",
+                ["The director of Tarn's district hospital, Dr. Saba Ime, said 14 people had been killed."]) \
+        == "Dr. Saba Ime"
+    # "the regiment" stands for a regiment, not for the battalion asked about; "the group" for any body
+    assert lead("Who commanded the guard battalion at Ulm?",
+                ["The regiment is commanded by Colonel Mihai Brana, the Ulm office said."]) is None
+    assert lead("Who leads the Teral Liberation Army?",
+                ["The Teral Liberation Army has grown; the group is led by Edvard Sarno."]) == "Edvard Sarno"
+
+
+def test_a_near_miss_reads_the_passage_title_as_said() -> None:
+    from qa.answer.reader import near_miss
+
+    q = "Who negotiated the first convoy into Tarn?"
+    s = "It came down the quarry road under an arrangement that the regional director, Samuel Oka, negotiated."
+    assert not near_miss(q, [s], ["The first convoy got through to Tarn"])
+    assert near_miss(q, [s], ["Quarry road reopens"])
+
+
+def test_days_counted_back_from_the_report() -> None:
+    s = "Two days ago, in Varenne, the council and the Legion signed what everyone calls the corridor agreement."
+    assert lead("When was the corridor agreement signed?", [s], ["2025-04-07"]) == "5 April 2025"
+    s2 = "The council and the Legion signed the corridor agreement yesterday."
+    assert lead("When was the corridor agreement signed?", [s2], ["2025-04-07"]) == "6 April 2025"
+    assert lead("When was the corridor agreement signed?", [s2], [None]) is None  # no report date, no day

@@ -24,7 +24,16 @@ from qa.answer.picker import (
     uniform_idf,
     with_variants,
 )
-from qa.answer.reader import compositional, dateline_end, expect, kind_fits, leading_sentence, read, says_predicate
+from qa.answer.reader import (
+    compositional,
+    dateline_end,
+    expect,
+    kind_fits,
+    leading_sentence,
+    read,
+    says_predicate,
+    titled_surname,
+)
 from qa.answer.reader import near_miss as reader_near_miss
 from qa.answer.span import full_name, span_candidates
 from qa.answer.verify import Ask, holds, read_ask
@@ -178,7 +187,7 @@ class ExtractiveAnswerer:
         reported = [c for c in candidate_sentences(hits, self.passages) if hits[c.hit].chunk.kind == "article"]
         if ask is None and not intent.comments and reader_near_miss(
                 question, [c.text for c in reported], [hits[c.hit].chunk.title for c in reported],
-                spell=with_variants):
+                spell=with_variants, reported=[hits[c.hit].chunk.published_at for c in reported]):
             wanted = expect(question)
             missing = "the news outlet" if wanted is not None and wanted.kind == "outlet" else \
                 "the group" if wanted is not None and wanted.kind == "group" else "anyone in the role"
@@ -230,7 +239,9 @@ class ExtractiveAnswerer:
                     [float(logits[i]) for i in usable], spell=with_variants,
                     reported=[hits[sentences[i].hit].chunk.published_at for i in usable])
         if lead is not None:
-            return full_name(lead.text, hits), usable[lead.sentence]
+            surname = titled_surname(lead.text)  # "Mayor Brill" is "Hana Brill" where a report says so
+            full = full_name(surname, hits) if surname else lead.text
+            return full if full != surname else lead.text, usable[lead.sentence]
         e = expect(question)
         model = self.model
         if e is None or e.kind in ("date", "number") or model.span is None:

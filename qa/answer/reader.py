@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
 from qa.dates import MONTH_PATTERN, parse_date, resolve_day, spoken_date
@@ -58,7 +59,9 @@ _IRREGULAR = {"drove": "drive", "driven": "drive", "took": "take", "taken": "tak
               "withdrew": "withdraw", "withdrawn": "withdraw", "overran": "overrun", "retook": "retake",
               "retaken": "retake", "rebuilt": "rebuild", "built": "build", "wrote": "write", "written": "write",
               "spoke": "speak", "spoken": "speak", "chose": "choose", "chosen": "choose", "flew": "fly",
-              "hit": "hit", "lost": "lose", "paid": "pay", "found": "find", "kept": "keep", "stood": "stand"}
+              "hit": "hit", "lost": "lose", "paid": "pay", "found": "find", "kept": "keep", "stood": "stand",
+              "let": "let", "set": "set", "put": "put", "cut": "cut", "shut": "shut"}
+_PARTICLE_ENDS = {"go", "up", "down", "out", "off", "back", "over", "away", "free"}
 _PAST = {"took", "held", "sent", "won", "lost", "fought", "shot", "hit", "made", "gave", "got", "led", "ran", "left",
          "fell", "brought", "bought", "sold", "seized", "killed", "struck", "built", "began", "drove", "saw"}
 _GENERIC = {"individual", "person", "figure", "man", "woman", "entity", "company", "one", "people", "organization",
@@ -126,6 +129,7 @@ _ROLE_FORMS: dict[str, tuple[str, ...]] = {
     "creat": ("creat", "made", "produc", "drew", "drawn", "publish"),
     "send": ("sent", "send", "deploy", "dispatch"),
     "run": ("run", "ran", "administ", "manag", "operat"),
+    "charg": ("charg", "head", "lead", "chief", "run", "command", "director"),
     "becom": ("becam", "becom", "named", "appoint", "took over", "succeed", "replac"),
 }
 
@@ -153,14 +157,18 @@ _OUTLET_TAIL = {"news", "agency", "times", "post", "journal", "press", "wire", "
                 "gazette", "monitor", "television", "tv", "radio", "network", "channel", "review", "daily", "weekly",
                 "observer", "guardian", "telegraph", "express", "mirror", "magazine", "chronicle", "courier",
                 "bulletin", "broadcasting", "report", "reporter", "star", "sun", "examiner", "register", "record",
-                "standard", "insider", "today", "online"}
+                "standard", "insider", "today", "online", "fm", "am"}
+_TIME_TAIL = {"eve", "day", "week", "weekend", "month", "year", "morning", "night", "festival"}  # "Christmas Eve"
+_OUTLET_HEAD = {"radio", "tv", "television", "channel"}  # "Radio Kolvo", "Channel 4"
 _PLACE_TAIL = {"crossing", "province", "governorate", "district", "city", "town", "village", "river", "bridge",
                "valley", "port", "airport", "base", "border", "mountains", "hills", "hill", "island", "islands",
                "sea", "bay", "gulf", "plain", "desert", "region", "county", "square", "camp", "checkpoint", "field",
-               "dam", "pass", "road", "highway", "lake", "strait", "coast", "oasis", "quarter", "market"}
+               "dam", "pass", "road", "highway", "lake", "strait", "coast", "oasis", "quarter", "market",
+               "street", "avenue", "lane", "boulevard"}
 _PERSON_TITLES = re.compile(r"\b(?:mr|mrs|ms|dr|sir|sheikh|shaikh|gen|general|lt|col|colonel|maj|major|capt|captain|"
                             r"brig|adm|admiral|sgt|president|minister|governor|mayor|judge|imam|mullah|emir|"
-                            r"commander|spokesman|spokeswoman|prince|king|queen|senator|rep|ambassador)\.?\s+$", re.I)
+                            r"commander|spokesman|spokeswoman|prince|king|queen|senator|rep|ambassador|archbishop|bishop|patriarch|"
+                            r"inspector|superintendent|councillor)\.?\s+$", re.I)
 _SPEECH_AFTER = re.compile(r"^(?:\s*,\s*(?:the|a|an|who|whose|\d+|[a-z]+ (?:of|at|for|to)\b)|\s+(?:said|says|told|"
                            r"added|wrote|argued|stated|explained|noted|claimed|denied|confirmed|announced|"
                            r"insisted|warned|urged|vowed|leads|led|heads|commands|replaced|succeeded)\b)")
@@ -169,7 +177,7 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|into|to|outside|inside|across|
                            r"entered|seized|captured|took|retook|recaptured|retake|retaken|reached|left|"
                            r"between|and)\s+(?:the\s+)?$", re.I)
 _NAME = re.compile(r"(?:(?:al|el|bin|ibn|de|van|von|abu|umm)[\-\s])?[A-Z][\w'’\-.&]*(?:\s+(?:(?:of|and|the|de|al|el|"
-                   r"bin|ibn|for|&|du|la|van|von)\s+)*(?:[A-Z][\w'’\-.&]*|\d+))*")
+                   r"bin|ibn|for|&|du|la|van|von)\s+)*(?:(?:al|el)-[A-Z][\w'’\-.&]*|[A-Z][\w'’\-.&]*|\d+))*")
 _NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|"
                      r"eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|nine)|one|two|three|four|five|six|"
                      r"seven|eight|nine|"
@@ -186,7 +194,21 @@ _DATE = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"(?:of\s+)?(?:{MONTH_PATTERN})\b\.?(?:,?\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
     r"(?:(?:on|last|this)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
-    r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4})\b", re.I)
+    r"(?<=in )\d{4}|(?<=since )\d{4}|(?<=by )\d{4}|(?<=until )\d{4}|yesterday|last night|"
+    r"(?:a|one|two|three|four|five|six|\d)\s+days?\s+ago)\b", re.I)
+_AGO = {"yesterday": 1, "last night": 1, "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def _days_back(phrase: str, reported: str | None) -> str | None:
+    """"yesterday", "last night", "two days ago" in a report dated `reported`: the day counted back from it."""
+    iso = parse_date(reported[:10]) if reported else None
+    m = re.fullmatch(r"(yesterday|last night)|(\w+)\s+days?\s+ago", phrase.strip().lower())
+    if iso is None or m is None:
+        return None
+    back = _AGO.get(m[1] or m[2]) or (int(m[2]) if m[2] and m[2].isdigit() else None)
+    return (date.fromisoformat(iso) - timedelta(days=back)).isoformat() if back else None
+
+
 _CLAUSE_BREAK = re.compile(r";|\bbut\b|\bwhile\b|\bwhereas\b|—|–|\(|\)|:")
 
 
@@ -250,10 +272,19 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
                 return (stem(w.lower()),), False
         return (), False
     aux, after = ws[k].lower(), ws[k + 1:]
+    if len(after) > 3 and after[-1].lower() in _PARTICLE_ENDS and not after[-2][:1].isupper():
+        after = after[:-1]  # "were the drivers let go": the verb before its particle
     last = after[-1].lower() if after else ""
     if aux in {"is", "was", "are", "were"} and len(after) > 2 and not after[-1][:1].isupper() \
             and (last.endswith("ed") or last in _IRREGULAR):
         return (stem(_IRREGULAR.get(last, last)),), False  # "was the ceasefire for Dunmere signed": the participle
+    owner = next((j for j, w in enumerate(after[:3]) if re.search(r"['’]s$", w)), None)
+    if owner is not None and any(w.lower() in _PREPOSITIONS or re.search(r"(?:ing|ed)$", w) for w in after[:owner]):
+        owner = None  # "the director of St. Brigid's hospital": the role comes before the owner
+    if aux in {"is", "was", "are", "were"} and owner is not None and (owner == 0 or after[0].lower() in {"the", "a",
+                                                                                                        "an"}) \
+            and owner + 1 < len(after) and not after[owner + 1][:1].isupper():
+        after = ["the"] + after[owner + 1:]  # "is the town council's harbour officer": the role after the owner
     if aux in {"is", "was", "are", "were"} and len(after) > 1 and after[0].lower() in {"the", "a", "an"} \
             and not after[1][:1].isupper():
         role = [w.lower() for w in after[1:3] if not w[:1].isupper()]
@@ -265,7 +296,7 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
                 if not w[:1].isupper() and w.lower() not in STOPWORDS | _ADVERBS | _AUX | _DETERMINERS | _GENERIC:
                     return (stem(w.lower()),), False
             return (), False
-        return tuple(stem(w) for w in role), True
+        return tuple(stem(w) for w in reversed(role)), True  # "media adviser": the head noun ties the answer
     if aux in {"is", "was", "are", "were", "has", "have", "had", "been", "be"}:
         for w in after:
             if not w[:1].isupper() and w.lower() not in STOPWORDS | _ADVERBS | _AUX | _DETERMINERS:
@@ -285,11 +316,14 @@ def _predicate(rest: str) -> tuple[tuple[str, ...], bool]:
     return (), False
 
 
+_WHEN_NOW = re.compile(r"\b(?:at present|at the moment|these days|nowadays|right now|today|now|currently)\b", re.I)
+
+
 def expect(question: str) -> Expect | None:
     """The answer type a question asks for, with its predicate; None for questions a short phrase
     does not answer ("why …", "what happened …", "who wrote …", yes/no)."""
     text = _LEAD_IN.sub("", question).strip().rstrip("?").strip()
-    terms = frozenset(analyze(text))
+    terms = frozenset(analyze(_WHEN_NOW.sub(" ", text)))  # "at present" is when, not what, the question asks
     if _NOT_HERE.match(text):
         return None
     if m := _WHEN.match(text):
@@ -316,19 +350,24 @@ def expect(question: str) -> Expect | None:
         named: Kind | None = next((k for k, v in _TYPE_NOUNS.items() if re.fullmatch(v, head[-1], re.I)), None)
         if named is None or named == "place" and head[-1].lower() not in {"town", "city", "village", "crossing"}:
             return None
-        return Expect(named, tuple(stem(w) for w in head), terms, role=named == "person")
+        return Expect(named, tuple(stem(w) for w in reversed(head)), terms, role=named == "person")
     if m := _TYPED.match(text):
         kind: Kind = next(k for k in _TYPE_NOUNS if m[k])
         noun = m["n"].lower()
         if kind == "person" and noun in {"commenter", "reader"}:
             return None  # qa.answer.extractive reads comment questions by commenter
         pred, role = _predicate(m["rest"])
+        if kind == "outlet" and (spoke := re.search(r"\b(?:tell|told|speak|spoke|talk(?:ed)?|quote[ds]?|cite[ds]?|"
+                                                    r"report(?:ed|s)?|say|said|interview(?:ed)?)\b", m["rest"], re.I)):
+            verb = spoke[0].lower()
+            pred = (stem(_IRREGULAR.get(verb, verb)),)  # "did P tell that …": the outlet he told
         if kind == "group" and noun == "side":
             return None  # "which side of the crossing" asks for a part, not a group
         return Expect(kind, pred, terms, role)
     if m := _WHO.match(text):
         rest = m["rest"]
-        if re.match(r"^\s*(?:controls?|holds?|held|is in control|was in control|runs?|still)\b", rest, re.I):
+        if re.match(r"^\s*(?:control(?:s|led)?|holds?|held|is in control|was in control|runs?|ran|still|"
+                    r"(?:is|was|are|were|has been|had been)\s+(?:running|controlling|holding))\b", rest, re.I):
             return None  # who holds X: qa.answer.state
         pred, role = _predicate(rest)
         if not pred:
@@ -358,6 +397,10 @@ def _predicate_at(predicate: Sequence[str], tokens: Sequence[tuple[str, int, int
             out.append(i)
         elif w in forms:
             out.append(i)
+    if len(predicate) > 1:  # "political chief": the head said beside its modifier ("Minister of the Interior")
+        mod = predicate[1][:5]
+        out = [i for i in out if any(stem(w).startswith(mod) or mod.startswith(stem(w)) and len(w) >= 4
+                                     for w, _, _ in tokens[max(0, i - 3):i + 4])]
     return out
 
 
@@ -378,7 +421,9 @@ _TITLE_WORDS = {"deputy", "foreign", "defence", "defense", "interior", "finance"
                 "dr", "mr", "mrs", "ms", "judge", "director", "secretary", "senator", "king", "prince", "emir",
                 "acting", "former", "brigadier", "brig", "admiral", "adm", "sergeant", "sgt", "lieutenant", "senior",
                 "top", "customs", "police", "army", "state", "imam", "mullah", "cleric", "negotiator", "leader",
-                "editor", "correspondent", "reporter", "analyst", "professor", "prof", "sir", "lord", "lady"}
+                "editor", "correspondent", "reporter", "analyst", "professor", "prof", "sir", "lord", "lady",
+                "archbishop", "bishop", "patriarch", "father", "inspector", "superintendent", "chairman",
+                "chairwoman", "chair", "councillor", "representative", "special", "head"}
 
 
 def _clean_phrase(text: str, person: bool = False) -> str:
@@ -398,7 +443,7 @@ def _phrases(sentence: str) -> list[tuple[str, int, int]]:
     out = []
     for m in _NAME.finditer(sentence):
         raw = m.group()
-        for piece in re.split(r"(?<=[a-z]{3}\.)\s+|,\s*", raw):
+        for piece in re.split(r"(?<=[a-z]{3}\.)\s+|,\s*|(?<!of)(?<!for)(?<!and)\s+the\s+", raw):
             if not piece:
                 continue
             at = sentence.find(piece, m.start())
@@ -430,8 +475,10 @@ def _with_group_noun(sentence: str, phrase: tuple[str, int, int]) -> tuple[str, 
 
 def _is_outlet(text: str) -> bool:
     f = fold(text)
-    last = f.split()[-1] if f.split() else ""
-    return f in _OUTLETS or f.removeprefix("the ") in _OUTLETS or last in _OUTLET_TAIL and len(f.split()) >= 2
+    words = f.split()
+    last = words[-1] if words else ""
+    return f in _OUTLETS or f.removeprefix("the ") in _OUTLETS or len(words) >= 2 and (
+        last in _OUTLET_TAIL or words[0] in _OUTLET_HEAD)
 
 
 def _is_group(text: str) -> bool:
@@ -444,9 +491,10 @@ def _is_group(text: str) -> bool:
 
 def _is_person_shape(text: str) -> bool:
     words = text.split()
-    core = [w for w in words if w.lower() not in {"al", "el", "bin", "ibn", "de", "van", "von", "abu", "umm"}]
+    core = [re.sub(r"^(?:al|el)-", "", w) for w in words
+            if w.lower() not in {"al", "el", "bin", "ibn", "de", "van", "von", "abu", "umm"}]
     return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in core) and not text.isupper() \
-        and fold(words[-1]).strip(".") not in _GROUP_TAIL | _PLACE_TAIL | _OUTLET_TAIL \
+        and fold(words[-1]).strip(".") not in _GROUP_TAIL | _PLACE_TAIL | _OUTLET_TAIL | _TIME_TAIL \
         and not any(ch.isdigit() for ch in text)
 
 
@@ -514,6 +562,8 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
     if kind == "person":  # "Defence Minister Roza Hartel and Colonel Piet Morane" are two people
         phrases = [(m.group(), a + m.start(), a + m.end()) for text, a, _ in phrases
                    for m in re.finditer(r"(?:(?<=^)|(?<=\sand\s))\S(?:.*?\S)?(?=\s+and\s+|$)", text)]
+        # "Archbishop Feodor of Mirsk": the person is the name before "of"
+        phrases += [(text[:k], a, a + k) for text, a, _ in phrases if (k := text.find(" of ")) > 0]
     for phrase in phrases:
         text, a, b = phrase
         if kind == "group":
@@ -534,8 +584,10 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[str, int, int]]:
         elif kind == "person":  # "the Southern Shield": a determiner before a name makes it a body
             if _is_person_shape(text) and not _is_place(sentence, text, a, b) and not re.search(r"['’]s\b", text) \
                     and not re.search(r"\b(?:the|a|an)\s+$", sentence[max(0, a - 5):a], re.I) \
-                    and not _BODY_AFTER.match(sentence[b:b + 30]):
-                out.append((text, a, b))
+                    and not _BODY_AFTER.match(sentence[b:b + 30]) and not _is_outlet(text) \
+                    and not all(fold(w).strip(".") in _TITLE_WORDS for w in text.split()) \
+                    and not re.match(r"['’]s\b", sentence[b:b + 3]):
+                out.append((text, a, b))  # not "Radio Kolvo", "Deputy Minister", nor "Mr Tal's men"
     return out
 
 
@@ -616,16 +668,34 @@ def sentence_fit(e: Expect, question: str, sentence: str, title: str = "",
 _YEARISH = re.compile(rf"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:{MONTH_PATTERN})\b", re.I)
 
 
-def _times_said(question: str, sentence: str) -> bool:
-    """Every year and month the question names is in the sentence: "who commanded X before 2015" is not
-    answered by a sentence about X's commander that names no year."""
-    return all(re.search(rf"\b{re.escape(m.group())}", sentence, re.I) for m in _YEARISH.finditer(question))
+def _times_said(question: str, sentence: str, reported: str | None = None) -> bool:
+    """Every year and month the question names is in the sentence, or is the year or month of its report's
+    date: "who commanded X before 2015" is not answered by a sentence about X's commander that names no year."""
+    dated = _date_words(reported)
+    return all(re.search(rf"\b{re.escape(m.group())}", f"{sentence} {dated}", re.I)
+               for m in _YEARISH.finditer(question))
 
 
-def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> list[tuple[str, int]] | None:
+def _date_words(reported: str | None) -> str:
+    """The month and year of a report's date, as words a question may name ("September 2024")."""
+    iso = parse_date(reported) if reported else None
+    return date.fromisoformat(iso).strftime("%B %Y") if iso else ""
+
+
+def _figures_said(question: str, sentence: str) -> bool:
+    """Every figure the question names ("40 dead", "the 5th Regiment") is in the sentence."""
+    said = set(re.findall(r"\d[\d,.]*\d|\d", sentence))
+    return all(f in said for f in re.findall(r"\d[\d,.]*\d|\d", question))
+
+
+def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = (), question: str = "",
+         now: bool = False) -> list[tuple[str, int]] | None:
     """The phrases of the expected type in sentence `s` that the sentence ties to the predicate, each with
-    its distance in words from it; None when the sentence does not say the predicate at all."""
+    its distance in words from it; None when the sentence does not say the predicate at all. With the
+    `question`, a role's holder must hold it for a body the question names and a signatory must sign for
+    the party it names; with `now`, one the sentence says held the role before is no answer."""
     tokens = _tokens(s)
+    party = _party(question) if question and e.predicate and e.predicate[0].startswith(_PARTY_VERBS) else None
     at = _predicate_at(e.predicate, tokens)
     if e.predicate and not at and not e.counted:
         return None
@@ -651,8 +721,23 @@ def tied(e: Expect, asked: set[str], s: str, names: Sequence[set[str]] = ()) -> 
                     or _clause_between(s, tokens[near][1], a if tokens[near][1] > a else b):
                 continue
         if e.kind == "person" and at and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
-                and not _role_of_subject(s, tokens, near, asked):
+                and not _role_of_subject(s, tokens, near, asked, (a, b),
+                                         _object_head(question, e, whole=True) if question else []):
             continue  # "the National Guard's chief" does not answer who commands the 3rd Brigade
+        if e.kind == "person" and at and b <= tokens[near][1] and (e.role or e.predicate[0].startswith(
+                _ROLE_PREDICATES)) and re.search(r"\b(?:to|of|for|with|and)\s+(?:the\s+|its\s+|their\s+|his\s+|her\s+)?"
+                                                 r"(?:[a-z]+\s+)?$", s[b:tokens[near][1]]):
+            continue  # "X, media adviser to the commander of …": X is the adviser, not the commander
+        if e.kind == "person" and at and question and (e.role or e.predicate[0].startswith(_ROLE_PREDICATES)) \
+                and not _body_of_role(s, tokens, near, (a, b), _name_heads(question) + _object_head(question, e)):
+            continue  # "the government delegation will be led by X" does not say who leads the militia
+        if e.kind == "person" and at and now and _FORMER.search(s[min(b, tokens[near][2]):max(a, tokens[near][1])]):
+            continue  # "X previously commanded the regiment" does not say who commands it now
+        if party is not None and not _signs_for(s, a, party):
+            continue  # "signed for the government by X" does not say who signed for the rebels
+        if e.kind == "date" and at and _SAID_ON.search(s[max(0, a - 40):a]) \
+                and not e.predicate[0].startswith(_SPEECH_STEMS):
+            continue  # "the ministry said on Monday that …": Monday is when it was said, not when it happened
         if e.kind == "date" and at and not _names_in_clause(names, s, tokens[near][1]):
             continue  # "X withdrew on Saturday and the army took over on Sunday": Sunday is not X's
         out.append((text, dist, a))
@@ -671,7 +756,8 @@ def _speaker(question: str) -> str | None:
     if m is None:
         return None
     words = [w for w in re.findall(r"[\w\-]+", m["np"]) if w.lower() not in _FUNCTION]
-    return stem(words[-1].lower()) if words else None
+    terms = analyze(words[-1]) if words else []
+    return terms[-1] if terms else None  # "did Omar al-Rawi say": "rawi", as a sentence's terms have it
 
 
 def _names_said(names: Sequence[set[str]], s: str, title: str,
@@ -749,28 +835,172 @@ def _new_holder(s: str, found: list[tuple[str, int, int]]) -> list[tuple[str, in
     return found
 
 
-def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, asked: set[str]) -> bool:
+def _role_of_subject(s: str, tokens: Sequence[tuple[str, int, int]], p: int, asked: set[str],
+                     cand: tuple[int, int] = (-1, -1), over: Sequence[set[str]] = ()) -> bool:
     """"The TLA's chief, Edvard Sarno" does not answer who leads the Sons of the Ridge: where the role word
     nearest the candidate belongs to a named body ("X's chief", "chief of X"), that body must be one the
     question names."""
     a, b = tokens[p][1], tokens[p][2]
     name = r"[A-Z0-9][\w\-]*(?:\s+(?:of\s+the\s+|of\s+)?[A-Z][\w\-]*)*"
-    if m := re.search(rf"({name})['’]s\s+(?:[a-z]+\s+){{0,2}}$", s[max(0, a - 60):a]):
-        owner = m[1]
-    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name})", s[b:b + 60]):
-        owner = m[1]
+    before = s[max(0, a - 60):a]
+    if m := re.search(rf"({name})(?:['’]s|s['’])\s+((?:[a-z]+\s+){{0,2}})$", before):
+        owner = m[1]  # "the TLA's chief", "the Friends' chair"
+        other = set(analyze(m[2])) - asked - {"new", "current", "top", "own", "acting"}
+        if other:
+            return False  # "the TLA's intelligence chief" is not the TLA's chief
+    elif m := re.search(rf"({name}),\s+whose\s+(?:[a-z]+\s+){{0,2}}$", before):
+        owner = m[1]  # "Mirsk Potash, whose new director, …"
+    elif m := re.search(r"\b(?:the|its|their)\s+([a-z][\w\-]*)['’]s\s+(?:[a-z]+\s+){0,2}$", before):
+        owner = m[1]  # "the division's commander": a body named by a common noun; "the group's" stands for it
+        if owner in _ANAPHOR:
+            return True
+    elif m := re.match(rf"\w*\s+(?:of|for|to)\s+(?:the\s+)?({name}(?:['’]s(?:\s+[a-z][\w\-]*){{1,3}})?)", s[b:b + 60]):
+        if b + m.start(1) <= cand[1] and b + m.end(1) >= cand[0]:
+            return True  # "under the command of Colonel X": the owner is the candidate itself
+        owner = m[1]  # "director of Tesk's district hospital": the hospital
     else:
         return True  # the role word is not owned by anyone named: nothing to check
-    return bool(set(analyze(owner)) & asked)
+    terms = set(analyze(owner)) | _initials_of(owner) | ({owner.lower()} if owner.isupper() else set())
+    if over:  # "Who commanded the Legion's checkpoint?": the checkpoint's, not the Legion's, commander
+        return any(terms & head for head in over)
+    return bool(terms & asked)
+
+
+_FORMER = re.compile(r"\b(?:previously|formerly|former|once|until now|until recently|ex-|earlier)\b", re.I)
+_SAID_ON = re.compile(r"\b(?:said|says|told\s+(?:[\w'’\-]+\s+){1,3}?|announced|stated|added|confirmed|denied|wrote|"
+                      r"claimed|insisted|warned|reported)\s*,?\s*$", re.I)
+_SPEECH_STEMS = ("say", "said", "tell", "told", "announc", "stat", "report", "confirm", "deni", "claim", "warn",
+                 "wrote", "write")
+_PARTY_VERBS = ("sign", "negoti", "vote", "testif")
+_PARTY = re.compile(r"\b(?:on behalf of|for)\s+(?:the\s+)?"
+                    r"(?P<p>[A-Z][\w'’\-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’\-]*)*|"
+                    r"government|opposition|rebels|army)")
+
+
+def _party(question: str) -> set[str] | None:
+    """The party a question asks about someone acting for ("Who signed the accord for the Coast Front?" ->
+    the Coast Front's terms and initials), or None."""
+    m = _PARTY.search(question)
+    if m is None:
+        return None
+    caps = [w for w in m["p"].split() if w[:1].isupper()]
+    return set(analyze(m["p"])) | ({"".join(w[0] for w in caps).lower()} if len(caps) >= 2 else set())
+
+
+def _signs_for(s: str, a: int, party: set[str]) -> bool:
+    """The party the sentence says the phrase at `a` acted for — the nearest "for X" / "on behalf of X"
+    before it, else after it — is the one asked about."""
+    found = list(_PARTY.finditer(s))
+    before = [m for m in found if m.end() <= a]
+    after = [m for m in found if m.start() >= a]
+    m = before[-1] if before else after[0] if after else None
+    if m is None:
+        return False
+    return bool((set(analyze(m["p"])) | _initials_of(m["p"])) & party)
+
+
+_ROLE_VERB = re.compile(r"(?:led|headed|commanded|chaired|run|directed|managed|leads|heads|commands|chairs|runs|"
+                        r"directs|manages)$", re.I)
+_ANAPHOR = {"it", "they", "which", "that", "who", "whom", "group", "militia", "movement", "organisation",
+            "organization", "force", "forces", "unit", "units", "brigade", "regiment", "battalion", "army", "party",
+            "faction", "body", "council", "board", "society", "agency", "ministry", "authority"}
+
+
+_UNIT_NOUNS = set(analyze("regiment battalion brigade division unit army militia council board society agency ministry "
+                           "authority party faction company platoon squad"))
+
+
+def _name_heads(question: str) -> list[set[str]]:
+    """The head of each name the question gives (its last word, analysed), with the name's initials:
+    "the Red Lantern Society" -> {"societi", "rls"}."""
+    body = _LEAD_IN.sub("", question)
+    first = re.match(r"\s*\S+", body)
+    rest = body[first.end():] if first else body
+    out = []
+    for text, _, _ in _phrases(rest):
+        words = text.split()
+        caps = [w for w in words if w[:1].isupper()]
+        head = set(analyze(words[-1])) | ({"".join(w[0] for w in caps).lower()} if len(caps) >= 2 else set())
+        if head:
+            out.append(head)
+    return out
+
+
+def _object_head(question: str, e: Expect, whole: bool = False) -> list[set[str]]:
+    """The head noun of what the question's role predicate governs: "Who led the FCM fighters who …" ->
+    {"fighter"}; "Who is the leader of the Teral Liberation Army?" -> {"armi", "tla"}; `whole`: every term of
+    a name ("the Friends of Wenlow Library" is said as "the Friends")."""
+    tokens = _tokens(question)
+    at = _predicate_at(e.predicate[:1], tokens)
+    if not at:
+        return []
+    words: list[str] = []
+    for w, _, _ in tokens[at[0] + 1:]:
+        if not words and (w in _DETERMINERS or w in _PREPOSITIONS or w in _AUX):
+            continue
+        if w in {"who", "which", "that", "when", "where", "now", "today", "currently", "at", "in", "on", "during",
+                 "before", "after", "since"} or w in _AUX:
+            break
+        words.append(w)
+    owned = [j for j, w in enumerate(words) if re.search(r"['’]s$", w)]
+    words = words[owned[-1] + 1:] if owned else words  # "the Legion's checkpoint": the checkpoint
+    if not words:
+        return []
+    said = {fold(w): w for w in re.findall(r"[\w'’\-]+", question[tokens[at[0]][2]:])}
+    caps = [said.get(w, w) for w in words if said.get(w, w)[:1].isupper()]
+    # "the government side": a common noun is said by any of its words; "the Red Lantern Society" by its head
+    head = set(analyze(" ".join(words) if whole else words[-1])) | (
+        {"".join(w[0] for w in caps).lower()} if len(caps) >= 2 else set()) \
+        if said.get(words[-1], words[-1])[:1].isupper() else set(analyze(" ".join(words)))
+    return [head] if head else []
+
+
+def _body_of_role(s: str, tokens: Sequence[tuple[str, int, int]], p: int, cand: tuple[int, int],
+                  heads: Sequence[set[str]]) -> bool:
+    """Where a role verb ties the candidate to a body — "THE DELEGATION will be led by X", "X commands
+    THE REGIMENT" — that body is one the question names (by its head word or initials) or stands for
+    it ("the group", "it"); "a team of Red Lantern engineers led by X" does not say who heads the Society."""
+    if not heads or not _ROLE_VERB.fullmatch(tokens[p][0]):
+        return True
+    a, b = cand
+    verb_a, verb_b = tokens[p][1], tokens[p][2]
+    if p + 1 < len(tokens) and tokens[p + 1][0] == "by" and a >= verb_b:
+        lo, _ = _clause_at(s, verb_a)
+        # "the Guard said the convoy would be led by X": the convoy, after the verb of speech, is led
+        body = re.split(r"\b(?:said|says|told|announced|reported|added|that)\b", s[lo:verb_a])[-1]
+        body = re.sub(r"(?:\b(?:is|was|are|were|be|been|being|will|would|has|have|had|to|now|also|currently|"
+                      r"reportedly|still)\s+)+$", "", body.strip() + " ", flags=re.I).strip()
+    elif b <= verb_a and not (p + 1 < len(tokens) and tokens[p + 1][0] == "by"):
+        body = re.split(r"[,;:.]|\s(?:and|but|while|since|after|before|on|in|from|until)\s", s[verb_b:])[0]
+    elif b <= verb_a:
+        return False  # "the station on Wool Street is commanded by X": what comes before is commanded, X commands
+    else:
+        return False  # "X led the fighters …, Y told reporters": Y comes after the verb and is not its agent
+    words = [w.lower() for w in re.findall(r"[\w'’\-]+", body)]
+    if not words:
+        return True
+    own = set(analyze(body)) | _initials_of(body) | {w for w in re.findall(r"\b[A-Z]{2,6}\b", body)
+                                                     for w in [w.lower()]}
+    if any(head & own for head in heads):
+        return True
+    rest = [w for w in words if w not in _DETERMINERS and w not in _AUX]
+    if not rest:
+        return True
+    if not all(w in _ANAPHOR for w in rest):
+        return False
+    # "the regiment" stands for a regiment, not for the battalion asked about
+    kinds = {w for head in heads for w in head} & _UNIT_NOUNS
+    return not kinds or not (set(analyze(" ".join(rest))) & _UNIT_NOUNS) or bool(kinds & set(analyze(" ".join(rest))))
 
 
 _ROLE_PREDICATES = ("lead", "led", "command", "head", "chief", "advis", "spokes", "direct", "govern", "mediat",
                     "run", "deputi", "minist", "presid", "envoy", "ambassador", "negoti", "founder", "found", "chair",
-                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own")
+                    "skipper", "captain", "edit", "manag", "mayor", "secretari", "own", "charg", "correspond")
 
 
 def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
-              spell: Callable[[set[str], set[str]], set[str]] | None = None) -> bool:
+              spell: Callable[[set[str], set[str]], set[str]] | None = None,
+              reported: Sequence[str | None] | None = None) -> bool:
     """The question asks who holds a role for its subject ("Who commands X?", "What is the name of X's
     chief?", "Which agency did P work for?") and no sentence about that subject names anyone holding it:
     the archive does not say, however close the passages are."""
@@ -785,8 +1015,16 @@ def near_miss(question: str, sentences: Sequence[str], titles: Sequence[str] | N
     titles = titles or [""] * len(sentences)
     asked = _asked(question)
     names = _names_in(question)
-    return not any(sentence_fit(e, question, s, t, spell) >= 0.5 and _times_said(question, s)
-                   and tied(e, asked, s, names) for s, t in zip(sentences, titles))
+    reported = reported or [None] * len(sentences)
+    now = bool(_NOW.search(question))
+    for s, t, day in zip(sentences, titles, reported):
+        # the passage's title counts as said: "It came down the quarry road …" under "The first convoy got through"
+        if sentence_fit(e, question, f"{s} {t}", t, spell) < 0.5 or not _times_said(question, s, day):
+            continue
+        found = tied(e, asked, s, names, question, now)
+        if found and not (now and role and all(gone(text, sentences) for text, _ in found)):
+            return False  # someone holds the role; "now" and every one named has left it: nobody said holds it
+    return True
 
 
 def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None = None,
@@ -804,22 +1042,27 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
     asked = _asked(question)
     names = _names_in(question)
     speaker = _speaker(question)
+    now = e.kind == "person" and bool(_NOW.search(question))
     rating = list(order) if order is not None else [-float(i) for i in range(len(sentences))]
     ranked = sorted(range(len(sentences)), key=lambda i: -rating[i])[:8]
     found: list[Lead] = []
     for rank, i in enumerate(ranked):
         s = sentences[i]
         fit = sentence_fit(e, question, s, titles[i], spell)
-        if fit < LIMITS.fit or not _times_said(question, s) or not _names_said(names, s, titles[i], spell, e):
+        day = reported[i] if reported is not None else None
+        when = f"{s} {_date_words(day)}"  # the report's month and year count as said
+        if fit < LIMITS.fit or not _times_said(question, s, day) or not _names_said(names, when, titles[i], spell, e):
             continue  # a sentence about another subject ("in Velna" for a question about Brask) answers nothing
+        if not _figures_said(question, when):
+            continue  # "which outlet had 40 dead" is not answered by a sentence without the 40
         if speaker and speaker not in analyze(s):
             continue  # "did the hospital director say": the health ministry's figure is not his
-        scored = tied(e, asked, s, names)
+        scored = tied(e, asked, s, names, question, now)
         if scored is None:
             continue
         if e.kind == "date":  # the day each phrase names; one that cannot be told is no answer
             day = reported[i] if reported is not None else None
-            days = [(text, dist, resolve_day(text, day)) for text, dist in scored]
+            days = [(text, dist, resolve_day(text, day) or _days_back(text, day)) for text, dist in scored]
             scored = [(text if _whole_date(text) else spoken_date(iso), dist) for text, dist, iso in days if iso] + \
                 [(text, dist) for text, dist, iso in days if iso is None and re.search(r"\b\d{4}\b", text)]
         best: tuple[float, str] | None = None
@@ -861,7 +1104,8 @@ def gone(name: str, sentences: Sequence[str]) -> bool:
     """Whether a sentence says `name` has left the post: resigned, stepped down, was replaced, dismissed,
     killed … ("The ministry's media adviser, Ines Caro, left her post in August.")."""
     last = re.escape(name.split()[-1])
-    pattern = re.compile(rf"\b{last}\b(?:[^.;]{{0,60}}?)\b{_GONE}\b|\b(?:replaced|succeeded|dismissed|sacked|"
+    pattern = re.compile(rf"\b{last}\b(?:(?!\b(?:said|says|told|added|reported)\b)[^.;]){{0,60}}?\b{_GONE}\b|"
+                         rf"\b(?:replaced|succeeded|dismissed|sacked|"
                          rf"fired|ousted)\s+(?:[^.;]{{0,30}}?)\b{last}\b", re.I)
     return any(pattern.search(s) for s in sentences)
 
@@ -882,6 +1126,13 @@ def leading_sentence(question: str, sentences: Sequence[str], rating: Sequence[f
         if candidates(e.kind, sentences[i]) and (not e.predicate or e.counted or _predicate_at(e.predicate, tokens)):
             return i
     return best
+
+
+def titled_surname(name: str) -> str | None:
+    """The surname of a title and a surname ("Mayor Brill" -> "Brill"), to be said in full where a report
+    does; None for any other name."""
+    words = name.split()
+    return words[1] if len(words) == 2 and fold(words[0]).strip(".") in _TITLE_WORDS else None
 
 
 def compositional(question: str) -> bool:
@@ -909,6 +1160,8 @@ def kind_fits(kind: Kind, name: str, texts: Sequence[str]) -> bool:
         return False
     place = sum(_is_place(t, name, a, b) for t, a, b in mentions) * 2 > len(mentions)
     person = any(_said_as_person(t, a, b) for t, a, b in mentions)
+    if kind == "person" and all(fold(w).strip(".") in _TITLE_WORDS for w in name.split()):
+        return False  # "Deputy Minister" is a title, not whom it names
     if kind == "person":  # "the Southern Shield said": a determiner before a name makes it a body, not a person
         determined = any(re.search(r"\b(?:the|a|an)\s+$", t[max(0, a - 5):a], re.I) for t, a, _ in mentions)
         return not place and person and not determined and _is_person_shape(name) and not _is_group(name) \

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from qa.answer.extractive import Writer
 from qa.answer.timeline import Event, StateQuestion, concerns, control_events, held_since, holder_groups, mentions
 from qa.dates import format_date, ordinal
-from qa.text import split_sentences
+from qa.text import analyze, split_sentences
 from qa.tuning import TUNING
 from qa.types import Answer, Citation, Hit, TimelinePoint
 
@@ -151,7 +151,9 @@ def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nea
                  window: str = "") -> Answer | None:
     """The latest holder with its date and quote, since when, and the earlier changes; None when no
     article among `hits` reports who holds the subject (the caller answers another way)."""
-    events = find_events(subject, hits)
+    # "the Castrel Water Board holds the Castrel Water Board": a holder that is the subject itself is none
+    events = [f for f in find_events(subject, hits)
+              if not set(analyze(f.event.holder)) <= set(analyze(subject.subject))]
     if subject.after:
         events = [f for f in events if not f.event.on or f.event.day > ordinal(subject.after)]
     if not events:
@@ -200,7 +202,9 @@ def answer_state(question: str, subject: StateQuestion, hits: Sequence[Hit], nea
     if dated:
         latest = dated[-1]
         e = latest.event
-        holder = e.holder if subject.mode == "current" else None
+        # a direct answer names the holder: not "the authority's engineers", which stands for a name said earlier
+        holder = e.holder if subject.mode == "current" and (re.search(r"\b[A-Z]", e.holder) or not re.search(
+            r"['’]s\b", e.holder)) else None
         sides = len(set(holder_groups([f.event.holder for f in dated])))
         if subject.mode == "history" and not subject.after and sides > 1 and re.search(r"\bchanged? hands\b",
                                                                                          question, re.I):

@@ -101,7 +101,8 @@ _NUMBER = re.compile(
 _TIME = re.compile(
     rf"\b(?:(?:{MONTH_PATTERN})\b\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|today|tonight|"
     r"(?:last|this|next|early|late|earlier|later) (?:this )?(?:morning|night|week|month|year|spring|summer|autumn|"
-    r"fall|winter)|\d+ (?:days?|weeks?|months?|years?) (?:ago|earlier|later|before|after)|\d{4}s?|"
+    r"fall|winter)|(?:\d+|a|one|two|three|four|five|six) (?:days?|weeks?|months?|years?) (?:ago|earlier|later|before|"
+    r"after)|last night|\d{4}s?|"
     r"\d{1,2}(?:st|nd|rd|th))\b", re.I)
 _NAME_WORD = r"(?:[A-Z][\w'’\-]+|[A-Z]{2,}|al-[A-Z][\w'’\-]+|al|bin|ibn|de|van|von)"
 _PERSON = re.compile(rf"\b[A-Z][\w'’\-]+(?:\s+{_NAME_WORD}){{1,3}}\b")
@@ -138,8 +139,8 @@ def _head(words: str) -> frozenset[str]:
 def read_ask(question: str) -> Ask | None:
     """The typed attribute a question asks for, or None when it asks for nothing this module checks."""
     text = _LEAD.sub("", question).strip()
-    if m := _OFFICE_ASK.match(text):
-        office = m["o"].lower()
+    if (m := _OFFICE_ASK.match(text)) and not re.match(r"\s+[A-Z][\w\-]*['’]s\b", text[m.end():]):
+        office = m["o"].lower()  # not "Who was Colonel Kemp's deputy?", which asks for the deputy
         return Ask("office", frozenset(analyze(office)), office=office, raw=office)
     if m := _NAME_OF.match(text):
         return Ask("name", _head(m["h"]), raw=m["h"].lower())
@@ -212,6 +213,19 @@ def _named_head(ask: Ask, sentence: str, question: str) -> bool:
     return bool(re.search(rf"\b[A-Z][\w'’\-]+\s+{head.capitalize()}s?\b", sentence))
 
 
+def _beside(office: str, person: str, sentence: str) -> bool:
+    """The sentence gives `person` the office: "Prime Minister Nouri al-Maliki", "Nouri al-Maliki, the prime
+    minister", "al-Maliki was elected president"; not "X was sworn in before the President"."""
+    if re.search(rf"^(?:{office})", person, re.I):
+        return True  # the office is written as the person's title
+    name = re.escape(person)
+    return bool(re.search(rf"(?:{office})\w*\.?(?:\s+of\s+(?:the\s+)?[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)?,?\s+{name}"
+                          rf"|{name}(?:,\s+(?:the\s+|a\s+)?|"
+                          rf"\s+(?:is|was|became|becomes|as|has been)\s+(?:the\s+|a\s+)?|"
+                          rf"\s+(?:was\s+|is\s+)?(?:elected|named|appointed|sworn in as)\s+(?:the\s+)?)"
+                          rf"(?:[\w\-]+\s+){{0,2}}?(?:{office})", sentence, re.I))
+
+
 def holds(ask: Ask, sentence: str, question: str = "") -> bool:
     """Whether `sentence` says what `ask` asks for (a number of the head, a time with the event's
     verb, a person with the office, a name beside the head word)."""
@@ -228,5 +242,5 @@ def holds(ask: Ask, sentence: str, question: str = "") -> bool:
         return bool(family.search(sentence)) and about
     if ask.kind == "office":
         office = OFFICES.get(ask.office or "", "")
-        return bool(office and re.search(office, sentence, re.I)) and bool(_people(sentence, question))
+        return bool(office) and any(_beside(office, person, sentence) for person in _people(sentence, question))
     return _named_head(ask, sentence, question)
