@@ -263,7 +263,9 @@ class StagedDocuments(Sequence[Document]):
             while pending is not None and pending[0] == row[0]:
                 own.append(Comment(author=pending[1], text=pending[2], date=pending[3]))
                 pending = next(comments, None)
-            yield Document(*row, comments=tuple(own))
+            doc_id, title, body, source, url, author, published_at, category, path = row
+            yield Document(doc_id=doc_id, title=title, body=body, source=source, url=url, author=author,
+                           published_at=published_at, category=category, path=path, comments=tuple(own))
 
     @overload
     def __getitem__(self, key: int) -> Document: ...

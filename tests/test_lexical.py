@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.aliases import aliases_in, build_aliases, expand, initials
-from qa.index.lexical import B, FILES, K1, BM25Index
+from qa.index.lexical import FILES, K1, B, BM25Index
 from qa.text import analyze, fold, skeleton, stem
 
 TEXTS = [

@@ -17,6 +17,7 @@ from qa.spool import PREFIX, SpooledRows, spool_folder
 from tests.conftest import SAMPLE
 from tests.test_journal import Counting
 
+
 def _settings(tmp_path: Path, name: str) -> Settings:
     return load_settings({"index": tmp_path / name, "model": "hash"}, env={})
 
@@ -34,7 +35,8 @@ def spool_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(qa.build, "STAGE_ABOVE", 0)
 
 
-def test_a_spooled_build_writes_the_same_files_as_one_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_spooled_build_writes_the_same_files_as_one_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     in_memory = _settings(tmp_path, "memory")
     report = build_index([SAMPLE], in_memory)
     monkeypatch.setattr(qa.build, "STAGE_ABOVE", 0)

@@ -64,7 +64,7 @@ class _EmbedGroups:
     def __init__(self) -> None:
         self.embedder = load_embedder(self.model, self.batch_size, self.runtime)
         # one thread per actor's CPU: torch heeds the OMP_NUM_THREADS Ray sets, onnxruntime is told
-        self.embedder.passage_threads = CPUS_PER_ACTOR  # type: ignore[union-attr]
+        self.embedder.passage_threads = CPUS_PER_ACTOR  # type: ignore[attr-defined]
         found = (self.embedder.model_id, self.embedder.fingerprint, self.embedder.runtime, __version__)
         if found != self.expect:
             raise RayError(f"A Ray worker has model {found[0]} (weights {found[1] or 'unknown'}, {found[2]}) and "
