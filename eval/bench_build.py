@@ -9,8 +9,10 @@ in a child process under `/usr/bin/time -v`: its peak RSS is the kernel's, not a
     python eval/bench_build.py --sizes 50000,200000            # one build per size, then the slope
     python eval/bench_build.py --sizes 100000 --ray --rounds 1  # one process vs --ray, side by side
 
-With two or more sizes it fits peak RSS = a + b × passages by least squares over the measured builds
-and states the peak at a million passages from that slope.
+With two or more sizes it fits peak RSS = a + b × passages by least squares over the measured one-process
+builds that went through the spool folder (archives above `qa.build.STAGE_ABOVE` bytes; a smaller one is
+built in memory and left out of the fit) and states the peak at a million passages from that slope;
+`--also EARLIER.json` adds the builds of an earlier run on the same code.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from qa.build import STAGE_ABOVE, _archive_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.json"
@@ -130,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ray", action="store_true", help="each size built by one process and by --ray, in turn")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the measurements here too")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="a --json file of an earlier run on the same code: its builds join the slope")
     args = parser.parse_args(argv)
     if not args.corpus.is_file():
         raise SystemExit(f"No corpus at {args.corpus} (MultiHop-RAG's corpus.json).")
@@ -139,15 +145,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         variants = max(1, math.ceil(size / (0.97 * per_variant)))  # later variants are a little shorter
         archive = make_archive(args.corpus, args.work / f"archive-{variants}", variants)
+        staged = _archive_bytes([archive]) > STAGE_ABOVE  # documents, chunks and vectors wait on disk
         for r in range(args.rounds):
             for ray in ((False, True) if args.ray else (False,)):
                 got = build(archive, args.work / "index", ray)
-                row = {"how": "--ray" if ray else "one process", "round": r, **got}
+                row = {"how": "--ray" if ray else "one process", "round": r, "staged": staged, **got}
                 rows.append(row)
                 print(f"{row['how']:>11}  {got['passages']:>9,.0f} passages  {got['seconds']:8.1f} s  "
                       f"{got['passages'] / got['seconds']:6.1f} passages/s  peak {got['peak_gib']:.2f} GiB  "
-                      f"disk {got['disk_gib']:.2f} GiB  cpu {got['cpu_s']:.0f} s", flush=True)
-    alone = [r for r in rows if r["how"] == "one process"]
+                      f"disk {got['disk_gib']:.2f} GiB  cpu {got['cpu_s']:.0f} s"
+                      f"{'' if staged else '  (in memory: below STAGE_ABOVE)'}", flush=True)
+    earlier = [row for path in args.also for row in json.loads(path.read_text())]
+    alone = [r for r in [*earlier, *rows] if r["how"] == "one process" and r.get("staged", True)]
     if len({r["passages"] for r in alone}) >= 2:
         a, b = fit(alone)  # type: ignore[arg-type]
         print(f"peak RSS = {a:.2f} GiB + {b * 1e6:.2f} GiB per million passages → "
