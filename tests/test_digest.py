@@ -200,7 +200,10 @@ def test_a_toll_question_gets_toll_pairs_only() -> None:
 
 
 def test_counts_read_losses_tolls_put_at_and_people_displaced() -> None:
-    assert [(c.what, c.value) for c in counts("The Southern Shield said it lost 6 men.")] == [("men killed", 6)]
+    assert [(c.what, c.value) for c in counts("The Southern Shield said it lost 6 men.")] == [("fighters killed", 6)]
+    assert [(c.what, c.value, c.bound) for c in counts("He said the army had lost more than 100 men.")] == \
+        [("soldiers killed", 100, "min")]
+    assert [c.what for c in counts("He said they lost 12 men.")] == ["men killed"]  # whose men: not said
     assert [(c.what, c.value) for c in counts("The government puts the toll at 1,150.")] == [("people killed", 1150)]
     assert [(c.what, c.value) for c in counts("The hospital has recorded 31 civilian deaths.")] == \
         [("civilians killed", 31)]

@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.answer.events import _DATED, Memo, clause_of, events_in, names_in, report_end, sentences_of, undated
+from qa.answer.events import (
+    _DATED,
+    Memo,
+    clause_of,
+    events_in,
+    names,
+    names_in,
+    report_end,
+    sentences_of,
+    undated,
+)
 from qa.answer.timeline import StateQuestion, _event_date, concerns, holder_groups
 from qa.dates import MONTH_PATTERN, ordinal
 from qa.types import Hit
@@ -44,6 +54,10 @@ _COUNT = [
 ]
 _ANY_HURT = re.compile(r"\b(?:killed|dead|died|deaths|wounded|injured|missing|displaced|returned|killing|wounding|"
                        r"injuring|lost|loses|lose|toll)\b", re.I)
+_HURT_WORDS = {"killed", "dead", "died", "wounded", "injured", "missing", "displaced", "returned"}
+# the words each `_COUNT` pattern needs (one of): a pattern is tried only on a sentence holding one
+_CUES = [_HURT_WORDS, _HURT_WORDS, {"killing", "killed", "wounding", "wounded", "injuring", "injured"}, {"deaths"},
+         {"lost", "loses", "lose"}, {"toll"}]
 # a bound written before a number: "at least 11" is no dispute with 23
 _LOWER = re.compile(r"\b(?:at least|more than|over|upwards of|no fewer than|not less than)\s+$", re.I)
 _UPPER = re.compile(r"\b(?:at most|fewer than|less than|no more than)\s+$", re.I)  # "up to 60" claims about 60
@@ -73,6 +87,21 @@ def number_value(text: str) -> int | None:
     return _UNITS.get(t)
 
 
+_STATE_SIDE = re.compile(r"\b(?:army|armed forces|military|troops|government|ministry|soldiers|police)\b", re.I)
+_ARMED_GROUP = re.compile(r"\b(?:militia|rebels?|insurgents?|fighters|movement|front|group)\b|(?<!^)(?<![.:] )\b[A-Z]")
+
+
+def _loser(before: str) -> str | None:
+    """Whose men a side says it lost, from the words before "lost": an army's are soldiers, an armed group's
+    (named, or called a militia) fighters; None when the words do not say."""
+    before = before[-80:]
+    if _STATE_SIDE.search(before):
+        return "soldiers"
+    if _ARMED_GROUP.search(before.lstrip()):
+        return "fighters"
+    return None
+
+
 def _plural(noun: str) -> str:
     last = noun.split()[-1]
     return last if last.endswith("s") or last in _NOT_VICTIM else last + "s"
@@ -89,8 +118,11 @@ def counts(sentence: str) -> list[Count]:
     """Tolls a sentence states: a number of people killed, dead, wounded or missing."""
     if not _ANY_HURT.search(sentence):  # what every toll pattern needs, searched first: they are slow
         return []
+    cues = {w.lower() for w in _ANY_HURT.findall(sentence)}
     found: dict[int, Count] = {}
-    for pattern in _COUNT:
+    for pattern, needs in zip(_COUNT, _CUES):
+        if cues.isdisjoint(needs):
+            continue
         for m in pattern.finditer(sentence):
             value = number_value(m["n"])
             noun = m["noun"].split()[-1].lower()
@@ -103,6 +135,8 @@ def counts(sentence: str) -> list[Count]:
             if hurt in ("displaced", "returned") and m.re is not _COUNT[0] and m.re is not _COUNT[1]:
                 continue
             victims = "people" if noun == "toll" else _plural(noun)
+            if v in ("lost", "loses", "lose") and noun == "men":  # "the army lost 100 men": its soldiers
+                victims = _loser(sentence[:m.start()]) or victims
             before = sentence[max(0, m.start("n") - 24):m.start("n")]
             bound = "min" if _LOWER.search(before) else "max" if _UPPER.search(before) else ""
             found.setdefault(m.start("n"), Count(f"{victims} {hurt}", value, bound))
@@ -206,9 +240,11 @@ def _fixed(fix: Claim, sentences: Sequence[tuple[int, int, int, str]], hits: Seq
 
 
 def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = True,
-                 memo: Memo | None = None, fixes: bool = False) -> list[Claim]:
+                 memo: Memo | None = None, fixes: bool = False, parts: Sequence[StateQuestion] = ()) -> list[Claim]:
     """Holder and toll claims about the subject in `hits` (articles, and comments unless told not to); with
-    `fixes`, also sentences that correct another ("…on Friday, not Saturday") with the sentence they correct."""
+    `fixes`, also sentences that correct another ("…on Friday, not Saturday") with the sentence they correct;
+    with `parts` (the names in a subject of several: "the Southern Shield's dead at Brask"), a sentence of a
+    report naming the subject may name one of them only ("the Southern Shield said it lost 6 men")."""
     found: list[Claim] = []
     read: list[tuple[int, int, int, str]] = []  # every sentence of the reports retrieved, for `fixes`
     seen: set[tuple[str, int | None, int]] = set()
@@ -220,6 +256,7 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
         if not (about or fixes):
             continue
         ends = report_end(chunk)
+        after_named = False
         for start, end in sentences_of(chunk, memo):
             if start >= ends:
                 break
@@ -237,9 +274,16 @@ def claims_about(subject: StateQuestion, hits: Sequence[Hit], comments: bool = T
                     found.append(Claim(i, start, end, clause_of(sentence), chunk.published_at, chunk.published_at,
                                        False, "fix", wrong, what,
                                        on_subject=names_in(sentence, chunk, start, subject, memo)))
-            if not about or not (chunk.kind == "comment" or names_in(sentence, chunk, start, subject, memo)):
+            named = about and (chunk.kind == "comment" or names_in(sentence, chunk, start, subject, memo)
+                               or any(names(sentence, part) for part in parts))
+            # with `parts`, a toll told in the sentence after one naming the subject is about it too ("…drove the
+            # Southern Shield out of Brask. The army said 40 militia fighters had been killed.")
+            carried = bool(parts) and about and not named and after_named
+            after_named = named
+            if not (named or carried):
                 continue
-            holders = [e for e in events_in(sentence, chunk, start, memo) if concerns(e, sentence, subject, True)]
+            holders = [] if carried else [e for e in events_in(sentence, chunk, start, memo)
+                                          if concerns(e, sentence, subject, True)]
             tolls = counts(sentence)
             if not (holders or tolls):
                 continue

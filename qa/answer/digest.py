@@ -251,11 +251,24 @@ def _bare(subject: str) -> bool:
     return all(w[0].isupper() or w.lower() in _PLACE_WORDS for w in words)
 
 
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’-]*)*")
+_CALENDAR = re.compile(rf"\b(?:(?:{MONTH_PATTERN})\b|(?:1[89]|20)\d\d\b)", re.I)
+
+
+def _claimed(subject: str) -> tuple[StateQuestion, list[StateQuestion]]:
+    """What claims must be about: the subject without its months and years ("the September 2024 fighting for
+    Marrow Junction"), and each of its names when it has several."""
+    plain = re.sub(r"\s+", " ", _CALENDAR.sub(" ", subject)).strip()
+    names = [m.group() for m in _NAME.finditer(plain)]
+    return StateQuestion(plain or subject), [StateQuestion(n) for n in names] if len(names) > 1 else []
+
+
 def answer_disagreements(question: str, topic: Topic, hits: Sequence[Hit], nearest: int = 5) -> Answer | None:
     """Reports about the subject that state different holders or numbers for the same time, side by side: only
     numbers of what the subject counts when it is one ("the death toll in Tesk", "people displaced in 2024"),
     only holders when it asks who holds a place, none when it asks what no claim states (a date, a reason)."""
-    pairs = [p for p in disagreements(claims_about(topic.about, hits, fixes=True), hits)
+    subject, parts = _claimed(topic.subject)
+    pairs = [p for p in disagreements(claims_about(subject, hits, fixes=True, parts=parts), hits)
              if _asked(topic.subject, p)]
     if not pairs:
         return None

@@ -134,7 +134,9 @@ def read_topic(question: str) -> Topic | None:
                 kind = "period"
             if kind == "period" and not (start or end):
                 kind = "timeline"  # "what did the archive report about X?" with no window: all of it
-            history = kind == "timeline" and not re.match(r"\s*what (?:has )?happened\b", text, re.I)
+            # "what happened to X?" and "who has held X since <a day>?" ask who holds it (now, or since then)
+            history = kind == "timeline" and not re.match(r"\s*what (?:has )?happened\b", text, re.I) and not (
+                m["when"] and re.match(r"\s*who\b", text, re.I))
             return Topic(kind, subject, newest, start, end, history=history)
     return None
 
