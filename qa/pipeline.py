@@ -153,8 +153,8 @@ class Pipeline:
     def _answer(self, query: str, hits: list[Hit], filters: Filters) -> Iterator[str | Answer]:
         subject = read_state_question(query)
         topic = read_topic(query)
-        if topic is not None and subject is not None and topic.kind != "period":
-            topic = None  # "what happened to X?": who held it, as before; "… in 2023?" is a period
+        if topic is not None and subject is not None and topic.kind != "period" and not topic.history:
+            topic = None  # "what happened to X?": who held it; "… in 2023?" is a period; "who has held X?" a timeline
         elif topic is not None:
             subject = None
         if topic is not None and isinstance(self.answerer, ExtractiveAnswerer):

@@ -197,3 +197,48 @@ def test_a_toll_question_gets_toll_pairs_only() -> None:
     assert [a.text.split(":")[0] for a, _ in answer_pairs(dis)] == ["• people killed"]
     both = answer_disagreements("x", topic("Where do reports disagree about Tesk?"), HITS)
     assert both is not None and any("who holds it" in a.text for a, _ in answer_pairs(both))
+
+
+def test_counts_read_losses_tolls_put_at_and_people_displaced() -> None:
+    assert [(c.what, c.value) for c in counts("The Southern Shield said it lost 6 men.")] == [("fighters killed", 6)]
+    assert [(c.what, c.value, c.bound) for c in counts("He said the army had lost more than 100 men.")] == \
+        [("soldiers killed", 100, "min")]
+    assert [c.what for c in counts("He said they lost 12 men.")] == ["men killed"]  # whose men: not said
+    assert [(c.what, c.value) for c in counts("The government puts the toll at 1,150.")] == [("people killed", 1150)]
+    assert [(c.what, c.value) for c in counts("The hospital has recorded 31 civilian deaths.")] == \
+        [("civilians killed", 31)]
+    assert [(c.what, c.value, c.bound) for c in counts("At least 11 civilians have been killed and some 4,200 "
+                                                       "people displaced.")] == \
+        [("civilians killed", 11, "min"), ("people displaced", 4200, "")]
+
+
+def test_no_pair_with_a_bound_met_nor_a_running_total_that_grew() -> None:
+    hits = [hit("Flash update", "2024-03-12", "At least 11 civilians have been killed in Quarnby."),
+            hit("Update 3", "2024-03-26", "In Quarnby, 23 civilians killed since 9 March (preliminary)."),
+            hit("Access report", "2024-04-18", "The Quarnby hospital has recorded 31 civilian deaths since 9 March."),
+            hit("Snapshot", "2024-04-19", "In Quarnby, 9,800 people were displaced."),
+            hit("Flash update 2", "2024-03-12", "In Quarnby, 4,200 people were displaced.")]
+    assert disagreements(claims_about(StateQuestion("Quarnby"), hits), hits) == []
+    hits.append(hit("Other count", "2024-04-20", "A group says 25 civilians were killed in Quarnby since 9 March."))
+    assert len(disagreements(claims_about(StateQuestion("Quarnby"), hits), hits)) == 1  # 25 after 31: a dispute
+
+
+CORRECTED = [hit("Three weeks in", "2024-10-14", "Last Thursday the Legion took the Saltmarsh pumping station. "
+                 "The ration is two litres a person a day."),
+             hit("Three weeks in", "2024-10-14", "They took the pumping station on Wednesday afternoon, not Thursday.",
+                 kind="comment", author="oldmillhand", doc="Three weeks in", comment=0),
+             hit("Three weeks in", "2024-10-15", "The council sold the mill for £900,000, not £1.2 million.",
+                 kind="comment", author="Ann", doc="Three weeks in", comment=1)]
+
+
+def test_a_correction_is_paired_with_what_it_corrects_when_asked_about() -> None:
+    dis = answer_disagreements("x", topic("Where do reports disagree about when the Legion took the pumping "
+                                          "station?"), CORRECTED)
+    assert dis is not None
+    assert [(a.text.split(":")[0], "not Thursday" in a.text, "Last Thursday" in b.text)
+            for a, b in answer_pairs(dis)] == [("• the day", True, True)]
+    # a correction of something else, or one that finds nothing it corrects, pairs nothing
+    assert answer_disagreements("x", topic("Where do reports disagree about the date of the council election?"),
+                                CORRECTED) is None
+    assert answer_disagreements("x", topic("Where do reports disagree about the price of the mill?"),
+                                CORRECTED) is None

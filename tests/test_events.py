@@ -157,4 +157,17 @@ def test_read_topic_windows_and_forms(question: str, kind: str, subject: str, st
 
 def test_a_source_question_without_a_window_is_not_a_digest() -> None:
     assert read_topic("What did the minister write about the war?") is None
-    assert read_topic("Who has run the Aske ferry?") is None  # who holds it, answered as before
+
+
+@pytest.mark.parametrize("question, subject, history", [
+    ("Who has run the Aske ferry?", "the Aske ferry", True),
+    ("Who has held the Vask dam, and when did it change hands?", "the Vask dam", True),
+    ("Who has held Quarnby since the fighting began?", "Quarnby", True),
+    ("What is the history of control of Port Halvik?", "Port Halvik", True),
+    ("How has control of Pellin Dam changed?", "Pellin Dam", True),
+    ("What happened to the Kessra bridge?", "the Kessra bridge", False),  # who holds it
+    ("Who has controlled Fallujah since early January?", "Fallujah", False),  # who holds it since then
+])
+def test_a_history_asked_for_is_a_timeline_even_of_a_held_place(question: str, subject: str, history: bool) -> None:
+    topic = read_topic(question)
+    assert topic is not None and (topic.kind, topic.subject, topic.history) == ("timeline", subject, history)

@@ -16,7 +16,7 @@ from qa.answer.events import Event, Memo, Topic, event_reports, in_window, merge
 from qa.answer.extractive import Writer, balance_quotes
 from qa.answer.intent import read_intent
 from qa.answer.timeline import StateQuestion
-from qa.dates import format_date, ordinal
+from qa.dates import MONTH_PATTERN, format_date, ordinal
 from qa.text import plural
 from qa.types import Answer, Citation, Hit, TimelinePoint
 
@@ -203,18 +203,73 @@ def with_disagreements(answer: Answer, pairs: Sequence[Pair], hits: Sequence[Hit
     return replace(answer, text=done.text, citations=done.citations, marks=done.marks, quoted=done.quoted)
 
 
-_TOLL_SUBJECT = re.compile(r"\b(?:toll|dead|deaths?|killed|casualt(?:y|ies)|wounded|injured|missing|lost|losses)\b",
-                           re.I)
-_HOLDER_SUBJECT = re.compile(r"\b(?:who (?:holds|held|controls|controlled|runs|ran)|control of|holder)\b", re.I)
+_HOLDER_SUBJECT = re.compile(r"\b(?:holds?|held|controls?|controlled|runs|ran|holder|took|taken|captured|seized|"
+                             r"retook|recaptured|fell|left|withdrew)\b", re.I)
+# what a subject asks to be counted, by the last word of a count claim's `what`
+_MEASURES = {"killed": r"toll|dead|deaths?|killed|died|casualt(?:y|ies)|lost|losses|killings?",
+             "wounded": r"wounded|injured|injuries|casualt(?:y|ies)", "missing": r"missing|prisoners?|captured",
+             "displaced": r"displaced|displacement|fled|homeless", "returned": r"returned|returnees?|returns?"}
+_VICTIMS = re.compile(r"\b(civilian|soldier|fighter|troop|child|officer|policem[ae]n|militiam[ae]n|servicem[ae]n|"
+                      r"army|military|militia|rebel)(?:s|ren)?\b", re.I)
+_SIDES = {"army": "soldier", "military": "soldier", "troop": "soldier", "militia": "fighter", "rebel": "fighter"}
+
+
+def _asked(subject: str, pair: Pair) -> bool:
+    """The pair is about what the subject asks: a toll subject ("civilian deaths in Quarnby") takes only tolls of
+    that kind, a who-holds subject only holders; a subject that asks what no claim reads (a date, a reason)
+    takes none; a bare subject ("Al Qaim") takes every pair."""
+    if pair.a.aspect == "fix":  # a correction: all the words one part of the subject asks about ("the convoy:
+        # trucks and patients" has three parts) in its two sentences, else one of them naming the subject
+        said = {w[:5] for w in _WORDS.findall(f"{pair.a.clause} {pair.b.clause}".lower())}
+        parts = [{w[:5] for w in _WORDS.findall(part) if w not in _ASKING}
+                 for part in re.split(r"[:;,]|\band\b", subject)]
+        if not any(parts):
+            return pair.a.on_subject or pair.b.on_subject
+        return any(part and part <= said for part in parts)
+    if pair.a.aspect == "count":
+        victims, kind = pair.what.rsplit(" ", 1)
+        named = {_SIDES.get(m[1].lower(), m[1].lower()).replace("man", "men") for m in _VICTIMS.finditer(subject)}
+        if named and re.sub(r"(?:s|ren)$", "", victims) not in named:  # "civilians killed": not soldiers'
+            return False
+        if re.search(rf"\b(?:{_MEASURES.get(kind, kind)})\b", subject, re.I):
+            return True
+        return _bare(subject)
+    return bool(_HOLDER_SUBJECT.search(subject)) or _bare(subject)
+
+
+_WORDS = re.compile(r"\b[a-z][a-z'-]{2,}\b")  # lower-case words: what a subject asks about, not its names
+_ASKING = set("""the and for from with who what when where which whether why how many much date day days time
+number figure figures toll size strength price cost value amount total count rank""".split())
+_PLACE_WORDS = set("""the a an of in at on for to by and around near from town city village bridge port pass airfield
+airport dam base checkpoint junction district province region area border crossing road hospital station fighting
+battle siege war conflict front attack clashes offensive situation""".split())
+
+
+def _bare(subject: str) -> bool:
+    """The subject names a place or a fight and asks nothing of it ("Al Qaim", "the fighting for Tesk in 2025")."""
+    words = re.findall(r"[A-Za-z][\w'-]*", re.sub(rf"\b(?:{MONTH_PATTERN})\b", " ", subject, flags=re.I))
+    return all(w[0].isupper() or w.lower() in _PLACE_WORDS for w in words)
+
+
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’-]*)*")
+_CALENDAR = re.compile(rf"\b(?:(?:{MONTH_PATTERN})\b|(?:1[89]|20)\d\d\b)", re.I)
+
+
+def _claimed(subject: str) -> tuple[StateQuestion, list[StateQuestion]]:
+    """What claims must be about: the subject without its months and years ("the September 2024 fighting for
+    Marrow Junction"), and each of its names when it has several."""
+    plain = re.sub(r"\s+", " ", _CALENDAR.sub(" ", subject)).strip()
+    names = [m.group() for m in _NAME.finditer(plain)]
+    return StateQuestion(plain or subject), [StateQuestion(n) for n in names] if len(names) > 1 else []
 
 
 def answer_disagreements(question: str, topic: Topic, hits: Sequence[Hit], nearest: int = 5) -> Answer | None:
     """Reports about the subject that state different holders or numbers for the same time, side by side: only
-    numbers when the subject is a toll ("the death toll in Tesk"), only holders when it asks who holds a place."""
-    pairs = disagreements(claims_about(topic.about, hits), hits)
-    aspect = "count" if _TOLL_SUBJECT.search(topic.subject) else "holder" if _HOLDER_SUBJECT.search(
-        topic.subject) else None
-    pairs = [p for p in pairs if aspect is None or p.a.aspect == aspect]
+    numbers of what the subject counts when it is one ("the death toll in Tesk", "people displaced in 2024"),
+    only holders when it asks who holds a place, none when it asks what no claim states (a date, a reason)."""
+    subject, parts = _claimed(topic.subject)
+    pairs = [p for p in disagreements(claims_about(subject, hits, fixes=True, parts=parts), hits)
+             if _asked(topic.subject, p)]
     if not pairs:
         return None
     out = Cites(hits)
@@ -231,7 +286,7 @@ def answer_readers(question: str, topic: Topic, hits: Sequence[Hit], nearest: in
                 and (not topic.subject or subject_in(topic, f"{h.chunk.title} {h.chunk.text}"))]
     if not comments:
         return None
-    flagged = {p.a.hit: p for p in contradictions(claims_about(subject, hits, comments=True), hits)}
+    flagged = {p.a.hit: p for p in contradictions(claims_about(subject, hits, comments=True, fixes=True), hits)}
     asks_dissent = topic.subject == "" or "disagree" in question.lower() or "contradict" in question.lower()
     if not flagged and not asks_dissent:
         return None  # no comment contradicts its article: the comments are quoted as for any question

@@ -47,6 +47,8 @@ _TAIL = rf"(?:,?\s+(?P<when>{_WHEN}.*?))?\s*[?.!]*\s*$"
 _NEWEST = re.compile(r"\b(newest|latest|most recent) first\b|\breverse (chronological )?order\b", re.I)
 _NEWEST_TAIL = re.compile(r",?\s*(?:(?:newest|latest|most recent) first|in reverse(?: chronological)? order)\s*"
                           r"(?=[?.!]*\s*$)", re.I)
+_WHOLE_WAR = re.compile(r",?\s+(?:since|over|during|throughout|in)\s+the\s+(?:\w+\s+)?(?:fighting|war|siege|conflict|"
+                        r"crisis)(?:\s+(?:began|started))?$", re.I)
 _PATTERNS: list[tuple[TopicKind | Literal["source"], re.Pattern[str]]] = [
     ("readers", re.compile(r"^\s*what (?:did|do|have) (?:the )?(?:readers|commenters|comments|commentators)\s+"
                            rf"(?:say|said|think|write|written|made of)\s+(?:about|of|on)\s+(?P<x>.+?){_TAIL}", re.I)),
@@ -69,6 +71,12 @@ _PATTERNS: list[tuple[TopicKind | Literal["source"], re.Pattern[str]]] = [
     ("timeline", re.compile(r"^\s*who (?:has|have) (?:run|held|controlled|owned|managed|operated|administered)\s+"
                             rf"(?P<x>.+?)(?=,?\s+{_WHEN}){_TAIL}", re.I)),
     ("timeline", re.compile(rf"^\s*how did\s+(?P<x>.+?)\s+(?:pass|come|fall)\s+(?:in)?to\b.*?{_TAIL}", re.I)),
+    # "Who has held X, and when did it change hands?", "Who has held X?": the holders over time
+    ("timeline", re.compile(r"^\s*who (?:has|have) (?:run|held|controlled|owned|managed|operated|administered)\s+"
+                            r"(?P<x>.+?)(?:,?\s+and\s+when\s+(?:did|has|have)\s+(?:it|they)\s+(?:change|changed)\s+"
+                            rf"hands)?{_TAIL}", re.I)),
+    ("timeline", re.compile(rf"^\s*what (?:is|was) the history of\s+(?:the\s+)?(?:control of\s+)?(?P<x>.+?){_TAIL}",
+                            re.I)),
     ("timeline", re.compile(rf"^\s*(?:what|which (?P<x2>.+?))\s+(?:has |have )?changed hands(?:\s+in\s+"
                             rf"(?P<x>(?-i:[A-Z]).*?))?{_TAIL}", re.I)),
     ("period", re.compile(r"^\s*what (?:did|does|has) the (?:archive|reports?|press|news)\s+(?:say|said|report|"
@@ -90,6 +98,7 @@ class Topic:
     newest_first: bool = False
     date_from: str | None = None  # ISO, inclusive
     date_to: str | None = None
+    history: bool = False  # a timeline asked for as such ("who has held X?"), not "what happened to X?"
 
     @cached_property
     def about(self) -> StateQuestion:
@@ -113,6 +122,7 @@ def read_topic(question: str) -> Topic | None:
             subject = re.sub(r"\s+", " ", (groups.get("x") or groups.get("x2") or "").strip(" ,?.!"))
             subject = re.sub(r"^(?:the\s+)?(?:events?|fighting|developments?)\s+(?:in|at|around)\s+", "", subject,
                              flags=re.I) if kind != "timeline" else subject
+            subject = _WHOLE_WAR.sub("", subject)  # "since the fighting began": all of it, no window
             start, end = window(m["when"]) if m["when"] else (None, None)
             if not subject and not (kind == "readers" or start or end):
                 return None  # "what did the wire report in May 2025?" asks for all of it in that window
@@ -124,7 +134,10 @@ def read_topic(question: str) -> Topic | None:
                 kind = "period"
             if kind == "period" and not (start or end):
                 kind = "timeline"  # "what did the archive report about X?" with no window: all of it
-            return Topic(kind, subject, newest, start, end)
+            # "what happened to X?" and "who has held X since <a day>?" ask who holds it (now, or since then)
+            history = kind == "timeline" and not re.match(r"\s*what (?:has )?happened\b", text, re.I) and not (
+                m["when"] and re.match(r"\s*who\b", text, re.I))
+            return Topic(kind, subject, newest, start, end, history=history)
     return None
 
 
