@@ -2,9 +2,9 @@
 
 It owns reading the question (`intent`, `verify`, `followup` for follow-up questions), the extractive answerer
 (`extractive`: picking and wording; `picker`: the fitted sentence and abstention models; `span` and
-`reader`: the short answer a question asks for), answers about who holds a place (`timeline`,
-`state`), answers about many reports — timelines, periods, disagreements, what readers said (`events`,
-`claims`, `digest`) —, citations (`cite`), and the language-model answerer with its HTTP endpoint (`llm`,
+`reader`: the short answer a question asks for; `gate`: whether it is given), answers about who holds a
+place (`timeline`, `state`), answers about many reports — timelines, periods, disagreements, what readers said
+(`events`, `claims`, `digest`) —, citations (`cite`), and the language-model answerer with its HTTP endpoint (`llm`,
 `endpoint`). It may import the embedders (`qa.embed`) and the shared modules at the top of `qa`
 (`types`, `text`, `dates`, `tuning`, `config`, `errors`, `aliases` …), never search, the pipeline
 or the page. Code outside this package imports only the names below, not its modules.

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from qa.answer import gate
 from qa.answer.intent import Intent, read_intent
 from qa.answer.picker import (
     AnswerModel,
@@ -46,6 +47,16 @@ from qa.types import Answer, Citation, Hit
 _OPEN_QUOTES = "“\"‘'«"
 ABSTAIN = "The archive does not say."  # how an abstention starts; the LLM answerer asks for it verbatim
 SHORTLIST = TUNING.shortlist  # sentences embedded per question (an index without sentence vectors)
+
+
+class Short(NamedTuple):
+    """A short answer: the phrase, the index of the sentence it is read from, whether the name model found
+    it (not the typed reader), and its score margin over the nearest rival."""
+
+    text: str
+    sentence: int
+    model: bool = False
+    margin: float = 1.0
 
 
 class Answerer(Protocol):
@@ -207,6 +218,8 @@ class ExtractiveAnswerer:
         if intent.comments:
             picked += still_missing(question, sentences, logits, picked, 2 * self.model.second)
         short = (lead[0], sentences[lead[1]].hit) if lead is not None else None
+        if lead is not None and not gate.admit(self.clues(question, hits, sentences, lead)):
+            short = None  # the gate doubts it: the answering sentence leads without the phrase before it
         first = sentences[lead[1]].hit if lead is not None else holding.hit if holding is not None else \
             sentences[leading_sentence(question, [s.text for s in sentences], logits.tolist())].hit
         return compose(question, hits, sorted(picked, key=lambda s: (s.hit, s.start)), intent, short, first)
@@ -226,8 +239,15 @@ class ExtractiveAnswerer:
                 return s
         return None
 
+    def clues(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate], lead: Short) -> gate.Clues:
+        """What `qa.answer.gate` reads of the short answer `lead`."""
+        said = sentences[lead.sentence].text
+        offered = gate.choices(question, [s.text for s in sentences if hits[s.hit].chunk.kind != "comment"])
+        return gate.Clues(model=lead.model, choices=offered, margin=lead.margin,
+                          tentative=gate.tentative(said, question))
+
     def short_answer(self, question: str, hits: Sequence[Hit], sentences: Sequence[Candidate],
-                     logits: np.ndarray) -> tuple[str, int] | None:
+                     logits: np.ndarray) -> Short | None:
         """The phrase of the expected type that the best sentence stating the question's predicate gives
         (`qa.answer.reader`), with the index of that sentence. Failing that, for a question whose answer is
         spread over several reports, the name the span model rates above its threshold, when the passages
@@ -241,7 +261,7 @@ class ExtractiveAnswerer:
         if lead is not None:
             surname = titled_surname(lead.text)  # "Mayor Brill" is "Hana Brill" where a report says so
             full = full_name(surname, hits) if surname else lead.text
-            return full if full != surname else lead.text, usable[lead.sentence]
+            return Short(full if full != surname else lead.text, usable[lead.sentence], False, lead.margin)
         e = expect(question)
         model = self.model
         if e is None or e.kind in ("date", "number") or model.span is None:
@@ -260,7 +280,9 @@ class ExtractiveAnswerer:
             return None  # a one-fact question: the sentence naming it must say what was asked
         if (at := said.find(spans[best].text)) >= 0 and at < dateline_end(said):
             return None  # where the report was filed is not what it says
-        return (name, spans[best].sentence) if kind_fits(e.kind, name, texts) else None
+        ranked = np.sort(scores)
+        margin = float(min(1.0, ranked[-1] - ranked[-2])) if len(ranked) > 1 else 1.0
+        return Short(name, spans[best].sentence, True, margin) if kind_fits(e.kind, name, texts) else None
 
 
 class Writer:

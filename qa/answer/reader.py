@@ -248,6 +248,7 @@ class Lead:
     text: str
     sentence: int
     score: float
+    margin: float = 1.0  # over the nearest other phrase, in this sentence or another (capped at 1)
 
 
 def _rest_words(rest: str) -> list[str]:
@@ -626,6 +627,11 @@ def _names_in(question: str) -> list[set[str]]:
     for group, initials in _name_groups(question):
         out.append(group | {initials} if initials else group)  # "Teral Liberation Army" is said as "TLA"
     return out
+
+
+def question_names(question: str) -> list[set[str]]:
+    """The question's proper names, each as analysed terms (its acronym included)."""
+    return _names_in(question)
 
 
 def _name_groups(question: str) -> list[tuple[set[str], str | None]]:
@@ -1077,7 +1083,8 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
             continue
         if second is not None and best[0] - second[0] < LIMITS.tie and not _same(second[1], best[1]):
             return None  # two candidates read alike: no lead is better than a wrong one
-        found.append(Lead(best[1], i, best[0]))
+        gap = min(1.0, best[0] - second[0]) if second is not None and not _same(second[1], best[1]) else 1.0
+        found.append(Lead(best[1], i, best[0], gap))
     if not found:
         return None
     found.sort(key=lambda f: -f.score)
@@ -1085,6 +1092,8 @@ def read(question: str, sentences: Sequence[str], titles: Sequence[str] | None =
     rivals = [f for f in found[1:] if not _same(f.text, top.text) and top.score - f.score < LIMITS.rival]
     if rivals:
         return None
+    others = [top.score - f.score for f in found[1:] if not _same(f.text, top.text)]
+    top = Lead(top.text, top.sentence, top.score, min([top.margin, 1.0, *others]))
     if e.kind == "person" and _NOW.search(question) and gone(top.text, sentences):
         return None  # "Who is the media adviser now?": not the one a report says has left the post
     if e.kind == "date":
