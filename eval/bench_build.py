@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{per_variant:,} passages a variant of {args.corpus.name}", flush=True)
     rows: list[dict[str, float | str]] = []
     for size in (int(s) for s in args.sizes.split(",")):
-        variants = max(1, math.ceil(size / (0.88 * per_variant)))  # later variants are shorter: 25 gave 7,681 each (hash counts), 8,282 (the model's)
+        # later variants are shorter: 25 gave 7,681 passages each by the hash embedder's counts, 8,282 by the model's
+        variants = max(1, math.ceil(size / (0.88 * per_variant)))
         archive = make_archive(args.corpus, args.work / f"archive-{variants}", variants)
         staged = _archive_bytes([archive]) > STAGE_ABOVE  # documents, chunks and vectors wait on disk
         for r in range(args.rounds):
