@@ -29,7 +29,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.build import STAGE_ABOVE, _archive_bytes
+from qa.build import STAGE_ABOVE
+from qa.ingest import archive_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "bench" / "multihop" / "corpus.json"
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # later variants are shorter: 25 gave 7,681 passages each by the hash embedder's counts, 8,282 by the model's
         variants = max(1, math.ceil(size / (0.88 * per_variant)))
         archive = make_archive(args.corpus, args.work / f"archive-{variants}", variants)
-        staged = _archive_bytes([archive]) > STAGE_ABOVE  # documents, chunks and vectors wait on disk
+        staged = archive_bytes([archive]) > STAGE_ABOVE  # documents, chunks and vectors wait on disk
         for r in range(args.rounds):
             for ray in ((False, True) if args.ray else (False,)):
                 got = build(archive, args.work / "index", ray)

@@ -37,10 +37,10 @@ from qa.index import (
     write_index,
     writer_lock,
 )
-from qa.ingest import Skipped, count_formats, count_skipped, document_hash, iter_documents
+from qa.ingest import Skipped, archive_bytes, count_formats, count_skipped, document_hash, iter_documents
 from qa.journal import BLOCK, JOURNAL, Journal, Vectors, megabytes
 from qa.runtime import runtime_for
-from qa.spool import MemoryRows, SpooledRows, StagedDocuments, Staging, remove_stale_spools, spool_folder
+from qa.spool import MemoryRows, SpooledRows, remove_stale_spools, spool_folder, staging_in
 from qa.text import plural
 from qa.types import Chunk, Document
 
@@ -185,20 +185,6 @@ SPOOL_ABOVE = 50_000  # passages: an update of more keeps its vectors on disk un
 STAGE_ABOVE = 64 << 20  # bytes of archive files: a build of more keeps documents, chunks and vectors on disk
 
 
-def _archive_bytes(paths: Sequence[Path]) -> int:
-    """The size of the files under `paths` (links not followed): what decides where a build's rows wait."""
-    total = 0
-    for path in paths:
-        try:
-            if path.is_file():
-                total += path.stat().st_size
-            elif path.is_dir():
-                total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
-        except OSError:
-            continue  # ingest says what it cannot read
-    return total
-
-
 def _rows(spool: Path | None, n: int, dim: int) -> MemoryRows | SpooledRows:
     """Where the build's vectors wait for the write: in the spool folder when there is one, else in memory."""
     return SpooledRows(spool, n, dim) if spool is not None else MemoryRows(n, dim)
@@ -312,16 +298,16 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
     with writer_lock(settings.index):
         remove_stale_builds(settings.index)
         remove_stale_spools(settings.index)
-        with spool_folder(settings.index, _archive_bytes(paths) > STAGE_ABOVE) as spool:
+        large = archive_bytes(paths, settings.follow_links) > STAGE_ABOVE
+        with spool_folder(settings.index, large) as spool, staging_in(spool) as staging:
             skipped: list[Skipped] = []
             found = iter_documents(paths, skipped, follow_links=settings.follow_links)
             docs: Sequence[Document]
             chunks: Sequence[Chunk]
-            if spool is None:
+            if staging is None:
                 docs = sorted(found, key=lambda d: d.doc_id)
                 chunks = chunk_documents(docs, embedder, settings, progress)
             else:
-                staging = Staging(spool)
                 staging.add_documents(found)
                 docs = staging.documents()
                 if docs:
@@ -345,8 +331,6 @@ def build_index(paths: Sequence[Path], settings: Settings, embedder: Embedder | 
             journal.clear()
             per_page = tuple((d.doc_id, len(d.comments)) for d in docs)
             formats = count_formats(docs)
-            if isinstance(docs, StagedDocuments):
-                docs.close()
     return BuildReport(
         index=settings.index, documents=len(per_page), comments=sum(n for _, n in per_page),
         chunks=len(hashes), embedded=embedded, reused=len(hashes) - embedded,

@@ -218,12 +218,13 @@ class Staging:
         self._con.commit()
 
     def add_chunks(self, chunks: Iterable[Chunk]) -> None:
-        rows = ((c.chunk_id, c.doc_id, c.kind, c.text, c.header, c.start, c.end, c.title, c.author, c.published_at,
-                 c.comment_index) for c in chunks)
-        before = self.n_chunks
-        self._con.executemany(f"INSERT INTO chunks (row, {_CHUNK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                              ((before + i, *r) for i, r in enumerate(rows)))
-        self.n_chunks = int(self._con.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        def rows() -> Iterator[tuple[object, ...]]:
+            for c in chunks:
+                yield (self.n_chunks, c.chunk_id, c.doc_id, c.kind, c.text, c.header, c.start, c.end, c.title,
+                       c.author, c.published_at, c.comment_index)
+                self.n_chunks += 1
+
+        self._con.executemany(f"INSERT INTO chunks (row, {_CHUNK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows())
 
     def documents(self) -> StagedDocuments:
         self._con.commit()
@@ -240,6 +241,19 @@ class Staging:
         return self._con.cursor()
 
 
+@contextmanager
+def staging_in(spool: Path | None) -> Iterator[Staging | None]:
+    """A `Staging` in the spool folder (closed afterwards), or None without one."""
+    if spool is None:
+        yield None
+        return
+    staging = Staging(spool)
+    try:
+        yield staging
+    finally:
+        staging.close()
+
+
 class StagedDocuments(Sequence[Document]):
     """The staged documents in id order, read as they are iterated (each iteration reads them again)."""
 
@@ -248,10 +262,6 @@ class StagedDocuments(Sequence[Document]):
 
     def __len__(self) -> int:
         return self._staging.n_documents
-
-    def close(self) -> None:
-        """Close the staging file (the build is written)."""
-        self._staging.close()
 
     def __iter__(self) -> Iterator[Document]:
         docs = self._staging.cursor().execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id")

@@ -132,4 +132,4 @@ def test_staged_documents_come_back_whole_in_the_order_a_sort_gives(tmp_path: Pa
     assert len(staged_chunks) == len(chunks) and list(staged_chunks) == chunks
     assert [staged_chunks[i] for i in (0, 4095, 4096, 4899, 17)] == [chunks[i] for i in (0, 4095, 4096, 4899, 17)]
     assert staged_chunks[10:20] == chunks[10:20] and staged_chunks[-1] == chunks[-1]
-    staged.close()
+    staging.close()

@@ -80,6 +80,17 @@ def count_formats(docs: Iterable[Document]) -> dict[str, int]:
     return counts
 
 
+def archive_bytes(paths: Iterable[Path], follow_links: bool = False) -> int:
+    """The size of the files `iter_documents` would read under `paths` (IngestError for a missing path)."""
+    total = 0
+    for path in _files(paths, follow_links):
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue  # reading it says what is wrong
+    return total
+
+
 def _files(paths: Iterable[Path], follow_links: bool = False,
            skipped: list[Skipped] | None = None) -> Iterator[Path]:
     """Absolute paths of the files to read: `Document.path` must name a file wherever the
