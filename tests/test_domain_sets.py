@@ -36,7 +36,7 @@ def test_domain_sets_hold():
 
 
 # written after the answering code, never run while it was tuned
-FRESH = ("monitor", "press", "bulletin", "blog", "relief", "broadcast", "hearing", "osint")
+FRESH = ("monitor", "press", "bulletin", "blog", "relief", "broadcast", "hearing", "osint", "digest")
 INVENTED = ("wire", "analysis", "forum", *FRESH)
 
 
