@@ -36,7 +36,8 @@ def test_domain_sets_hold():
 
 
 # written after the answering code, never run while it was tuned
-FRESH = ("monitor", "press", "bulletin", "blog", "relief", "broadcast", "hearing", "osint", "maritime")
+FRESH = ("monitor", "press", "bulletin", "blog", "relief", "broadcast", "hearing", "osint", "maritime",
+         "digest")
 INVENTED = ("wire", "analysis", "forum", *FRESH)
 
 
